@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build and tests need, idempotently.
+#   libopenblas-dev   OpenBLAS for the default (cgo) build; without it use `-tags purego`
+#   libonnx-testdata  ONNX's node conformance tests (/usr/share/libonnx-testdata)
+#   python3-onnx      onnx.checker for the "Debian's checker accepts our files" tests
+# Optional, not installed here: protobuf-compiler (`just proto`), python3-torch and
+# python3-torchvision (regenerating golden files: `just goldens`).
+set -euo pipefail
+need=(libopenblas-dev libonnx-testdata python3-onnx)
+missing=()
+for p in "${need[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup_debian: missing Debian packages: ${missing[*]}" >&2
+  echo "setup_debian: run as root, or: sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+echo "setup_debian: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null || true
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
