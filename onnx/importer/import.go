@@ -1,0 +1,414 @@
+package importer
+
+import (
+	"fmt"
+	"strings"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/ssl4dp/ssl4dp/onnx"
+	pb "github.com/ssl4dp/ssl4dp/onnx/onnxpb"
+	"github.com/ssl4dp/ssl4dp/ops"
+)
+
+// op is how the importer handles one ONNX op type. fold computes the outputs when every
+// input is an import-time constant; lower builds Gorgonia nodes when any input is computed
+// at run time. shapeOnly ops (Shape, Size) fold whatever their input is.
+type op struct {
+	fold      func(c *nodeCtx, in []value) ([]value, error)
+	lower     func(c *nodeCtx, in []value) ([]value, error)
+	shapeOnly bool
+}
+
+// ops is the dispatch table. Opset-dependent behaviour lives in each function (it reads
+// c.opset): Softmax <13 vs ≥13, Resize 10 vs 11+, Pad attributes (≤10) vs inputs (≥11),
+// Slice attributes (<10) vs inputs, Dropout ratio attribute (<12) vs input, reduction axes
+// attribute vs input (ReduceSum 13, others 18), Squeeze/Unsqueeze axes (13).
+var opTable = map[string]op{
+	// Shape subgraphs, folded at import.
+	"Shape":           {fold: foldShape, shapeOnly: true},
+	"Size":            {fold: foldSize, shapeOnly: true},
+	"Constant":        {fold: foldConstant},
+	"ConstantOfShape": {fold: foldConstantOfShape},
+	"Range":           {fold: foldRange},
+	"Gather":          {fold: foldGather},
+	"Expand":          {fold: foldExpand},
+	"Equal":           {fold: foldCompare},
+	"Less":            {fold: foldCompare},
+	"LessOrEqual":     {fold: foldCompare},
+	"Greater":         {fold: foldCompare},
+	"GreaterOrEqual":  {fold: foldCompare},
+	"And":             {fold: foldCompare},
+	"Or":              {fold: foldCompare},
+	"Xor":             {fold: foldCompare},
+	"Not":             {fold: foldNot},
+	"Where":           {fold: foldWhere},
+	"Floor":           {fold: foldUnary},
+	"Ceil":            {fold: foldUnary},
+	"Neg":             {fold: foldUnary},
+	"Abs":             {fold: foldUnary},
+	"Sqrt":            {fold: foldUnary},
+	"Reciprocal":      {fold: foldUnary},
+	"Exp":             {fold: foldUnary},
+	"Log":             {fold: foldUnary},
+	"Round":           {fold: foldUnary},
+	"Pow":             {fold: foldBinary},
+	"Min":             {fold: foldBinary},
+	"Max":             {fold: foldBinary},
+	"Sum":             {fold: foldBinary},
+	"Mean":            {fold: foldBinary},
+	"ReduceMax":       {fold: foldReduce},
+	"ReduceMin":       {fold: foldReduce},
+	"ReduceProd":      {fold: foldReduce},
+	// Folded here; their run-time lowerings are added below as ops/ provides them.
+	"Slice":      {fold: foldSlice},
+	"Concat":     {fold: foldConcat},
+	"Transpose":  {fold: foldTranspose, lower: lowerTranspose},
+	"MatMul":     {fold: foldMatMul},
+	"Add":        {fold: foldBinary, lower: lowerBinary},
+	"Sub":        {fold: foldBinary, lower: lowerBinary},
+	"Mul":        {fold: foldBinary, lower: lowerBinary},
+	"Div":        {fold: foldBinary, lower: lowerBinary},
+	"ReduceSum":  {fold: foldReduce, lower: lowerReduce},
+	"ReduceMean": {fold: foldReduce, lower: lowerReduce},
+
+	// Ops that also run on run-time tensors.
+	"Identity":           {fold: foldIdentity, lower: foldIdentity},
+	"Cast":               {fold: foldCast, lower: lowerCast},
+	"Reshape":            {fold: foldReshape, lower: lowerReshape},
+	"Flatten":            {fold: foldFlatten, lower: lowerFlatten},
+	"Squeeze":            {fold: foldSqueeze, lower: lowerSqueeze},
+	"Unsqueeze":          {fold: foldUnsqueeze, lower: lowerUnsqueeze},
+	"Relu":               {fold: foldUnary, lower: lowerRelu},
+	"Sigmoid":            {fold: foldUnary, lower: lowerSigmoid},
+	"Conv":               {lower: lowerConv},
+	"BatchNormalization": {lower: lowerBatchNorm},
+	"Gemm":               {lower: lowerGemm},
+	"MaxPool":            {lower: lowerMaxPool},
+	"AveragePool":        {lower: lowerAveragePool},
+	"GlobalAveragePool":  {lower: lowerGlobalAveragePool},
+	"Softmax":            {lower: lowerSoftmax},
+	"LogSoftmax":         {lower: lowerSoftmax},
+}
+
+// nodeCtx is what a fold or lowering sees: the model being built, the node, the opset.
+type nodeCtx struct {
+	m     *Model
+	n     *pb.NodeProto
+	opset int64
+	o     *Options
+	bufs  map[string]string // buffer initializer → the BatchNorm node that owns it
+	init  map[string]bool   // initializer names
+}
+
+func (c *nodeCtx) errf(format string, args ...any) error {
+	return &NodeError{Node: nodeName(c.n), Op: c.n.GetOpType(), Opset: c.opset, Err: fmt.Errorf(format, args...)}
+}
+
+func (c *nodeCtx) unsupported(what, hint string) error {
+	return &UnsupportedError{Node: nodeName(c.n), Op: c.n.GetOpType(), Opset: c.opset, What: what, Hint: hint}
+}
+
+// konstInput returns input i, which must be known at import time (a shape, axes, pads…).
+func (c *nodeCtx) konstInput(in []value, i int, what string) (*konst, error) {
+	if i >= len(in) || !in[i].present() {
+		return nil, c.errf("input %d (%s) is missing", i, what)
+	}
+	if in[i].k == nil {
+		return nil, c.unsupported(fmt.Sprintf("a %s input computed at run time", what),
+			"the importer needs it at import time: make it an initializer, a Constant, or a function of input shapes")
+	}
+	return in[i].k, nil
+}
+
+// nodeOf returns input i as a Gorgonia node, turning an import-time float constant into one.
+func (c *nodeCtx) nodeOf(in []value, i int) (*G.Node, error) {
+	if i >= len(in) || !in[i].present() {
+		return nil, c.errf("input %d is missing", i)
+	}
+	if in[i].node != nil {
+		return in[i].node, nil
+	}
+	n, err := c.m.konstNode(in[i].k, c.n.Input[i])
+	if err != nil {
+		return nil, c.errf("%v", err)
+	}
+	return n, nil
+}
+
+// wrap names the node in an error from ops (or Gorgonia).
+func (c *nodeCtx) wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &NodeError{Node: nodeName(c.n), Op: c.n.GetOpType(), Opset: c.opset, Err: err}
+}
+
+// one wraps a single output node.
+func one(n *G.Node, err error) ([]value, error) {
+	if err != nil {
+		return nil, err
+	}
+	return []value{nodeValue(n)}, nil
+}
+
+// Import lowers an ONNX model onto a Gorgonia expression graph. See the package doc.
+func Import(mp *pb.ModelProto, o Options) (*Model, error) {
+	if mp == nil || mp.Graph == nil {
+		return nil, errorf("model has no graph")
+	}
+	opset, err := onnx.Opset(mp, "")
+	if err != nil {
+		return nil, errorf("%v", err)
+	}
+	dt := o.dtype()
+	if dt != tensor.Float32 && dt != tensor.Float64 {
+		return nil, errorf("Dtype %v is not supported; use tensor.Float32 or tensor.Float64", dt)
+	}
+	g := o.Graph
+	if g == nil {
+		g = G.NewGraph()
+	}
+	phase := o.Phase
+	if phase == nil {
+		phase = &ops.Phase{}
+	}
+	m := &Model{Graph: g, Phase: phase, proto: mp, opset: opset, prefix: o.Prefix, dtype: dt,
+		values: map[string]value{}, lazy: map[string]*G.Node{}, k2n: map[*konst]*G.Node{}}
+	gp := mp.Graph
+	if err := m.checkTied(gp, o); err != nil {
+		return nil, err
+	}
+	if err := m.addInitializers(gp, o); err != nil {
+		return nil, err
+	}
+	if err := m.addInputs(gp, o); err != nil {
+		return nil, err
+	}
+	init := map[string]bool{}
+	for _, t := range gp.Initializer {
+		init[t.GetName()] = true
+	}
+	bufs := map[string]string{}
+	for _, n := range gp.Node {
+		c := &nodeCtx{m: m, n: n, opset: opset, o: &o, bufs: bufs, init: init}
+		if err := m.addNode(c); err != nil {
+			return nil, err
+		}
+	}
+	for _, out := range gp.Output {
+		name := out.GetName()
+		v, ok := m.values[name]
+		if !ok {
+			return nil, errorf("graph output %q is produced by no node", name)
+		}
+		if v.unavailable != "" {
+			return nil, errorf("graph output %q is not computed: %s", name, v.unavailable)
+		}
+		m.outputs = append(m.outputs, name)
+	}
+	if w := foldedBatchNormWarning(gp); w != "" {
+		m.warnings = append(m.warnings, w)
+	}
+	return m, nil
+}
+
+// checkTied refuses initializers shared by several nodes unless asked to train them tied.
+func (m *Model) checkTied(gp *pb.GraphProto, o Options) error {
+	tied := onnx.Tied(gp)
+	if len(tied) == 0 {
+		return nil
+	}
+	if !o.AllowTied {
+		return errorf("initializers %v each feed several nodes: PyTorch's exporter merges initializers holding identical values (e.g. every freshly initialised BatchNorm weight = 1) into one, and trained as-is those layers would share one tensor; re-export from a model whose values differ (any trained checkpoint, or perturb them before export), or set Options.AllowTied to train them tied", tied)
+	}
+	m.warnings = append(m.warnings, fmt.Sprintf("initializers %v are shared by several nodes and are trained tied (Options.AllowTied)", tied))
+	return nil
+}
+
+func (m *Model) frozen(name string, o Options) bool {
+	for _, p := range o.Freeze {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// addInitializers makes a node for every Param and a konst for every Buffer and Constant.
+func (m *Model) addInitializers(gp *pb.GraphProto, o Options) error {
+	roles := onnx.Roles(gp)
+	for _, t := range gp.Initializer {
+		name := t.GetName()
+		k, err := konstFromTensor(t)
+		if err != nil {
+			return errorf("initializer %q: %v", name, err)
+		}
+		if roles[name] != onnx.Param {
+			m.values[name] = konstValue(k)
+			continue
+		}
+		if !k.isFloat() {
+			m.values[name] = konstValue(k)
+			continue
+		}
+		full := m.prefix + name
+		if len(m.Graph.ByName(full)) > 0 {
+			return errorf("parameter %q: the graph already has a node named %q; give this import a different Options.Prefix", name, full)
+		}
+		shape := k.shape
+		var n *G.Node
+		if len(shape) == 0 {
+			shape = []int{1}
+		}
+		n = G.NewTensor(m.Graph, m.dtype, len(shape), G.WithShape(shape...), G.WithValue(m.denseOf(k.f, shape)), G.WithName(full))
+		m.params = append(m.params, Param{Name: name, Node: n, Frozen: m.frozen(name, o), Shape: k.shape})
+		m.values[name] = nodeValue(n)
+	}
+	return nil
+}
+
+// addInputs binds every real graph input to a given node or a new input node.
+func (m *Model) addInputs(gp *pb.GraphProto, o Options) error {
+	known := map[string]bool{}
+	for _, in := range onnx.GraphInputs(gp) {
+		name := in.GetName()
+		known[name] = true
+		m.inputs = append(m.inputs, name)
+		dims, et := onnx.Dims(in)
+		if et != pb.TensorProto_UNDEFINED && !isFloatType(et) {
+			return errorf("input %q has type %v; only float inputs are supported", name, et)
+		}
+		if n, ok := o.InputNodes[name]; ok {
+			if n.Dtype() != m.dtype {
+				return errorf("input %q: the given node has type %v, want %v (Options.Dtype)", name, n.Dtype(), m.dtype)
+			}
+			if err := checkDims(name, dims, n.Shape()); err != nil {
+				return err
+			}
+			m.values[name] = nodeValue(n)
+			continue
+		}
+		shape, err := inputShape(name, dims, o.InputShapes[name])
+		if err != nil {
+			return err
+		}
+		full := m.prefix + name
+		if len(m.Graph.ByName(full)) > 0 {
+			return errorf("input %q: the graph already has a node named %q; give this import a different Options.Prefix", name, full)
+		}
+		var n *G.Node
+		if len(shape) == 0 {
+			n = G.NewScalar(m.Graph, m.dtype, G.WithName(full))
+		} else {
+			n = G.NewTensor(m.Graph, m.dtype, len(shape), G.WithShape(shape...), G.WithName(full))
+		}
+		m.values[name] = nodeValue(n)
+	}
+	for _, name := range sortedKeys(o.InputShapes) {
+		if !known[name] {
+			return errorf("Options.InputShapes names %q, which is not a graph input (inputs: %v)", name, m.inputs)
+		}
+	}
+	for _, name := range sortedKeys(o.InputNodes) {
+		if !known[name] {
+			return errorf("Options.InputNodes names %q, which is not a graph input (inputs: %v)", name, m.inputs)
+		}
+	}
+	return nil
+}
+
+// inputShape combines a declared shape with the caller's.
+func inputShape(name string, dims []onnx.Dim, given []int) ([]int, error) {
+	if given != nil {
+		if err := checkDims(name, dims, given); err != nil {
+			return nil, err
+		}
+		return append([]int{}, given...), nil
+	}
+	if dims == nil {
+		return nil, errorf("input %q declares no shape; give it in Options.InputShapes", name)
+	}
+	out := make([]int, len(dims))
+	for d, dim := range dims {
+		if dim.Param != "" || dim.Value <= 0 {
+			return nil, errorf("input %q has shape %v with symbolic dimension %d; fix it in Options.InputShapes (Gorgonia graphs are static)", name, dims, d)
+		}
+		out[d] = int(dim.Value)
+	}
+	return out, nil
+}
+
+// checkDims verifies a concrete shape against a declared one (symbolic dims match anything).
+func checkDims(name string, dims []onnx.Dim, got []int) error {
+	if dims == nil {
+		return nil
+	}
+	if len(dims) != len(got) {
+		return errorf("input %q: shape %v has rank %d, the model declares %v (rank %d)", name, got, len(got), dims, len(dims))
+	}
+	for d, dim := range dims {
+		if dim.Param == "" && dim.Value > 0 && int(dim.Value) != got[d] {
+			return errorf("input %q: shape %v, the model declares %v (dimension %d is fixed at %d)", name, got, dims, d, dim.Value)
+		}
+	}
+	return nil
+}
+
+// addNode folds or lowers one node and records its outputs.
+func (m *Model) addNode(c *nodeCtx) error {
+	n := c.n
+	if d := n.GetDomain(); d != "" && d != "ai.onnx" {
+		return c.unsupported(fmt.Sprintf("op domain %q", d), "only the default ONNX domain is supported; re-export without custom ops")
+	}
+	impl, ok := opTable[n.GetOpType()]
+	if !ok {
+		return c.unsupported("op type "+n.GetOpType(), "see docs/import.md for the supported ops; re-export the model without it or replace it with supported ops")
+	}
+	in := make([]value, len(n.Input))
+	allKonst := true
+	for i, name := range n.Input {
+		if name == "" {
+			continue // an omitted optional input
+		}
+		v, ok := m.values[name]
+		if !ok {
+			return c.errf("input %q is produced by no earlier node (nodes must be in topological order)", name)
+		}
+		if v.unavailable != "" {
+			return c.unsupported(fmt.Sprintf("input %q", name), v.unavailable)
+		}
+		in[i] = v
+		if v.node != nil {
+			allKonst = false
+		}
+	}
+	var outs []value
+	var err error
+	switch {
+	case impl.fold != nil && (allKonst || impl.shapeOnly):
+		outs, err = impl.fold(c, in)
+	case impl.lower != nil:
+		outs, err = impl.lower(c, in)
+	default:
+		return c.unsupported("this op on a tensor computed at run time",
+			"the importer folds it only when all its inputs are known at import time (shapes, initializers, Constants)")
+	}
+	if err != nil {
+		return err
+	}
+	for i, name := range n.Output {
+		if name == "" {
+			continue
+		}
+		if i >= len(outs) {
+			m.values[name] = unavailable(fmt.Sprintf("output %d of %s is not computed by the importer", i, o2s(n)))
+			continue
+		}
+		m.values[name] = outs[i]
+	}
+	return nil
+}
+
+func o2s(n *pb.NodeProto) string { return fmt.Sprintf("%q (%s)", nodeName(n), n.GetOpType()) }
