@@ -6,8 +6,12 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"runtime/debug"
+	"strings"
+	"syscall"
 
 	"github.com/alecthomas/kong"
 )
@@ -22,6 +26,7 @@ type CLI struct {
 	Globals
 
 	Version VersionCmd `cmd:"" help:"Print the ssl4dp version, the Go and onnxruntime versions and the BLAS in use."`
+	Inspect InspectCmd `cmd:"" help:"Describe an ONNX model: inputs, outputs, ops, trainable parameters."`
 }
 
 const description = `ssl4dp: self-supervised pre-training for dense prediction.
@@ -30,8 +35,19 @@ Models are ONNX graphs from end to end: 'graphs' writes encoders and heads, 'tra
 in Go (Gorgonia), 'export' writes inference models, 'evaluate' and 'bench' run them with
 onnxruntime. Start with 'ssl4dp demo', or see README.md.`
 
-// exitCoder lets an error choose the process exit code (2: bad input, 1: failure).
+// Exit codes: 0 success; 1 a failure while working; 2 bad input — a bad command line, or a
+// file that is missing, unreadable or not what it should be (errors with ExitCode() 2, such
+// as *onnx.FormatError); 3 an internal error (a bug: a recovered panic). Whatever the
+// code, the message is one line on stderr; a goroutine dump only comes with -v.
+
+// exitCoder lets an error choose the process exit code.
 type exitCoder interface{ ExitCode() int }
+
+// stdout and stderr are where commands write; tests replace them to read the output.
+var (
+	stdout io.Writer = os.Stdout
+	stderr io.Writer = os.Stderr
+)
 
 func main() {
 	os.Exit(run(os.Args[1:]))
@@ -41,7 +57,7 @@ func run(args []string) (code int) {
 	var cli CLI
 	parser, err := newParser(&cli)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "ssl4dp: internal error building the command line:", err)
+		fmt.Fprintln(stderr, "ssl4dp: internal error building the command line:", err)
 		return 3
 	}
 	defer func() {
@@ -50,27 +66,41 @@ func run(args []string) (code int) {
 				code = int(e)
 				return
 			}
-			fmt.Fprintf(os.Stderr, "ssl4dp: internal error: %v (please report it; run with -v for a stack trace)\n", r)
+			fmt.Fprintf(stderr, "ssl4dp: internal error: %v (please report it; run with -v for a stack trace)\n", r)
 			if cli.Verbose {
-				os.Stderr.Write(debug.Stack())
+				stderr.Write(debug.Stack())
 			}
 			code = 3
 		}
 	}()
 	ctx, err := parser.Parse(args)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "ssl4dp:", err)
+		fmt.Fprintln(stderr, "ssl4dp:", oneLine(err))
 		return 2
 	}
 	if err := ctx.Run(&cli.Globals); err != nil {
-		fmt.Fprintln(os.Stderr, "ssl4dp:", err)
-		var ec exitCoder
-		if errors.As(err, &ec) {
-			return ec.ExitCode()
-		}
-		return 1
+		fmt.Fprintln(stderr, "ssl4dp:", oneLine(err))
+		return exitCode(err)
 	}
 	return 0
+}
+
+func exitCode(err error) int {
+	var ec exitCoder
+	switch {
+	case errors.As(err, &ec):
+		return ec.ExitCode()
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, fs.ErrPermission),
+		errors.Is(err, syscall.EISDIR), errors.Is(err, syscall.ENOTDIR):
+		return 2 // a path the user gave that cannot be used
+	}
+	return 1
+}
+
+// oneLine keeps an error on one line (onnxruntime's messages can span several), so that a
+// script reading stderr sees one message per failure.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
 func newParser(cli *CLI) (*kong.Kong, error) {
@@ -78,6 +108,7 @@ func newParser(cli *CLI) (*kong.Kong, error) {
 		kong.Name("ssl4dp"),
 		kong.Description(description),
 		kong.UsageOnError(),
+		kong.Writers(stdout, stderr),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
 		kong.Exit(func(code int) { panic(exitPanic(code)) }),
 	)
