@@ -1,0 +1,71 @@
+package ops
+
+// im2col lays out the receptive fields of c planes x (c×H×W, row-major) as the columns of
+// col ((c·KH·KW) × (OH·OW)): row (ci·KH + i)·KW + j holds, for every output position, the
+// input value under kernel tap (i, j) of channel ci, or 0 where the tap reads padding. A
+// convolution is then one GEMM of the [M, c·KH·KW] weight matrix with col.
+func im2col[T Float](g *geom2D, x []T, c int, col []T) {
+	ohw := g.OH * g.OW
+	hw := g.H * g.W
+	for ci := 0; ci < c; ci++ {
+		plane := x[ci*hw : (ci+1)*hw]
+		for i := 0; i < g.KH; i++ {
+			offH := i*g.DH - g.PT
+			hlo, hhi := tapRange(g.H, offH, g.SH, g.OH)
+			for j := 0; j < g.KW; j++ {
+				offW := j*g.DW - g.PL
+				wlo, whi := tapRange(g.W, offW, g.SW, g.OW)
+				row := col[((ci*g.KH+i)*g.KW+j)*ohw:][:ohw]
+				clear(row[:hlo*g.OW])
+				clear(row[hhi*g.OW:])
+				for oh := hlo; oh < hhi; oh++ {
+					r := row[oh*g.OW : (oh+1)*g.OW]
+					src := plane[(oh*g.SH+offH)*g.W:][:g.W]
+					clear(r[:wlo])
+					clear(r[whi:])
+					if g.SW == 1 {
+						copy(r[wlo:whi], src[wlo+offW:whi+offW])
+						continue
+					}
+					for ow := wlo; ow < whi; ow++ {
+						r[ow] = src[ow*g.SW+offW]
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2im is the adjoint of im2col: it adds every entry of col back onto the input position it
+// was read from (entries that came from padding are dropped). dx (c×H×W) is accumulated into,
+// not overwritten.
+func col2im[T Float](g *geom2D, col []T, c int, dx []T) {
+	ohw := g.OH * g.OW
+	hw := g.H * g.W
+	for ci := 0; ci < c; ci++ {
+		plane := dx[ci*hw : (ci+1)*hw]
+		for i := 0; i < g.KH; i++ {
+			offH := i*g.DH - g.PT
+			hlo, hhi := tapRange(g.H, offH, g.SH, g.OH)
+			for j := 0; j < g.KW; j++ {
+				offW := j*g.DW - g.PL
+				wlo, whi := tapRange(g.W, offW, g.SW, g.OW)
+				row := col[((ci*g.KH+i)*g.KW+j)*ohw:][:ohw]
+				for oh := hlo; oh < hhi; oh++ {
+					r := row[oh*g.OW : (oh+1)*g.OW]
+					dst := plane[(oh*g.SH+offH)*g.W:][:g.W]
+					if g.SW == 1 {
+						d := dst[wlo+offW : whi+offW]
+						for k, v := range r[wlo:whi] {
+							d[k] += v
+						}
+						continue
+					}
+					for ow := wlo; ow < whi; ow++ {
+						dst[ow*g.SW+offW] += r[ow]
+					}
+				}
+			}
+		}
+	}
+}

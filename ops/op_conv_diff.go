@@ -1,0 +1,148 @@
+package ops
+
+import (
+	"fmt"
+	"hash"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// convDiffXOp is Conv2D's gradient with respect to x: (w, dy) → dx = col2im(Wᵀ·dY).
+type convDiffXOp struct{ *convOp }
+
+func (op *convDiffXOp) Arity() int    { return 2 }
+func (op *convDiffXOp) Type() hm.Type { return dimsFnType(4, 4, 4) }
+func (op *convDiffXOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	if _, err := inputShapes("Conv2D dx", in, 2); err != nil {
+		return nil, err
+	}
+	return op.x.Clone(), nil
+}
+func (op *convDiffXOp) Hashcode() uint32          { return hashOf(op) }
+func (op *convDiffXOp) WriteHash(h hash.Hash)     { fmt.Fprintf(h, "%v", op) }
+func (op *convDiffXOp) String() string            { return "dx/" + op.convOp.String() }
+func (op *convDiffXOp) DiffWRT(inputs int) []bool { return make([]bool, inputs) }
+func (op *convDiffXOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
+	return nil, errorf("Conv2D: second derivatives are not implemented")
+}
+func (op *convDiffXOp) Do(in ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, in...) }
+
+func (op *convDiffXOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	a, err := denseInputs("Conv2D dx", 2, in)
+	if err != nil {
+		return nil, err
+	}
+	if !a[0].Shape().Eq(op.w) || !a[1].Shape().Eq(op.outShape()) {
+		return nil, errorf("Conv2D dx: got w %v and dy %v, want %v and %v", a[0].Shape(), a[1].Shape(), op.w, op.outShape())
+	}
+	dx := outputFor(prealloc, a[0].Dtype(), op.x)
+	if a[0].Dtype() == tensor.Float32 {
+		convBackwardX(op.convOp, elems[float32](a[0]), elems[float32](a[1]), elems[float32](dx))
+	} else {
+		convBackwardX(op.convOp, elems[float64](a[0]), elems[float64](a[1]), elems[float64](dx))
+	}
+	return dx, nil
+}
+
+// convBackwardX overwrites dx with the gradient of Σ dy⊙conv(x, w) with respect to x.
+func convBackwardX[T Float](op *convOp, w, dy, dx []T) {
+	if op.depthwise() {
+		depthwiseBackwardX(op, w, dy, dx)
+		return
+	}
+	g := &op.g
+	n, c, m, grp := op.x[0], op.x[1], op.w[0], op.p.Groups
+	cg, mg := c/grp, m/grp
+	k := cg * g.KH * g.KW
+	hw, ohw := g.H*g.W, g.OH*g.OW
+	if op.pointwise() {
+		// dcol is dx itself: dx_g = W_gᵀ · dy_g.
+		for ni := 0; ni < n; ni++ {
+			for gi := 0; gi < grp; gi++ {
+				gemm(true, false, k, ohw, mg, 1, w[gi*mg*k:], k, dy[(ni*m+gi*mg)*ohw:], ohw, 0, dx[(ni*c+gi*cg)*hw:], hw)
+			}
+		}
+		return
+	}
+	clear(dx)
+	dcol := getScratch[T](k * ohw)
+	defer putScratch(dcol)
+	for ni := 0; ni < n; ni++ {
+		for gi := 0; gi < grp; gi++ {
+			gemm(true, false, k, ohw, mg, 1, w[gi*mg*k:], k, dy[(ni*m+gi*mg)*ohw:], ohw, 0, dcol, ohw)
+			col2im(g, dcol, cg, dx[(ni*c+gi*cg)*hw:][:cg*hw])
+		}
+	}
+}
+
+// convDiffWOp is Conv2D's gradient with respect to w: (x, dy) → dw = Σ_n dY·im2col(x)ᵀ.
+type convDiffWOp struct{ *convOp }
+
+func (op *convDiffWOp) Arity() int    { return 2 }
+func (op *convDiffWOp) Type() hm.Type { return dimsFnType(4, 4, 4) }
+func (op *convDiffWOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	if _, err := inputShapes("Conv2D dw", in, 2); err != nil {
+		return nil, err
+	}
+	return op.w.Clone(), nil
+}
+func (op *convDiffWOp) Hashcode() uint32          { return hashOf(op) }
+func (op *convDiffWOp) WriteHash(h hash.Hash)     { fmt.Fprintf(h, "%v", op) }
+func (op *convDiffWOp) String() string            { return "dw/" + op.convOp.String() }
+func (op *convDiffWOp) DiffWRT(inputs int) []bool { return make([]bool, inputs) }
+func (op *convDiffWOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
+	return nil, errorf("Conv2D: second derivatives are not implemented")
+}
+func (op *convDiffWOp) Do(in ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, in...) }
+
+func (op *convDiffWOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	a, err := denseInputs("Conv2D dw", 2, in)
+	if err != nil {
+		return nil, err
+	}
+	if !a[0].Shape().Eq(op.x) || !a[1].Shape().Eq(op.outShape()) {
+		return nil, errorf("Conv2D dw: got x %v and dy %v, want %v and %v", a[0].Shape(), a[1].Shape(), op.x, op.outShape())
+	}
+	dw := outputFor(prealloc, a[0].Dtype(), op.w)
+	if a[0].Dtype() == tensor.Float32 {
+		convBackwardW(op.convOp, elems[float32](a[0]), elems[float32](a[1]), elems[float32](dw))
+	} else {
+		convBackwardW(op.convOp, elems[float64](a[0]), elems[float64](a[1]), elems[float64](dw))
+	}
+	return dw, nil
+}
+
+// convBackwardW overwrites dw with the gradient of Σ dy⊙conv(x, w) with respect to w.
+func convBackwardW[T Float](op *convOp, x, dy, dw []T) {
+	if op.depthwise() {
+		depthwiseBackwardW(op, x, dy, dw)
+		return
+	}
+	g := &op.g
+	n, c, m, grp := op.x[0], op.x[1], op.w[0], op.p.Groups
+	cg, mg := c/grp, m/grp
+	k := cg * g.KH * g.KW
+	hw, ohw := g.H*g.W, g.OH*g.OW
+	var col []T
+	if !op.pointwise() {
+		col = getScratch[T](k * ohw)
+		defer putScratch(col)
+	}
+	for ni := 0; ni < n; ni++ {
+		var beta T
+		if ni > 0 {
+			beta = 1
+		}
+		for gi := 0; gi < grp; gi++ {
+			xg := x[(ni*c+gi*cg)*hw:][:cg*hw]
+			src := xg
+			if col != nil {
+				im2col(g, xg, cg, col)
+				src = col
+			}
+			gemm(false, true, mg, k, ohw, 1, dy[(ni*m+gi*mg)*ohw:], ohw, src, ohw, beta, dw[gi*mg*k:], k)
+		}
+	}
+}
