@@ -1,0 +1,115 @@
+package ops
+
+import (
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// indexMap describes a tensor whose every element is read from another tensor at a position
+// that decomposes per axis: element o = (o₀, o₁, …) comes from flat offset Σᵢ maps[i][oᵢ] of
+// the source, or is a fill value when any maps[i][oᵢ] is negative. Pad (reflect/edge/constant,
+// with crops), Slice (any steps), Transpose and Concat are all such maps; each op's gradient is
+// the matching scatter-add, so forward and backward share one piece of index code.
+type indexMap struct {
+	shape []int   // shape of the gathered tensor; len(maps[i]) == shape[i]
+	maps  [][]int // source offsets (already multiplied by the source's strides), -1 = fill
+}
+
+// size is the number of gathered elements.
+func (m indexMap) size() int { return volume(m.shape) }
+
+// walk calls fn(pos, off) for every gathered element in row-major order, with off < 0 for
+// fill positions.
+func (m indexMap) walk(fn func(pos, off int)) {
+	pos := 0
+	last := len(m.maps) - 1
+	var rec func(ax, base int, valid bool)
+	rec = func(ax, base int, valid bool) {
+		if ax == last {
+			for _, o := range m.maps[ax] {
+				if valid && o >= 0 {
+					fn(pos, base+o)
+				} else {
+					fn(pos, -1)
+				}
+				pos++
+			}
+			return
+		}
+		for _, o := range m.maps[ax] {
+			rec(ax+1, base+o, valid && o >= 0)
+		}
+	}
+	rec(0, 0, true)
+}
+
+// gatherInto fills dst (contiguous, m.shape) from src, writing fill where the map says so.
+func gatherInto[T Float](m indexMap, dst, src []T, fill T) {
+	m.walk(func(pos, off int) {
+		if off < 0 {
+			dst[pos] = fill
+		} else {
+			dst[pos] = src[off]
+		}
+	})
+}
+
+// scatterAdd is gatherInto's adjoint: dst[off] += src[pos] for every non-fill position.
+// Several positions may share an offset (reflect and edge padding), hence the sum.
+func scatterAdd[T Float](m indexMap, dst, src []T) {
+	m.walk(func(pos, off int) {
+		if off >= 0 {
+			dst[off] += src[pos]
+		}
+	})
+}
+
+// gatherValue runs gatherInto on a run-time value that must have shape in.
+func gatherValue(what string, m indexMap, in tensor.Shape, v G.Value, fill float64) (G.Value, error) {
+	if err := checkRunShape(what, v, in); err != nil {
+		return nil, err
+	}
+	f32, err := isFloat32(what, v)
+	if err != nil {
+		return nil, err
+	}
+	if f32 {
+		return gatherT[float32](what, m, v, float32(fill))
+	}
+	return gatherT[float64](what, m, v, fill)
+}
+
+func gatherT[T Float](what string, m indexMap, v G.Value, fill T) (G.Value, error) {
+	src, err := valueData[T](v)
+	if err != nil {
+		return nil, errorf("%s: %w", what, err)
+	}
+	dst := make([]T, m.size())
+	gatherInto(m, dst, src, fill)
+	return newValue(tensor.Shape(m.shape), dst), nil
+}
+
+// scatterValue runs scatterAdd of g (shape m.shape) into a zero tensor of shape out.
+func scatterValue(what string, m indexMap, out tensor.Shape, g G.Value) (G.Value, error) {
+	if err := checkRunShape(what, g, tensor.Shape(m.shape)); err != nil {
+		return nil, err
+	}
+	f32, err := isFloat32(what, g)
+	if err != nil {
+		return nil, err
+	}
+	if f32 {
+		return scatterT[float32](what, m, out, g)
+	}
+	return scatterT[float64](what, m, out, g)
+}
+
+func scatterT[T Float](what string, m indexMap, out tensor.Shape, g G.Value) (G.Value, error) {
+	src, err := valueData[T](g)
+	if err != nil {
+		return nil, errorf("%s: %w", what, err)
+	}
+	dst := make([]T, out.TotalSize())
+	scatterAdd(m, dst, src)
+	return newValue(out, dst), nil
+}
