@@ -37,8 +37,7 @@ type Param struct {
 	Name   string  // the initializer's ONNX name (what WriteBack writes)
 	Node   *G.Node // its Gorgonia node (named Prefix+Name)
 	Frozen bool    // matched Options.Freeze: not in Learnables
-	Shape  []int   // its shape
-	proto  pb.TensorProto_DataType
+	Shape  []int   // its shape in the model
 }
 
 // SetTraining switches BatchNorm (batch statistics and running-stat updates) and Dropout

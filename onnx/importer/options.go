@@ -46,6 +46,10 @@ type Options struct {
 	ONNXRunningVar bool
 	// Seed makes each Dropout node's mask stream distinct and reproducible.
 	Seed int64
+	// NoDropout lowers every Dropout as the identity, in both modes. Gradient checks need
+	// it: a training-mode Dropout draws a fresh mask on every run, which makes finite
+	// differences meaningless.
+	NoDropout bool
 }
 
 func (o Options) dtype() tensor.Dtype {

@@ -19,7 +19,6 @@ func nodeValue(n *G.Node) value    { return value{node: n} }
 func konstValue(k *konst) value    { return value{k: k} }
 func (v value) present() bool      { return v.node != nil || v.k != nil }
 func (v value) isKonst() bool      { return v.k != nil }
-func (v value) isDynamic() bool    { return v.node != nil }
 func unavailable(why string) value { return value{unavailable: why} }
 
 // shape is the value's static shape (nil for an absent value).

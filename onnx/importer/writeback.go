@@ -5,7 +5,6 @@ import (
 	"math"
 
 	"google.golang.org/protobuf/proto"
-	"gorgonia.org/tensor"
 
 	"github.com/ssl4dp/ssl4dp/onnx"
 	pb "github.com/ssl4dp/ssl4dp/onnx/onnxpb"
@@ -79,7 +78,7 @@ func store(g *pb.GraphProto, old *pb.TensorProto, data any) error {
 }
 
 // valueOf is a node value's data as float64 (for checks and tests).
-func valueOf(t tensor.Tensor) []float64 {
+func valueOf(t interface{ Data() any }) []float64 {
 	switch d := t.Data().(type) {
 	case []float32:
 		out := make([]float64, len(d))
