@@ -42,7 +42,7 @@ func fixtureImage(m *Mask) *image.RGBA {
 	return img
 }
 
-func writeFile(t *testing.T, path string, write func(f *os.File) error) {
+func writeFile(t testing.TB, path string, write func(f *os.File) error) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
@@ -59,12 +59,12 @@ func writeFile(t *testing.T, path string, write func(f *os.File) error) {
 	}
 }
 
-func writeJPEG(t *testing.T, path string, img image.Image) {
+func writeJPEG(t testing.TB, path string, img image.Image) {
 	writeFile(t, path, func(f *os.File) error { return jpeg.Encode(f, img, &jpeg.Options{Quality: 95}) })
 }
 
 // writePaletteMask writes m as a palette PNG with the VOC colours (what VOC ships).
-func writePaletteMask(t *testing.T, path string, m *Mask) {
+func writePaletteMask(t testing.TB, path string, m *Mask) {
 	pal := make(color.Palette, 256)
 	for i := range pal {
 		pal[i] = vocColour(i)
@@ -75,13 +75,13 @@ func writePaletteMask(t *testing.T, path string, m *Mask) {
 }
 
 // writeIndexMask writes m as an 8-bit grayscale PNG (what SBD's SegmentationClassAug has).
-func writeIndexMask(t *testing.T, path string, m *Mask) {
+func writeIndexMask(t testing.TB, path string, m *Mask) {
 	img := image.NewGray(image.Rect(0, 0, m.W, m.H))
 	copy(img.Pix, m.Pix)
 	writeFile(t, path, func(f *os.File) error { return png.Encode(f, img) })
 }
 
-func writeText(t *testing.T, path string, lines ...string) {
+func writeText(t testing.TB, path string, lines ...string) {
 	writeFile(t, path, func(f *os.File) error { _, err := f.WriteString(strings.Join(lines, "\n") + "\n"); return err })
 }
 

@@ -96,14 +96,20 @@ func resamplePlanes(src [][]float32, srcW, srcH int, box Box, dst [][]float32, w
 // resampleMask is resampleImage for label maps: the nearest source pixel to each output
 // pixel centre, pad where that centre falls outside the source.
 func resampleMask(src *Mask, box Box, w, h int, pad uint8) *Mask {
+	return nearestMask(src, box.X0, box.Y0, box.W()/float64(w), box.H()/float64(h), 0, 0, w, h, pad)
+}
+
+// nearestMask samples output pixel (u, v) at source (x0 + (ox+u+0.5)·sx, y0 + (oy+v+0.5)·sy).
+// The offsets let a window of a larger resampling be computed with the very same floating
+// point expression as the whole (RandomScaleCrop relies on it).
+func nearestMask(src *Mask, x0, y0, sx, sy float64, ox, oy, w, h int, pad uint8) *Mask {
 	out := NewMask(w, h, pad)
-	sx, sy := box.W()/float64(w), box.H()/float64(h)
 	xs := make([]int, w)
 	for u := range xs {
-		xs[u] = int(math.Floor(box.X0 + (float64(u)+0.5)*sx))
+		xs[u] = int(math.Floor(x0 + (float64(ox+u)+0.5)*sx))
 	}
 	for v := 0; v < h; v++ {
-		y := int(math.Floor(box.Y0 + (float64(v)+0.5)*sy))
+		y := int(math.Floor(y0 + (float64(oy+v)+0.5)*sy))
 		if y < 0 || y >= src.H {
 			continue
 		}

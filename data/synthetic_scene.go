@@ -30,11 +30,11 @@ func renderScene(rng *rand.Rand, size, classes, maxObjects int) (*Image, *Mask) 
 	return img, m
 }
 
-// paintShape draws one shape of the given family: radius 12–30% of the side, anywhere
+// paintShape draws one shape of the given family: radius 15–33% of the side, anywhere
 // (possibly cut by the border), rotated, stretched by up to 1.25 along one axis.
 func paintShape(rng *rand.Rand, img *Image, m *Mask, family int, bg *texture) {
 	size := float64(img.W)
-	r := size * uniform(rng, 0.12, 0.30)
+	r := size * uniform(rng, 0.15, 0.33)
 	cx, cy := uniform(rng, 0, size), uniform(rng, 0, size)
 	theta := uniform(rng, 0, 2*math.Pi)
 	stretch := uniform(rng, 0.8, 1.25)

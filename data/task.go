@@ -40,8 +40,10 @@ func DefaultSegTrain(crop int) SegTrain {
 // Pipeline returns the steps SegTrain applies.
 func (t SegTrain) Pipeline() Pipeline {
 	return Pipeline{
-		RandomScale{Min: t.ScaleMin, Max: t.ScaleMax, Short: t.Short},
-		RandomCropPad{W: t.Crop, H: t.Crop, Fill: t.Mean},
+		RandomScaleCrop{ // = RandomScale then RandomCropPad, resampling only the window
+			RandomScale{Min: t.ScaleMin, Max: t.ScaleMax, Short: t.Short},
+			RandomCropPad{W: t.Crop, H: t.Crop, Fill: t.Mean},
+		},
 		HFlip{P: t.FlipP},
 		Normalize{Mean: t.Mean, Std: t.Std},
 	}
