@@ -324,3 +324,28 @@ func readTensorPB(t *testing.T, path string) *pb.TensorProto {
 	}
 	return &tp
 }
+
+// BenchmarkResize2DBilinear is the decoder's typical upsampling step: 8×21×32×32 logits to
+// 128×128, float32, forward then backward, through the ops' kernels (no graph overhead).
+func BenchmarkResize2DBilinear(b *testing.B) {
+	g := G.NewGraph()
+	xn := G.NewTensor(g, G.Float32, 4, G.WithShape(8, 21, 32, 32), G.WithName("x"))
+	y, err := Resize2D(xn, 128, 128, Linear, HalfPixel, RoundPreferFloor)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fwd := y.Op().(resizeOp)
+	bwd := resizeDiffOp{fwd}
+	x := bTo32(gradcheck.Rand(1, []int{8, 21, 32, 32}))
+	dy := bTo32(gradcheck.Rand(2, []int{8, 21, 128, 128}))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := fwd.Do(x); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := bwd.Do(dy); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
