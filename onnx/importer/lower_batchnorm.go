@@ -2,6 +2,7 @@ package importer
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/ssl4dp/ssl4dp/onnx"
 	"github.com/ssl4dp/ssl4dp/ops"
@@ -60,8 +61,8 @@ func lowerBatchNorm(c *nodeCtx, in []value) ([]value, error) {
 	st := &ops.BNState{
 		Mean:     c.m.denseOf(stats[0].f, []int{ch}),
 		Var:      c.m.denseOf(stats[1].f, []int{ch}),
-		Momentum: float64(onnx.AttrFloat(c.n, "momentum", 0.9)),
-		Eps:      float64(onnx.AttrFloat(c.n, "epsilon", 1e-5)),
+		Momentum: decimal(onnx.AttrFloat(c.n, "momentum", 0.9)),
+		Eps:      decimal(onnx.AttrFloat(c.n, "epsilon", 1e-5)),
 		Phase:    c.m.Phase,
 		Unbiased: !c.o.ONNXRunningVar,
 	}
@@ -75,4 +76,12 @@ func lowerBatchNorm(c *nodeCtx, in []value) ([]value, error) {
 		outs = append(outs, unavailable("BatchNormalization's running-statistic outputs are not computed: the importer keeps the statistics itself (Model.BatchNorms, WriteBack)"))
 	}
 	return outs, nil
+}
+
+// decimal widens a float32 attribute to the shortest decimal that rounds to it: ONNX stores
+// momentum 0.9 as 0.89999998, and the exporter meant 0.9 (PyTorch's 1 − 0.1), which keeps
+// running statistics identical to PyTorch's in float64.
+func decimal(f float32) float64 {
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(float64(f), 'g', -1, 32), 64)
+	return v
 }
