@@ -87,10 +87,20 @@ type Spec struct {
 	Outputs []string
 }
 
+// SpecError reports a Spec that describes no model: bad user input, not a failure.
+type SpecError struct {
+	Msg string // names the field and its value
+}
+
+func (e *SpecError) Error() string { return "graphs: spec: " + e.Msg }
+
+// ExitCode makes the CLI exit with 2 (bad input), as for a bad flag.
+func (e *SpecError) ExitCode() int { return 2 }
+
 // normalized fills defaults and checks s; every error names the field and the bad value.
 func (s Spec) normalized() (Spec, error) {
 	fail := func(format string, args ...any) (Spec, error) {
-		return Spec{}, fmt.Errorf("graphs: spec: "+format, args...)
+		return Spec{}, &SpecError{fmt.Sprintf(format, args...)}
 	}
 	if _, ok := resnets[s.Encoder]; !ok {
 		return fail("unknown encoder %q; want one of %v", s.Encoder, Encoders)
@@ -235,7 +245,7 @@ func Build(spec Spec) (*pb.ModelProto, error) {
 	for _, name := range names {
 		o, ok := outs[name]
 		if !ok && s.Outputs != nil {
-			return nil, fmt.Errorf("graphs: spec asks for output %q, which this model does not produce (it has %v)", name, sortedKeys(outs))
+			return nil, &SpecError{fmt.Sprintf("output %q is not produced by this model (it has %v)", name, sortedKeys(outs))}
 		}
 		if ok {
 			b.Output(o.t, o.dims...)
