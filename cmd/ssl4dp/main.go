@@ -28,6 +28,7 @@ type CLI struct {
 	Version VersionCmd `cmd:"" help:"Print the ssl4dp version, the Go and onnxruntime versions and the BLAS in use."`
 	Inspect InspectCmd `cmd:"" help:"Describe an ONNX model: inputs, outputs, ops, trainable parameters."`
 	Data    DataCmd    `cmd:"" help:"Preview augmented views (what the model sees) and print dataset statistics."`
+	Graphs  GraphsCmd  `cmd:"" help:"Write a freshly initialised encoder + head as ONNX; print parameters and GFLOPs."`
 }
 
 const description = `ssl4dp: self-supervised pre-training for dense prediction.
