@@ -29,6 +29,7 @@ type CLI struct {
 	Inspect InspectCmd `cmd:"" help:"Describe an ONNX model: inputs, outputs, ops, trainable parameters."`
 	Data    DataCmd    `cmd:"" help:"Preview augmented views (what the model sees) and print dataset statistics."`
 	Graphs  GraphsCmd  `cmd:"" help:"Write a freshly initialised encoder + head as ONNX; print parameters and GFLOPs."`
+	Plot    PlotCmd    `cmd:"" help:"Draw a run's loss, learning-rate and validation-mIoU curves to a PNG."`
 }
 
 const description = `ssl4dp: self-supervised pre-training for dense prediction.
