@@ -179,7 +179,7 @@ func (d *cutPaste) Load(i int) (Sample, error) {
 	if err != nil {
 		return Sample{}, err
 	}
-	img := backgroundCrop(FromImage(bg), d.size, rng)
+	img := backgroundCrop(flatten(bg, 128), d.size, rng)
 	m := NewMask(d.size, d.size, 0)
 	nObj := 1 + rng.IntN(d.objects)
 	for k := 0; k < nObj; k++ {
@@ -206,6 +206,24 @@ func (d *cutPaste) pick(files []*cached, k int) (*image.NRGBA, error) {
 		}
 	}
 	return nil, fmt.Errorf("data: %s: every file in %s's group is bad", d.name, filepath.Dir(files[0].path))
+}
+
+// flatten composites an image over a gray of the given level: some wallpapers are
+// semi-transparent overlays, whose hidden colours would otherwise show.
+func flatten(img *image.NRGBA, gray float32) *Image {
+	out := NewImage(img.Rect.Dx(), img.Rect.Dy())
+	n := out.W * out.H
+	for y := 0; y < out.H; y++ {
+		row := img.Pix[y*img.Stride:]
+		for x := 0; x < out.W; x++ {
+			a := float32(row[4*x+3]) / 255
+			i := y*out.W + x
+			for c := 0; c < 3; c++ {
+				out.Pix[c*n+i] = a*float32(row[4*x+c]) + (1-a)*gray
+			}
+		}
+	}
+	return out
 }
 
 // backgroundCrop takes a random square of 40–100% of the shorter side and resizes it to
