@@ -18,22 +18,19 @@ type indexMap struct {
 // size is the number of gathered elements.
 func (m indexMap) size() int { return volume(m.shape) }
 
-// walk calls fn(pos, off) for every gathered element in row-major order, with off < 0 for
-// fill positions.
-func (m indexMap) walk(fn func(pos, off int)) {
-	pos := 0
+// rows calls fn once per innermost row of the gathered tensor, in row-major order: pos is the
+// row's first position, base the source offset of its outer indices, valid false when an
+// outer index is a fill. The kernels loop over maps[last] themselves, so the per-element cost
+// is a slice read, not a call.
+func (m indexMap) rows(fn func(pos, base int, valid bool)) {
 	last := len(m.maps) - 1
+	rowLen := len(m.maps[last])
+	pos := 0
 	var rec func(ax, base int, valid bool)
 	rec = func(ax, base int, valid bool) {
 		if ax == last {
-			for _, o := range m.maps[ax] {
-				if valid && o >= 0 {
-					fn(pos, base+o)
-				} else {
-					fn(pos, -1)
-				}
-				pos++
-			}
+			fn(pos, base, valid)
+			pos += rowLen
 			return
 		}
 		for _, o := range m.maps[ax] {
@@ -45,11 +42,21 @@ func (m indexMap) walk(fn func(pos, off int)) {
 
 // gatherInto fills dst (contiguous, m.shape) from src, writing fill where the map says so.
 func gatherInto[T Float](m indexMap, dst, src []T, fill T) {
-	m.walk(func(pos, off int) {
-		if off < 0 {
-			dst[pos] = fill
-		} else {
-			dst[pos] = src[off]
+	inner := m.maps[len(m.maps)-1]
+	m.rows(func(pos, base int, valid bool) {
+		row := dst[pos : pos+len(inner)]
+		if !valid {
+			for j := range row {
+				row[j] = fill
+			}
+			return
+		}
+		for j, o := range inner {
+			if o < 0 {
+				row[j] = fill
+			} else {
+				row[j] = src[base+o]
+			}
 		}
 	})
 }
@@ -57,9 +64,16 @@ func gatherInto[T Float](m indexMap, dst, src []T, fill T) {
 // scatterAdd is gatherInto's adjoint: dst[off] += src[pos] for every non-fill position.
 // Several positions may share an offset (reflect and edge padding), hence the sum.
 func scatterAdd[T Float](m indexMap, dst, src []T) {
-	m.walk(func(pos, off int) {
-		if off >= 0 {
-			dst[off] += src[pos]
+	inner := m.maps[len(m.maps)-1]
+	m.rows(func(pos, base int, valid bool) {
+		if !valid {
+			return
+		}
+		row := src[pos : pos+len(inner)]
+		for j, o := range inner {
+			if o >= 0 {
+				dst[base+o] += row[j]
+			}
 		}
 	})
 }
