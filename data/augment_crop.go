@@ -19,6 +19,8 @@ func (r CropRecord) String() string { return fmt.Sprintf("crop %v -> %dx%d", r.B
 // both as torchvision's RandomResizedCrop draws them (area uniform, log-ratio uniform, 10
 // tries, then a centre crop clamped to Ratio), and resamples it to W×H with antialiased
 // bilinear filtering. MoCo v2 uses Scale {0.2, 1}, SimCLR and BYOL {0.08, 1}; Ratio {3/4, 4/3}.
+// Pixels just outside the box take part in the filter of the edge pixels, as in PIL's
+// resize(box=…); torchvision crops first, so its edge pixels differ slightly.
 type RandomResizedCrop struct {
 	W, H  int
 	Scale [2]float64

@@ -63,6 +63,22 @@ func FromImage(src image.Image) *Image {
 	b := src.Bounds()
 	m := NewImage(b.Dx(), b.Dy())
 	n := m.W * m.H
+	if s, ok := src.(*image.YCbCr); ok { // JPEG: straight to floats, chroma offsets per row
+		cx := make([]int, m.W) // chroma index offset of column x; the same on every row
+		for x := range cx {
+			cx[x] = s.COffset(b.Min.X+x, b.Min.Y) - s.COffset(b.Min.X, b.Min.Y)
+		}
+		for y := 0; y < m.H; y++ {
+			yrow := s.Y[s.YOffset(b.Min.X, b.Min.Y+y):]
+			c0 := s.COffset(b.Min.X, b.Min.Y+y)
+			for x := 0; x < m.W; x++ {
+				r, g, bb := color.YCbCrToRGB(yrow[x], s.Cb[c0+cx[x]], s.Cr[c0+cx[x]])
+				i := y*m.W + x
+				m.Pix[i], m.Pix[n+i], m.Pix[2*n+i] = float32(r), float32(g), float32(bb)
+			}
+		}
+		return m
+	}
 	row := make([]uint8, 4*m.W)
 	for y := 0; y < m.H; y++ {
 		nrgbaRow(src, b.Min.Y+y, row)

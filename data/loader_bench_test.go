@@ -2,6 +2,7 @@ package data
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -84,6 +85,21 @@ func BenchmarkLoaderSegVOCJPEG(b *testing.B) {
 func BenchmarkLoaderPretextCutPaste96(b *testing.B) {
 	objects, backgrounds := cutpasteFixture(b)
 	ds, err := Open("cutpaste:objects="+objects+",backgrounds="+backgrounds, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchLoader(b, ds, MoCoV2(64), 8)
+}
+
+// BenchmarkLoaderSpec measures the dataset named by $SSL4DP_BENCH_DATA (for example the
+// Debian cut-paste spec printed by scripts/build_cutpaste.sh) with the MoCo v2 two-view task
+// at 64 pixels; skipped when unset.
+func BenchmarkLoaderSpec(b *testing.B) {
+	spec := os.Getenv("SSL4DP_BENCH_DATA")
+	if spec == "" {
+		b.Skip("set SSL4DP_BENCH_DATA to a --data spec")
+	}
+	ds, err := Open(spec, Options{MaxSide: 1024})
 	if err != nil {
 		b.Fatal(err)
 	}

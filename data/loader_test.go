@@ -124,3 +124,20 @@ func TestLoaderEpochs(t *testing.T) {
 }
 
 func abs32(x float32) float32 { return max(x, -x) }
+
+// TestLoaderClose: closing with batches in flight returns promptly and Next then fails.
+func TestLoaderClose(t *testing.T) {
+	ds := synth(t, "synthetic:n=64,size=32")
+	l, err := NewLoader(ds, MoCoV2(32), LoaderConfig{Batch: 4, Workers: 3, Prefetch: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Next(); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	l.Close() // idempotent
+	if _, err := l.Next(); err == nil {
+		t.Fatal("Next after Close: no error")
+	}
+}

@@ -119,6 +119,19 @@ func TestVOCBadFiles(t *testing.T) {
 				}
 			}
 
+			if !c.atOpen { // the loader passes the error on, naming the file
+				ds, _ := Open("voc:"+dir, Options{})
+				l, err := NewLoader(ds, DefaultSegTrain(16), LoaderConfig{Batch: 4, Workers: 2})
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = l.Next()
+				l.Close()
+				if !IsBadFile(err) || !strings.Contains(err.Error(), id) {
+					t.Fatalf("loader error %v; want the bad file %s", err, id)
+				}
+			}
+
 			var warnings []error
 			ds, err = Open("voc:"+dir, Options{SkipBad: true, Warn: func(e error) { warnings = append(warnings, e) }})
 			if err != nil {
