@@ -9,7 +9,7 @@ import (
 // UnsupportedError reports an op, attribute or input form the importer cannot lower. It is
 // never a panic and never silently approximated: the message says what to do instead.
 type UnsupportedError struct {
-	Node  string // the ONNX node's name (or "→output" when it has none)
+	Node  string // the ONNX node's name (or "→output" when it has none); "" for model-level limits
 	Op    string // its op type
 	Opset int64  // the model's default-domain opset
 	What  string // what is not supported, e.g. `attribute storage_order=1`
@@ -17,6 +17,9 @@ type UnsupportedError struct {
 }
 
 func (e *UnsupportedError) Error() string {
+	if e.Node == "" && e.Op == "" {
+		return fmt.Sprintf("importer: %s not supported; %s", e.What, e.Hint)
+	}
 	return fmt.Sprintf("importer: node %q (%s, opset %d): %s not supported; %s", e.Node, e.Op, e.Opset, e.What, e.Hint)
 }
 

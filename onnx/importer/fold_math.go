@@ -192,7 +192,8 @@ func castTarget(c *nodeCtx) (pb.TensorProto_DataType, error) {
 			Hint: "only float, integer and bool tensors are supported"}
 	}
 	if to == pb.TensorProto_FLOAT16 || to == pb.TensorProto_BFLOAT16 {
-		to = pb.TensorProto_FLOAT
+		return 0, &UnsupportedError{Node: nodeName(c.n), Op: "Cast", Opset: c.opset, What: "cast to " + to.String(),
+			Hint: "the importer computes in float32 or float64; 16-bit floats are not supported"}
 	}
 	return to, nil
 }

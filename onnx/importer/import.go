@@ -132,6 +132,10 @@ func (c *nodeCtx) nodeOf(in []value, i int) (*G.Node, error) {
 	if in[i].node != nil {
 		return in[i].node, nil
 	}
+	if !in[i].k.isFloat() {
+		return nil, c.unsupported(fmt.Sprintf("%v input %q", in[i].k.dt, c.n.Input[i]),
+			"only float tensors are computed at run time; integer and bool tensors must fold at import time")
+	}
 	n, err := c.m.konstNode(in[i].k, c.n.Input[i])
 	if err != nil {
 		return nil, c.errf("%v", err)
@@ -206,7 +210,7 @@ func Import(mp *pb.ModelProto, o Options) (*Model, error) {
 			return nil, errorf("graph output %q is produced by no node", name)
 		}
 		if v.unavailable != "" {
-			return nil, errorf("graph output %q is not computed: %s", name, v.unavailable)
+			return nil, &UnsupportedError{Node: nodeName(v.by), Op: v.by.GetOpType(), Opset: opset, What: fmt.Sprintf("graph output %q", name), Hint: v.unavailable}
 		}
 		m.outputs = append(m.outputs, name)
 	}
@@ -245,7 +249,7 @@ func (m *Model) addInitializers(gp *pb.GraphProto, o Options) error {
 		name := t.GetName()
 		k, err := konstFromTensor(t)
 		if err != nil {
-			return errorf("initializer %q: %v", name, err)
+			return &UnsupportedError{What: fmt.Sprintf("initializer %q: %v", name, err), Hint: "only float, integer and bool tensors are supported"}
 		}
 		if roles[name] != onnx.Param {
 			m.values[name] = konstValue(k)
@@ -295,6 +299,9 @@ func (m *Model) addInputs(gp *pb.GraphProto, o Options) error {
 		shape, err := inputShape(name, dims, o.InputShapes[name])
 		if err != nil {
 			return err
+		}
+		if numel(shape) == 0 && len(shape) > 0 {
+			return &UnsupportedError{What: fmt.Sprintf("input %q with shape %v (no elements)", name, shape), Hint: "Gorgonia has no empty tensors"}
 		}
 		full := m.prefix + name
 		if len(m.Graph.ByName(full)) > 0 {
@@ -404,11 +411,14 @@ func (m *Model) addNode(c *nodeCtx) error {
 		if name == "" {
 			continue
 		}
-		if i >= len(outs) {
-			m.values[name] = unavailable(fmt.Sprintf("output %d of %s is not computed by the importer", i, o2s(n)))
-			continue
+		v := unavailable(fmt.Sprintf("output %d of %s is not computed by the importer", i, o2s(n)))
+		if i < len(outs) {
+			v = outs[i]
 		}
-		m.values[name] = outs[i]
+		if v.unavailable != "" {
+			v.by = n
+		}
+		m.values[name] = v
 	}
 	return nil
 }

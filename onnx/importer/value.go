@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	G "gorgonia.org/gorgonia"
+
+	pb "github.com/ssl4dp/ssl4dp/onnx/onnxpb"
 )
 
 // value is what an ONNX tensor name resolves to during import: a Gorgonia node (computed at
@@ -12,7 +14,8 @@ import (
 type value struct {
 	node        *G.Node
 	k           *konst
-	unavailable string
+	unavailable string        // why this output is not computed
+	by          *pb.NodeProto // the node whose output is unavailable
 }
 
 func nodeValue(n *G.Node) value    { return value{node: n} }
