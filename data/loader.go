@@ -159,19 +159,31 @@ func (l *Loader) order(epoch int) []int {
 
 // Next returns the next batch in order; io.EOF after the last epoch.
 func (l *Loader) Next() (*Batch, error) {
+	closed := errors.New("data: loader: Next after Close")
 	select {
-	case fut, ok := <-l.pending:
+	case <-l.done: // checked first: after Close, queued futures may never be filled
+		return nil, closed
+	default:
+	}
+	var fut chan result
+	select {
+	case f, ok := <-l.pending:
 		if !ok {
 			return nil, io.EOF
 		}
-		r := <-fut
+		fut = f
+	case <-l.done:
+		return nil, closed
+	}
+	select {
+	case r := <-fut:
 		if r.err != nil {
 			return nil, r.err
 		}
 		l.next = r.b.Next
 		return r.b, nil
 	case <-l.done:
-		return nil, errors.New("data: loader: Next after Close")
+		return nil, closed
 	}
 }
 
