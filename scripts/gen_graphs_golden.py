@@ -10,6 +10,11 @@ Default mode writes into graphs/testdata/:
                                     of torchvision's resnet18/34/50(num_classes=1000)
   parity/                           small-width models + inputs + outputs (manifest.json)
   adaptive_pool/                    inputs and F.adaptive_avg_pool2d outputs (manifest.json)
+  heads/                            encoder + segmentation head models written here in PyTorch after
+                                    MMSegmentation's heads (module names = graphs' "head." names),
+                                    their weights (an ONNX file holding only initializers), and
+                                    their logits, bilinearly resized to the input, at every 4th
+                                    pixel of a 1x3x97x129 input (manifest.json)
 
 Parity models are torchvision's ResNet (its __init__, _make_layer and blocks) with every
 stage width multiplied by --width (1/32 for ResNet-18, 1/64 for ResNet-50 by default, to
@@ -101,6 +106,178 @@ def make(encoder, width, os_, classes):
     return net.eval()
 
 
+class ConvModule(torch.nn.Module):
+    """mmcv's ConvModule with BN (conv without bias) and, unless act=False, ReLU."""
+
+    def __init__(self, cin, cout, k, padding=0, dilation=1, groups=1, act=True):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(cin, cout, k, padding=padding, dilation=dilation, groups=groups, bias=False)
+        self.bn = torch.nn.BatchNorm2d(cout)
+        self.act = act
+
+    def forward(self, x):
+        x = self.bn(self.conv(x))
+        return F.relu(x) if self.act else x
+
+
+class DSConv(torch.nn.Module):
+    """mmcv's DepthwiseSeparableConvModule (both parts with BN and ReLU)."""
+
+    def __init__(self, cin, cout, dilation):
+        super().__init__()
+        self.depthwise_conv = ConvModule(cin, cin, 3, padding=dilation, dilation=dilation, groups=cin)
+        self.pointwise_conv = ConvModule(cin, cout, 1)
+
+    def forward(self, x):
+        return self.pointwise_conv(self.depthwise_conv(x))
+
+
+def up(x, like):
+    return F.interpolate(x, size=like.shape[2:], mode="bilinear", align_corners=False)
+
+
+class FCNMoCo(torch.nn.Module):
+    """mmseg FCNHead(channels=256, num_convs=2, dilation=6, concat_input=False), no dropout."""
+
+    def __init__(self, cin, clow, ch, k, os_):
+        super().__init__()
+        self.convs = torch.nn.Sequential(ConvModule(cin, ch, 3, 6, 6), ConvModule(ch, ch, 3, 6, 6))
+        self.conv_seg = torch.nn.Conv2d(ch, k, 1)
+
+    def forward(self, x, low):
+        return self.conv_seg(self.convs(x))
+
+
+class PSP(torch.nn.Module):
+    """mmseg PSPHead (pool_scales 1, 2, 3, 6)."""
+
+    def __init__(self, cin, clow, ch, k, os_):
+        super().__init__()
+        self.psp_modules = torch.nn.ModuleList(
+            torch.nn.Sequential(torch.nn.AdaptiveAvgPool2d(s), ConvModule(cin, ch, 1)) for s in (1, 2, 3, 6))
+        self.bottleneck = ConvModule(cin + 4 * ch, ch, 3, padding=1)
+        self.conv_seg = torch.nn.Conv2d(ch, k, 1)
+
+    def forward(self, x, low):
+        outs = [x] + [up(m(x), x) for m in self.psp_modules]
+        return self.conv_seg(self.bottleneck(torch.cat(outs, 1)))
+
+
+class DeepLabV3Plus(torch.nn.Module):
+    """mmseg DepthwiseSeparableASPPHead (dilations 1, 6, 12, 18 at OS16, c1 48 channels)."""
+
+    def __init__(self, cin, clow, ch, k, os_, c1=48):
+        super().__init__()
+        rates = [r * 16 // os_ for r in (6, 12, 18)]
+        self.image_pool = torch.nn.Sequential(torch.nn.AdaptiveAvgPool2d(1), ConvModule(cin, ch, 1))
+        self.aspp_modules = torch.nn.ModuleList([ConvModule(cin, ch, 1)] + [DSConv(cin, ch, d) for d in rates])
+        self.bottleneck = ConvModule(5 * ch, ch, 3, padding=1)
+        self.c1_bottleneck = ConvModule(clow, c1, 1)
+        self.sep_bottleneck = torch.nn.Sequential(DSConv(ch + c1, ch, 1), DSConv(ch, ch, 1))
+        self.conv_seg = torch.nn.Conv2d(ch, k, 1)
+
+    def forward(self, x, low):
+        outs = [up(self.image_pool(x), x)] + [m(x) for m in self.aspp_modules]
+        y = self.bottleneck(torch.cat(outs, 1))
+        c1 = self.c1_bottleneck(low)
+        y = self.sep_bottleneck(torch.cat([up(y, c1), c1], 1))
+        return self.conv_seg(y)
+
+
+class Conv(torch.nn.Module):
+    """A conv with bias held as .conv, as mmcv's norm-free ConvModule names it."""
+
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(cin, cout, 1)
+
+    def forward(self, x):
+        return self.conv(x)
+
+
+class NonLocal2d(torch.nn.Module):
+    """mmcv NonLocal2d, embedded_gaussian, reduction 2, use_scale."""
+
+    def __init__(self, cin):
+        super().__init__()
+        self.inter = max(cin // 2, 1)
+        self.g, self.theta, self.phi = Conv(cin, self.inter), Conv(cin, self.inter), Conv(cin, self.inter)
+        self.conv_out = ConvModule(self.inter, cin, 1, act=False)
+
+    def forward(self, x):
+        n = x.size(0)
+        g_x = self.g(x).view(n, self.inter, -1).permute(0, 2, 1)
+        theta_x = self.theta(x).view(n, self.inter, -1).permute(0, 2, 1)
+        phi_x = self.phi(x).view(n, self.inter, -1)
+        w = torch.matmul(theta_x, phi_x) / theta_x.shape[-1] ** 0.5
+        y = torch.matmul(w.softmax(dim=-1), g_x).permute(0, 2, 1).contiguous().reshape(n, self.inter, *x.size()[2:])
+        return x + self.conv_out(y)
+
+
+class NLHead(torch.nn.Module):
+    """mmseg NLHead: FCNHead(num_convs=2, concat_input=True) with a NonLocal2d between."""
+
+    def __init__(self, cin, clow, ch, k, os_):
+        super().__init__()
+        self.convs = torch.nn.Sequential(ConvModule(cin, ch, 3, padding=1), ConvModule(ch, ch, 3, padding=1))
+        self.nl_block = NonLocal2d(ch)
+        self.conv_cat = ConvModule(cin + ch, ch, 3, padding=1)
+        self.conv_seg = torch.nn.Conv2d(ch, k, 1)
+
+    def forward(self, x, low):
+        y = self.convs[1](self.nl_block(self.convs[0](x)))
+        return self.conv_seg(self.conv_cat(torch.cat([x, y], 1)))
+
+
+HEADS = {"fcn": (FCNMoCo, 256), "psp": (PSP, 512), "deeplabv3plus": (DeepLabV3Plus, 512), "nonlocal": (NLHead, 512)}
+
+
+class Segmenter(torch.nn.Module):
+    """A (narrow) torchvision ResNet with a head; logits resized to the input."""
+
+    def __init__(self, encoder, width, os_, head, classes):
+        super().__init__()
+        net = make(encoder, width, os_, classes)
+        for name in ["conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4"]:
+            setattr(self, name, getattr(net, name))
+        cls, ch = HEADS[head]
+        cfeat, clow = self.layer4[-1].conv1.in_channels, self.layer1[-1].conv1.in_channels
+        kw = {"c1": scaled(48, width)} if head == "deeplabv3plus" else {}
+        self.head = cls(cfeat, clow, scaled(ch, width), classes, os_, **kw)
+
+    def forward(self, x):
+        low = self.layer1(self.maxpool(self.relu(self.bn1(self.conv1(x)))))
+        f = self.layer4(self.layer3(self.layer2(low)))
+        return f, up(self.head(f, low), x)
+
+
+def heads(out, seed, width=1 / 64, classes=3):
+    os.makedirs(out, exist_ok=True)
+    torch.manual_seed(seed)
+    x = torch.randn(1, 3, 97, 129)
+    save(x.numpy(), os.path.join(out, "input.pb"))
+    manifest = []
+    for head, os_ in [("fcn", 16), ("psp", 16), ("psp", 8), ("deeplabv3plus", 16), ("deeplabv3plus", 8), ("nonlocal", 16)]:
+        name = f"resnet18_w{width:g}_os{os_}_{head}"
+        net = Segmenter("resnet18", width, os_, head, classes)
+        with torch.no_grad():
+            for m in net.modules():
+                if isinstance(m, torch.nn.BatchNorm2d):  # the non-local conv_out's too: γ ≠ 0
+                    m.weight.uniform_(0.5, 1.5)
+                    m.bias.uniform_(-0.2, 0.2)
+                    m.running_mean.uniform_(-0.2, 0.2)
+                    m.running_var.uniform_(0.5, 1.5)
+            net.eval()
+            _, logits = net(x)
+        inits = [onnx.numpy_helper.from_array(v.numpy(), k) for k, v in net.state_dict().items() if not k.endswith("num_batches_tracked")]
+        onnx.save(onnx.helper.make_model(onnx.helper.make_graph([], name, [], [], initializer=inits)), os.path.join(out, name + ".weights.onnx"))
+        save(logits[:, :, ::4, ::4].numpy(), os.path.join(out, name + ".logits.pb"))  # every 4th pixel: small file
+        manifest.append(dict(name=name, encoder="resnet18", width=width, output_stride=os_, head=head, classes=classes,
+                             weights=name + ".weights.onnx", tensors={"input": "input.pb", "logits": name + ".logits.pb"}))
+    with open(os.path.join(out, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1)
+
+
 def save(arr, path):
     with open(path, "wb") as f:
         f.write(onnx.numpy_helper.from_array(np.ascontiguousarray(arr, dtype=np.float32)).SerializeToString())
@@ -175,6 +352,7 @@ def main():
     names(ROOT)
     parity(os.path.join(ROOT, "parity"), cases, a.seed)
     adaptive(os.path.join(ROOT, "adaptive_pool"), a.seed)
+    heads(os.path.join(ROOT, "heads"), a.seed)
     print(f"wrote {ROOT}: torch {torch.__version__}, torchvision {torchvision.__version__}, onnx {onnx.__version__}, seed {a.seed}")
 
 
