@@ -64,13 +64,15 @@ func (op chanSumOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, err
 // chanSum writes Σ over n and the inner positions of x[n, c, inner] into out[c], accumulating
 // in float64 so float32 sums over large batches keep their digits.
 func chanSum[T Float](x, out []T, n, c, inner int) {
-	for ci := 0; ci < c; ci++ {
-		var s float64
-		for ni := 0; ni < n; ni++ {
-			for _, v := range x[(ni*c+ci)*inner:][:inner] {
-				s += float64(v)
+	parallelFor(c, len(x), func(lo, hi int) {
+		for ci := lo; ci < hi; ci++ {
+			var s float64
+			for ni := 0; ni < n; ni++ {
+				for _, v := range x[(ni*c+ci)*inner:][:inner] {
+					s += float64(v)
+				}
 			}
+			out[ci] = T(s)
 		}
-		out[ci] = T(s)
-	}
+	})
 }

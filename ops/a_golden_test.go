@@ -13,21 +13,21 @@ import (
 // The part-A ops against PyTorch 1.13: ops/testdata/a_golden.json, written by
 // scripts/gen_ops_golden_a.py (its header records seed, versions and command).
 
-type goldenTensor struct {
+type aGoldenTensor struct {
 	Shape []int     `json:"shape"`
 	Data  []float64 `json:"data"`
 }
 
-type goldenCase struct {
-	Name    string                  `json:"name"`
-	Op      string                  `json:"op"`
-	Params  json.RawMessage         `json:"params"`
-	Inputs  map[string]goldenTensor `json:"inputs"`
-	Outputs map[string]goldenTensor `json:"outputs"`
-	Grads   map[string]goldenTensor `json:"grads"`
+type aGoldenCase struct {
+	Name    string                   `json:"name"`
+	Op      string                   `json:"op"`
+	Params  json.RawMessage          `json:"params"`
+	Inputs  map[string]aGoldenTensor `json:"inputs"`
+	Outputs map[string]aGoldenTensor `json:"outputs"`
+	Grads   map[string]aGoldenTensor `json:"grads"`
 }
 
-type goldenParams struct {
+type aGoldenParams struct {
 	Stride          [2]int  `json:"stride"`
 	Pads            [4]int  `json:"pads"`
 	Dilation        [2]int  `json:"dilation"`
@@ -42,14 +42,14 @@ type goldenParams struct {
 	Unbiased        bool    `json:"unbiased"`
 }
 
-func loadGolden(t *testing.T) []goldenCase {
+func aLoadGolden(t *testing.T) []aGoldenCase {
 	t.Helper()
 	raw, err := os.ReadFile("testdata/a_golden.json")
 	if err != nil {
 		t.Fatalf("reading golden file (regenerate with scripts/gen_ops_golden_a.py): %v", err)
 	}
 	var doc struct {
-		Cases []goldenCase `json:"cases"`
+		Cases []aGoldenCase `json:"cases"`
 	}
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		t.Fatalf("decoding testdata/a_golden.json: %v", err)
@@ -62,7 +62,7 @@ func loadGolden(t *testing.T) []goldenCase {
 
 // value converts a golden input to a tensor of dtype dt. The stored numbers are float32
 // values, so both dtypes see exactly what PyTorch saw.
-func (g goldenTensor) value(dt tensor.Dtype) *tensor.Dense {
+func (g aGoldenTensor) value(dt tensor.Dtype) *tensor.Dense {
 	if dt == tensor.Float32 {
 		d := make([]float32, len(g.Data))
 		for i, v := range g.Data {
@@ -77,9 +77,9 @@ func (g goldenTensor) value(dt tensor.Dtype) *tensor.Dense {
 	return tensor.New(tensor.WithShape(g.Shape...), tensor.WithBacking(d))
 }
 
-// goldenBuild returns the op under test for a case, the order of its graph inputs, and the
+// aGoldenBuild returns the op under test for a case, the order of its graph inputs, and the
 // BatchNorm state (nil for other ops) whose statistics the case also checks.
-func goldenBuild(c goldenCase, p goldenParams, dt tensor.Dtype) (func(*G.ExprGraph, G.Nodes) (*G.Node, error), []string, *BNState, error) {
+func aGoldenBuild(c aGoldenCase, p aGoldenParams, dt tensor.Dtype) (func(*G.ExprGraph, G.Nodes) (*G.Node, error), []string, *BNState, error) {
 	pool := PoolParams{Kernel: p.Kernel, Stride: p.Stride, Pads: p.Pads, Dilation: p.Dilation, CeilMode: p.CeilMode, CountIncludePad: p.CountIncludePad}
 	switch c.Op {
 	case "conv":
@@ -107,14 +107,14 @@ func goldenBuild(c goldenCase, p goldenParams, dt tensor.Dtype) (func(*G.ExprGra
 }
 
 func TestGoldenPyTorch(t *testing.T) {
-	for _, c := range loadGolden(t) {
+	for _, c := range aLoadGolden(t) {
 		for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
 			t.Run(fmt.Sprintf("%s/%s/%v", c.Op, c.Name, dt), func(t *testing.T) {
-				var p goldenParams
+				var p aGoldenParams
 				if err := json.Unmarshal(c.Params, &p); err != nil {
 					t.Fatalf("params: %v", err)
 				}
-				build, names, st, err := goldenBuild(c, p, dt)
+				build, names, st, err := aGoldenBuild(c, p, dt)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -122,15 +122,15 @@ func TestGoldenPyTorch(t *testing.T) {
 				if dt == tensor.Float32 {
 					tol = 1e-5
 				}
-				runGolden(t, c, build, names, st, dt, tol)
+				aRunGolden(t, c, build, names, st, dt, tol)
 			})
 		}
 	}
 }
 
-// runGolden runs one case: forward (and, when the case has gradients, backward of
+// aRunGolden runs one case: forward (and, when the case has gradients, backward of
 // Σ y⊙gy) and compares every stored output, statistic and gradient.
-func runGolden(t *testing.T, c goldenCase, build func(*G.ExprGraph, G.Nodes) (*G.Node, error), names []string, st *BNState, dt tensor.Dtype, tol float64) {
+func aRunGolden(t *testing.T, c aGoldenCase, build func(*G.ExprGraph, G.Nodes) (*G.Node, error), names []string, st *BNState, dt tensor.Dtype, tol float64) {
 	g := G.NewGraph()
 	var in G.Nodes
 	for _, name := range names {
@@ -160,10 +160,10 @@ func runGolden(t *testing.T, c goldenCase, build func(*G.ExprGraph, G.Nodes) (*G
 	if err := vm.RunAll(); err != nil {
 		t.Fatal(err)
 	}
-	closeTo(t, "y", asF64(y.Value().(*tensor.Dense)), want.Data, tol)
+	aClose(t, "y", aF64(y.Value().(*tensor.Dense)), want.Data, tol)
 	if st != nil {
-		closeTo(t, "running mean", asF64(st.Mean), c.Outputs["mean"].Data, tol)
-		closeTo(t, "running var", asF64(st.Var), c.Outputs["var"].Data, tol)
+		aClose(t, "running mean", aF64(st.Mean), c.Outputs["mean"].Data, tol)
+		aClose(t, "running var", aF64(st.Var), c.Outputs["var"].Data, tol)
 	}
 	for i, name := range names {
 		wg, ok := c.Grads[name]
@@ -174,6 +174,6 @@ func runGolden(t *testing.T, c goldenCase, build func(*G.ExprGraph, G.Nodes) (*G
 		if err != nil {
 			t.Fatalf("gradient of %s: %v", name, err)
 		}
-		closeTo(t, "d"+name, asF64(gv.(*tensor.Dense)), wg.Data, tol)
+		aClose(t, "d"+name, aF64(gv.(*tensor.Dense)), wg.Data, tol)
 	}
 }

@@ -15,9 +15,9 @@ import (
 
 // Test helpers for the part-A ops (conv, pooling, BatchNorm, MatMul).
 
-// evalNodes builds a graph over the given input values, runs it once on a tape machine and
+// aEval builds a graph over the given input values, runs it once on a tape machine and
 // returns the output's value.
-func evalNodes(t testing.TB, build func(g *G.ExprGraph, in G.Nodes) (*G.Node, error), inputs ...*tensor.Dense) *tensor.Dense {
+func aEval(t testing.TB, build func(g *G.ExprGraph, in G.Nodes) (*G.Node, error), inputs ...*tensor.Dense) *tensor.Dense {
 	t.Helper()
 	g := G.NewGraph()
 	var in G.Nodes
@@ -37,16 +37,16 @@ func evalNodes(t testing.TB, build func(g *G.ExprGraph, in G.Nodes) (*G.Node, er
 	return out.Value().(*tensor.Dense)
 }
 
-// randT returns a seeded uniform [-1, 1) tensor of the given dtype.
-func randT(dt tensor.Dtype, seed int64, shape ...int) *tensor.Dense {
+// aRand returns a seeded uniform [-1, 1) tensor of the given dtype.
+func aRand(dt tensor.Dtype, seed int64, shape ...int) *tensor.Dense {
 	d := gradcheck.Rand(seed, shape)
 	if dt == tensor.Float64 {
 		return d
 	}
-	return to32(d)
+	return aTo32(d)
 }
 
-func to32(d *tensor.Dense) *tensor.Dense {
+func aTo32(d *tensor.Dense) *tensor.Dense {
 	src := d.Data().([]float64)
 	dst := make([]float32, len(src))
 	for i, v := range src {
@@ -55,8 +55,8 @@ func to32(d *tensor.Dense) *tensor.Dense {
 	return tensor.New(tensor.WithShape(d.Shape().Clone()...), tensor.WithBacking(dst))
 }
 
-// asF64 returns a copy of a tensor's elements as float64.
-func asF64(d *tensor.Dense) []float64 {
+// aF64 returns a copy of a tensor's elements as float64.
+func aF64(d *tensor.Dense) []float64 {
 	switch v := d.Data().(type) {
 	case []float64:
 		return append([]float64(nil), v[:d.Shape().TotalSize()]...)
@@ -67,11 +67,11 @@ func asF64(d *tensor.Dense) []float64 {
 		}
 		return out
 	}
-	panic("asF64: not a float tensor")
+	panic("aF64: not a float tensor")
 }
 
-// closeTo reports the worst element of got against want with tolerance tol·max(1, |want|).
-func closeTo(t testing.TB, what string, got, want []float64, tol float64) {
+// aClose reports the worst element of got against want with tolerance tol·max(1, |want|).
+func aClose(t testing.TB, what string, got, want []float64, tol float64) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("%s: got %d values, want %d", what, len(got), len(want))
@@ -91,8 +91,8 @@ func closeTo(t testing.TB, what string, got, want []float64, tol float64) {
 	}
 }
 
-// wantErr checks that err is non-nil, starts with "ops:" and contains every fragment.
-func wantErr(t testing.TB, what string, err error, fragments ...string) {
+// aWantErr checks that err is non-nil, starts with "ops:" and contains every fragment.
+func aWantErr(t testing.TB, what string, err error, fragments ...string) {
 	t.Helper()
 	if err == nil {
 		t.Errorf("%s: no error, want one containing %q", what, fragments)
@@ -108,9 +108,9 @@ func wantErr(t testing.TB, what string, err error, fragments ...string) {
 	}
 }
 
-// unwrapOps cuts the ops error out of the text Gorgonia's machine wraps around it (the machine
+// aUnwrapOps cuts the ops error out of the text Gorgonia's machine wraps around it (the machine
 // formats, rather than wraps, some of its errors, so errors.Unwrap cannot reach it).
-func unwrapOps(err error) error {
+func aUnwrapOps(err error) error {
 	if i := strings.Index(err.Error(), "ops: "); i >= 0 {
 		return errors.New(err.Error()[i:])
 	}

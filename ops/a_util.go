@@ -64,10 +64,12 @@ func elems[T Float](d *tensor.Dense) []T {
 	return floats[T](d)[:d.Shape().TotalSize()]
 }
 
-// outputFor returns the tensor an op writes its result into: the machine's preallocated value
-// from the previous run when it has the right dtype and shape (so a training step allocates no
-// new outputs), otherwise a fresh zeroed tensor. Kernels must overwrite every element, or
-// clear the result first, because a reused tensor holds the previous run's values.
+// outputFor returns the tensor an op writes its result into: the value the machine offers
+// through UsePreallocDo when it has the right dtype and shape, otherwise a fresh tensor.
+// (Gorgonia v0.9.18's TapeMachine.Reset empties its registers, so between runs it offers
+// none: each op allocates its output once per run, as Gorgonia's own ops do; scratch space
+// comes from the pools in a_scratch.go.) Kernels must overwrite every element, or clear the
+// result first, because an offered tensor holds older values.
 func outputFor(prealloc G.Value, dt tensor.Dtype, shape tensor.Shape) *tensor.Dense {
 	if p, ok := prealloc.(*tensor.Dense); ok && p.Dtype() == dt && p.Shape().Eq(shape) &&
 		!p.IsMaterializable() && p.IsNativelyAccessible() && !p.IsMasked() {

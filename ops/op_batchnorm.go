@@ -188,8 +188,8 @@ func (op *bnOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) 
 	op.run.mu.Lock()
 	defer op.run.mu.Unlock()
 	op.run.training = training
-	op.run.mean = resize(op.run.mean, c)
-	op.run.invstd = resize(op.run.invstd, c)
+	op.run.mean = growFloats(op.run.mean, c)
+	op.run.invstd = growFloats(op.run.invstd, c)
 	if a[0].Dtype() == tensor.Float32 {
 		bnForward(op, elems[float32](a[0]), elems[float32](a[1]), elems[float32](a[2]), elems[float32](y), n, c, inner)
 	} else {
@@ -198,7 +198,7 @@ func (op *bnOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) 
 	return y, nil
 }
 
-func resize(s []float64, n int) []float64 {
+func growFloats(s []float64, n int) []float64 {
 	if cap(s) < n {
 		return make([]float64, n)
 	}
@@ -212,47 +212,49 @@ func bnForward[T Float](op *bnOp, x, scale, bias, y []T, n, c, inner int) {
 	eps := st.eps()
 	rm, rv := elems[T](st.Mean), elems[T](st.Var)
 	m := float64(n * inner)
-	for ci := 0; ci < c; ci++ {
-		var mean, invstd float64
-		if run.training {
-			// Two passes: the mean first, then the centred sum of squares, which keeps float32
-			// activations with a large mean from cancelling.
-			var s float64
+	parallelFor(c, len(x), func(lo, hi int) {
+		for ci := lo; ci < hi; ci++ {
+			var mean, invstd float64
+			if run.training {
+				// Two passes: the mean first, then the centred sum of squares, which keeps float32
+				// activations with a large mean from cancelling.
+				var s float64
+				for ni := 0; ni < n; ni++ {
+					for _, v := range x[(ni*c+ci)*inner:][:inner] {
+						s += float64(v)
+					}
+				}
+				mean = s / m
+				var ss float64
+				for ni := 0; ni < n; ni++ {
+					for _, v := range x[(ni*c+ci)*inner:][:inner] {
+						d := float64(v) - mean
+						ss += d * d
+					}
+				}
+				variance := ss / m
+				invstd = 1 / math.Sqrt(variance+eps)
+				runVar := variance
+				if st.Unbiased {
+					runVar = ss / (m - 1)
+				}
+				rm[ci] = T(float64(rm[ci])*st.Momentum + mean*(1-st.Momentum))
+				rv[ci] = T(float64(rv[ci])*st.Momentum + runVar*(1-st.Momentum))
+			} else {
+				mean = float64(rm[ci])
+				invstd = 1 / math.Sqrt(float64(rv[ci])+eps)
+			}
+			run.mean[ci], run.invstd[ci] = mean, invstd
+			// y = x·a + b with a = scale·invstd, b = bias − mean·a.
+			a := float64(scale[ci]) * invstd
+			b := float64(bias[ci]) - mean*a
 			for ni := 0; ni < n; ni++ {
-				for _, v := range x[(ni*c+ci)*inner:][:inner] {
-					s += float64(v)
+				o := (ni*c + ci) * inner
+				src, dst := x[o:o+inner], y[o:o+inner]
+				for k, v := range src {
+					dst[k] = T(float64(v)*a + b)
 				}
 			}
-			mean = s / m
-			var ss float64
-			for ni := 0; ni < n; ni++ {
-				for _, v := range x[(ni*c+ci)*inner:][:inner] {
-					d := float64(v) - mean
-					ss += d * d
-				}
-			}
-			variance := ss / m
-			invstd = 1 / math.Sqrt(variance+eps)
-			runVar := variance
-			if st.Unbiased {
-				runVar = ss / (m - 1)
-			}
-			rm[ci] = T(float64(rm[ci])*st.Momentum + mean*(1-st.Momentum))
-			rv[ci] = T(float64(rv[ci])*st.Momentum + runVar*(1-st.Momentum))
-		} else {
-			mean = float64(rm[ci])
-			invstd = 1 / math.Sqrt(float64(rv[ci])+eps)
 		}
-		run.mean[ci], run.invstd[ci] = mean, invstd
-		// y = x·a + b with a = scale·invstd, b = bias − mean·a.
-		a := float64(scale[ci]) * invstd
-		b := float64(bias[ci]) - mean*a
-		for ni := 0; ni < n; ni++ {
-			o := (ni*c + ci) * inner
-			src, dst := x[o:o+inner], y[o:o+inner]
-			for k, v := range src {
-				dst[k] = T(float64(v)*a + b)
-			}
-		}
-	}
+	})
 }

@@ -67,18 +67,20 @@ func (op *bnDiffScaleOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value
 func bnScaleGrad[T Float](op *bnOp, x, dy, ds []T) {
 	n, c := op.x[0], op.x[1]
 	inner := op.x.TotalSize() / (n * c)
-	for ci := 0; ci < c; ci++ {
-		mean := op.run.mean[ci]
-		var s float64
-		for ni := 0; ni < n; ni++ {
-			o := (ni*c + ci) * inner
-			g := dy[o : o+inner]
-			for k, v := range x[o : o+inner] {
-				s += float64(g[k]) * (float64(v) - mean)
+	parallelFor(c, len(x), func(lo, hi int) {
+		for ci := lo; ci < hi; ci++ {
+			mean := op.run.mean[ci]
+			var s float64
+			for ni := 0; ni < n; ni++ {
+				o := (ni*c + ci) * inner
+				g := dy[o : o+inner]
+				for k, v := range x[o : o+inner] {
+					s += float64(g[k]) * (float64(v) - mean)
+				}
 			}
+			ds[ci] = T(s * op.run.invstd[ci])
 		}
-		ds[ci] = T(s * op.run.invstd[ci])
-	}
+	})
 }
 
 // bnDiffXOp: (x, scale, y, dy, dscale, dbias) → dx. y only orders it after the forward pass.
@@ -134,22 +136,24 @@ func bnInputGrad[T Float](op *bnOp, x, scale, dy, ds, db, dx []T) {
 	n, c := op.x[0], op.x[1]
 	inner := op.x.TotalSize() / (n * c)
 	m := float64(n * inner)
-	for ci := 0; ci < c; ci++ {
-		mean, invstd := op.run.mean[ci], op.run.invstd[ci]
-		k := float64(scale[ci]) * invstd
-		// dx = k·dy + (k·(−dbias/M + mean·invstd·dscale/M)) − k·invstd·dscale/M · x; the last
-		// two terms vanish in eval mode.
-		var c0, c1 float64
-		if op.run.training {
-			c1 = -k * invstd * float64(ds[ci]) / m
-			c0 = -k*float64(db[ci])/m - c1*mean
-		}
-		for ni := 0; ni < n; ni++ {
-			o := (ni*c + ci) * inner
-			g, xs, out := dy[o:o+inner], x[o:o+inner], dx[o:o+inner]
-			for j, v := range xs {
-				out[j] = T(k*float64(g[j]) + c1*float64(v) + c0)
+	parallelFor(c, len(x), func(lo, hi int) {
+		for ci := lo; ci < hi; ci++ {
+			mean, invstd := op.run.mean[ci], op.run.invstd[ci]
+			k := float64(scale[ci]) * invstd
+			// dx = k·dy + (k·(−dbias/M + mean·invstd·dscale/M)) − k·invstd·dscale/M · x; the last
+			// two terms vanish in eval mode.
+			var c0, c1 float64
+			if op.run.training {
+				c1 = -k * invstd * float64(ds[ci]) / m
+				c0 = -k*float64(db[ci])/m - c1*mean
+			}
+			for ni := 0; ni < n; ni++ {
+				o := (ni*c + ci) * inner
+				g, xs, out := dy[o:o+inner], x[o:o+inner], dx[o:o+inner]
+				for j, v := range xs {
+					out[j] = T(k*float64(g[j]) + c1*float64(v) + c0)
+				}
 			}
 		}
-	}
+	})
 }

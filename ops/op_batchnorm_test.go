@@ -13,14 +13,14 @@ import (
 
 // newBNState returns running statistics with a non-trivial mean and a positive variance.
 func newBNState(dt tensor.Dtype, c int, training bool, seed int64) *BNState {
-	mean := randT(dt, seed, c)
+	mean := aRand(dt, seed, c)
 	v := gradcheck.Rand(seed+1, []int{c})
 	vs := v.Data().([]float64)
 	for i := range vs {
 		vs[i] = 0.5 + math.Abs(vs[i])
 	}
 	if dt == tensor.Float32 {
-		v = to32(v)
+		v = aTo32(v)
 	}
 	return &BNState{Mean: mean, Var: v, Momentum: 0.9, Eps: 1e-5, Phase: &Phase{Training: training}, Unbiased: true}
 }
@@ -70,21 +70,21 @@ func TestBatchNormMatchesDirect(t *testing.T) {
 			for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
 				t.Run(fmt.Sprintf("%v/training=%t/%v", shape, training, dt), func(t *testing.T) {
 					c := shape[1]
-					x, scale, bias := randT(dt, 1, shape...), randT(dt, 2, c), randT(dt, 3, c)
+					x, scale, bias := aRand(dt, 1, shape...), aRand(dt, 2, c), aRand(dt, 3, c)
 					st := newBNState(dt, c, training, 4)
 					st.Unbiased = training && len(shape) == 4 // both running-variance rules
-					mean0, var0 := asF64(st.Mean), asF64(st.Var)
-					got := evalNodes(t, func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) {
+					mean0, var0 := aF64(st.Mean), aF64(st.Var)
+					got := aEval(t, func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) {
 						return BatchNorm(in[0], in[1], in[2], st)
 					}, x, scale, bias)
-					y, rm, rv := directBN(asF64(x), asF64(scale), asF64(bias), shape, mean0, var0, st, training)
+					y, rm, rv := directBN(aF64(x), aF64(scale), aF64(bias), shape, mean0, var0, st, training)
 					tol := 1e-12
 					if dt == tensor.Float32 {
 						tol = 1e-5
 					}
-					closeTo(t, "y", asF64(got), y, tol)
-					closeTo(t, "running mean", asF64(st.Mean), rm, tol)
-					closeTo(t, "running var", asF64(st.Var), rv, tol)
+					aClose(t, "y", aF64(got), y, tol)
+					aClose(t, "running mean", aF64(st.Mean), rm, tol)
+					aClose(t, "running var", aF64(st.Var), rv, tol)
 				})
 			}
 		}
@@ -122,9 +122,9 @@ func TestBatchNormGradientAfterForward(t *testing.T) {
 // nodes with equal op hash and children) and give different outputs.
 func TestBatchNormNotMerged(t *testing.T) {
 	g := G.NewGraph()
-	x := G.NodeFromAny(g, randT(tensor.Float64, 1, 2, 3, 2, 2), G.WithName("x"))
-	scale := G.NodeFromAny(g, randT(tensor.Float64, 2, 3), G.WithName("scale"))
-	bias := G.NodeFromAny(g, randT(tensor.Float64, 3, 3), G.WithName("bias"))
+	x := G.NodeFromAny(g, aRand(tensor.Float64, 1, 2, 3, 2, 2), G.WithName("x"))
+	scale := G.NodeFromAny(g, aRand(tensor.Float64, 2, 3), G.WithName("scale"))
+	bias := G.NodeFromAny(g, aRand(tensor.Float64, 3, 3), G.WithName("bias"))
 	a, err := BatchNorm(x, scale, bias, newBNState(tensor.Float64, 3, false, 10))
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +141,7 @@ func TestBatchNormNotMerged(t *testing.T) {
 	if err := vm.RunAll(); err != nil {
 		t.Fatal(err)
 	}
-	av, bv := asF64(a.Value().(*tensor.Dense)), asF64(b.Value().(*tensor.Dense))
+	av, bv := aF64(a.Value().(*tensor.Dense)), aF64(b.Value().(*tensor.Dense))
 	same := true
 	for i := range av {
 		same = same && av[i] == bv[i]
@@ -155,7 +155,7 @@ func TestBatchNormNotMerged(t *testing.T) {
 // survive a new machine and the eval run, and the eval output uses them.
 func TestBatchNormModeSwitch(t *testing.T) {
 	shape := []int{4, 2, 3, 3}
-	xv, scalev, biasv := randT(tensor.Float32, 1, shape...), randT(tensor.Float32, 2, 2), randT(tensor.Float32, 3, 2)
+	xv, scalev, biasv := aRand(tensor.Float32, 1, shape...), aRand(tensor.Float32, 2, 2), aRand(tensor.Float32, 3, 2)
 	st := newBNState(tensor.Float32, 2, true, 4)
 	g := G.NewGraph()
 	x, scale, bias := G.NodeFromAny(g, xv, G.WithName("x")), G.NodeFromAny(g, scalev, G.WithName("s")), G.NodeFromAny(g, biasv, G.WithName("b"))
@@ -170,7 +170,7 @@ func TestBatchNormModeSwitch(t *testing.T) {
 	vm := G.NewTapeMachine(g)
 	defer vm.Close()
 
-	mean0, var0 := asF64(st.Mean), asF64(st.Var)
+	mean0, var0 := aF64(st.Mean), aF64(st.Var)
 	const steps = 3
 	wantMean, wantVar := mean0, var0
 	for i := 0; i < steps; i++ {
@@ -178,26 +178,26 @@ func TestBatchNormModeSwitch(t *testing.T) {
 		if err := vm.RunAll(); err != nil {
 			t.Fatal(err)
 		}
-		_, wantMean, wantVar = directBN(asF64(xv), asF64(scalev), asF64(biasv), shape, wantMean, wantVar, st, true)
+		_, wantMean, wantVar = directBN(aF64(xv), aF64(scalev), aF64(biasv), shape, wantMean, wantVar, st, true)
 	}
-	closeTo(t, "running mean after 3 training runs", asF64(st.Mean), wantMean, 1e-5)
-	closeTo(t, "running var after 3 training runs", asF64(st.Var), wantVar, 1e-5)
-	wantMean, wantVar = asF64(st.Mean), asF64(st.Var) // from here on, exactly these
+	aClose(t, "running mean after 3 training runs", aF64(st.Mean), wantMean, 1e-5)
+	aClose(t, "running var after 3 training runs", aF64(st.Var), wantVar, 1e-5)
+	wantMean, wantVar = aF64(st.Mean), aF64(st.Var) // from here on, exactly these
 
 	// Gorgonia's own BatchNorm loses its statistics here.
 	vm2 := G.NewTapeMachine(g)
 	vm2.Close()
-	closeTo(t, "running mean after NewTapeMachine", asF64(st.Mean), wantMean, 0)
+	aClose(t, "running mean after NewTapeMachine", aF64(st.Mean), wantMean, 0)
 
 	st.Phase.Training = false
 	vm.Reset()
 	if err := vm.RunAll(); err != nil {
 		t.Fatal(err)
 	}
-	closeTo(t, "running mean after eval run", asF64(st.Mean), wantMean, 0)
-	closeTo(t, "running var after eval run", asF64(st.Var), wantVar, 0)
-	evalY, _, _ := directBN(asF64(xv), asF64(scalev), asF64(biasv), shape, wantMean, wantVar, st, false)
-	closeTo(t, "eval output", asF64(y.Value().(*tensor.Dense)), evalY, 1e-5)
+	aClose(t, "running mean after eval run", aF64(st.Mean), wantMean, 0)
+	aClose(t, "running var after eval run", aF64(st.Var), wantVar, 0)
+	evalY, _, _ := directBN(aF64(xv), aF64(scalev), aF64(biasv), shape, wantMean, wantVar, st, false)
+	aClose(t, "eval output", aF64(y.Value().(*tensor.Dense)), evalY, 1e-5)
 	// The eval gradient is that of the affine map: dL/dx = 2y·scale/√(var+eps).
 	dx, err := x.Grad()
 	if err != nil {
@@ -206,9 +206,9 @@ func TestBatchNormModeSwitch(t *testing.T) {
 	want := make([]float64, len(evalY))
 	for i := range want {
 		ci := (i / 9) % 2
-		want[i] = 2 * evalY[i] * asF64(scalev)[ci] / math.Sqrt(wantVar[ci]+st.eps())
+		want[i] = 2 * evalY[i] * aF64(scalev)[ci] / math.Sqrt(wantVar[ci]+st.eps())
 	}
-	closeTo(t, "eval dx", asF64(dx.(*tensor.Dense)), want, 1e-5)
+	aClose(t, "eval dx", aF64(dx.(*tensor.Dense)), want, 1e-5)
 }
 
 func TestBatchNormErrors(t *testing.T) {
@@ -229,8 +229,8 @@ func TestBatchNormErrors(t *testing.T) {
 		{"x 1-D", n(f64, 3), c3, c3, ok(), []string{"x has shape (3)"}},
 		{"scale", x, n(f64, 4), c3, ok(), []string{"scale has shape (4)", "want [3]"}},
 		{"bias dtype", x, c3, n(f32, 3), ok(), []string{"bias is float32 but x is float64"}},
-		{"mean shape", x, c3, c3, with(func(s *BNState) { s.Mean = randT(f64, 1, 4) }), []string{"running Mean has shape (4)"}},
-		{"var dtype", x, c3, c3, with(func(s *BNState) { s.Var = randT(f32, 1, 3) }), []string{"running Var is float32"}},
+		{"mean shape", x, c3, c3, with(func(s *BNState) { s.Mean = aRand(f64, 1, 4) }), []string{"running Mean has shape (4)"}},
+		{"var dtype", x, c3, c3, with(func(s *BNState) { s.Var = aRand(f32, 1, 3) }), []string{"running Var is float32"}},
 		{"momentum", x, c3, c3, with(func(s *BNState) { s.Momentum = 1.5 }), []string{"momentum 1.5"}},
 		{"eps", x, c3, c3, with(func(s *BNState) { s.Eps = -1 }), []string{"eps -1"}},
 		{"phase", x, c3, c3, with(func(s *BNState) { s.Phase = nil }), []string{"Phase"}},
@@ -238,15 +238,15 @@ func TestBatchNormErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		_, err := BatchNorm(c.x, c.scale, c.bias, c.st)
-		wantErr(t, c.name, err, c.frags...)
+		aWantErr(t, c.name, err, c.frags...)
 	}
 }
 
 // Training with one value per channel has no variance to normalise by; PyTorch refuses it too.
 func TestBatchNormSingleValueTraining(t *testing.T) {
 	g := G.NewGraph()
-	x := G.NodeFromAny(g, randT(tensor.Float64, 1, 1, 3), G.WithName("x"))
-	s, b := G.NodeFromAny(g, randT(tensor.Float64, 2, 3)), G.NodeFromAny(g, randT(tensor.Float64, 3, 3))
+	x := G.NodeFromAny(g, aRand(tensor.Float64, 1, 1, 3), G.WithName("x"))
+	s, b := G.NodeFromAny(g, aRand(tensor.Float64, 2, 3)), G.NodeFromAny(g, aRand(tensor.Float64, 3, 3))
 	if _, err := BatchNorm(x, s, b, newBNState(tensor.Float64, 3, true, 1)); err != nil {
 		t.Fatal(err)
 	}
@@ -256,5 +256,5 @@ func TestBatchNormSingleValueTraining(t *testing.T) {
 	if err == nil {
 		t.Fatal("no error for training BatchNorm on one value per channel")
 	}
-	wantErr(t, "run", unwrapOps(err), "more than one value per channel")
+	aWantErr(t, "run", aUnwrapOps(err), "more than one value per channel")
 }

@@ -44,9 +44,9 @@ func (c convCase) build(g *G.ExprGraph, in G.Nodes) (*G.Node, error) {
 }
 
 func (c convCase) inputs(dt tensor.Dtype) []*tensor.Dense {
-	in := []*tensor.Dense{randT(dt, 1, c.x...), randT(dt, 2, c.w...)}
+	in := []*tensor.Dense{aRand(dt, 1, c.x...), aRand(dt, 2, c.w...)}
 	if c.bias {
-		in = append(in, randT(dt, 3, c.w[0]))
+		in = append(in, aRand(dt, 3, c.w[0]))
 	}
 	return in
 }
@@ -60,7 +60,7 @@ func directConv(x, w, b *tensor.Dense, p ConvParams) []float64 {
 	mg := m / p.Groups
 	oh := (h+p.Pads[0]+p.Pads[2]-p.Dilation[0]*(kh-1)-1)/p.Stride[0] + 1
 	ow := (wd+p.Pads[1]+p.Pads[3]-p.Dilation[1]*(kw-1)-1)/p.Stride[1] + 1
-	xv, wv := asF64(x), asF64(w)
+	xv, wv := aF64(x), aF64(w)
 	out := make([]float64, 0, n*m*oh*ow)
 	for ni := 0; ni < n; ni++ {
 		for mi := 0; mi < m; mi++ {
@@ -68,7 +68,7 @@ func directConv(x, w, b *tensor.Dense, p ConvParams) []float64 {
 				for z := 0; z < ow; z++ {
 					s := 0.0
 					if b != nil {
-						s = asF64(b)[mi]
+						s = aF64(b)[mi]
 					}
 					for ci := 0; ci < cg; ci++ {
 						cin := (mi/mg)*cg + ci
@@ -96,7 +96,7 @@ func TestConv2DMatchesDirect(t *testing.T) {
 		for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
 			t.Run(fmt.Sprintf("%s/%v", c.name, dt), func(t *testing.T) {
 				in := c.inputs(dt)
-				got := evalNodes(t, c.build, in...)
+				got := aEval(t, c.build, in...)
 				var b *tensor.Dense
 				if c.bias {
 					b = in[2]
@@ -105,7 +105,7 @@ func TestConv2DMatchesDirect(t *testing.T) {
 				if dt == tensor.Float32 {
 					tol = 1e-5
 				}
-				closeTo(t, c.name, asF64(got), directConv(in[0], in[1], b, c.p), tol)
+				aClose(t, c.name, aF64(got), directConv(in[0], in[1], b, c.p), tol)
 			})
 		}
 	}
@@ -122,7 +122,7 @@ func TestConv2DGradients(t *testing.T) {
 // Two convolutions of one input that differ only in their parameters must stay two nodes:
 // Gorgonia merges nodes whose op hashes and children are equal.
 func TestConv2DNotMerged(t *testing.T) {
-	x, w := randT(tensor.Float64, 1, 1, 2, 6, 6), randT(tensor.Float64, 2, 2, 2, 3, 3)
+	x, w := aRand(tensor.Float64, 1, 1, 2, 6, 6), aRand(tensor.Float64, 2, 2, 2, 3, 3)
 	g := G.NewGraph()
 	xn, wn := G.NodeFromAny(g, x), G.NodeFromAny(g, w)
 	a, err := Conv2D(xn, wn, nil, ConvParams{Pads: [4]int{1, 1, 1, 1}})
@@ -141,8 +141,8 @@ func TestConv2DNotMerged(t *testing.T) {
 	if err := vm.RunAll(); err != nil {
 		t.Fatal(err)
 	}
-	closeTo(t, "dilation 1", asF64(a.Value().(*tensor.Dense)), directConv(x, w, nil, ConvParams{Pads: [4]int{1, 1, 1, 1}}), 1e-12)
-	closeTo(t, "dilation 2", asF64(b.Value().(*tensor.Dense)), directConv(x, w, nil, ConvParams{Pads: [4]int{1, 1, 1, 1}, Dilation: [2]int{2, 2}}), 1e-12)
+	aClose(t, "dilation 1", aF64(a.Value().(*tensor.Dense)), directConv(x, w, nil, ConvParams{Pads: [4]int{1, 1, 1, 1}}), 1e-12)
+	aClose(t, "dilation 2", aF64(b.Value().(*tensor.Dense)), directConv(x, w, nil, ConvParams{Pads: [4]int{1, 1, 1, 1}, Dilation: [2]int{2, 2}}), 1e-12)
 }
 
 // Running a machine again reuses its output tensors (UsePreallocDo); the second run must give
@@ -173,7 +173,7 @@ func TestConv2DRerun(t *testing.T) {
 		if err := vm.RunAll(); err != nil {
 			t.Fatal(err)
 		}
-		closeTo(t, fmt.Sprintf("run %d", run), asF64(out.Value().(*tensor.Dense)), directConv(in[0], in[1], in[2], c.p), 1e-12)
+		aClose(t, fmt.Sprintf("run %d", run), aF64(out.Value().(*tensor.Dense)), directConv(in[0], in[1], in[2], c.p), 1e-12)
 	}
 }
 
@@ -202,6 +202,6 @@ func TestConv2DErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		_, err := Conv2D(c.x, c.w, c.b, c.p)
-		wantErr(t, c.name, err, c.frags...)
+		aWantErr(t, c.name, err, c.frags...)
 	}
 }

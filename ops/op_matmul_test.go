@@ -29,7 +29,7 @@ var matmulCases = []struct {
 // directMatMul follows numpy's definition index by index.
 func directMatMul(a, b *tensor.Dense, out []int) []float64 {
 	as, bs := []int(a.Shape()), []int(b.Shape())
-	av, bv := asF64(a), asF64(b)
+	av, bv := aF64(a), aF64(b)
 	if len(as) == 1 {
 		as = []int{1, as[0]}
 	}
@@ -77,8 +77,8 @@ func TestMatMulMatchesDirect(t *testing.T) {
 	for _, c := range matmulCases {
 		for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
 			t.Run(fmt.Sprintf("%v×%v/%v", c.a, c.b, dt), func(t *testing.T) {
-				a, b := randT(dt, 1, c.a...), randT(dt, 2, c.b...)
-				got := evalNodes(t, matmulBuild, a, b)
+				a, b := aRand(dt, 1, c.a...), aRand(dt, 2, c.b...)
+				got := aEval(t, matmulBuild, a, b)
 				if !got.Shape().Eq(tensor.Shape(c.out)) {
 					t.Fatalf("shape %v, want %v", got.Shape(), c.out)
 				}
@@ -86,7 +86,7 @@ func TestMatMulMatchesDirect(t *testing.T) {
 				if dt == tensor.Float32 {
 					tol = 1e-5
 				}
-				closeTo(t, "product", asF64(got), directMatMul(a, b, c.out), tol)
+				aClose(t, "product", aF64(got), directMatMul(a, b, c.out), tol)
 			})
 		}
 	}
@@ -118,6 +118,6 @@ func TestMatMulErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		_, err := MatMul(c.a, c.b)
-		wantErr(t, c.name, err, c.frags...)
+		aWantErr(t, c.name, err, c.frags...)
 	}
 }

@@ -117,20 +117,22 @@ func (op *avgPoolOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, er
 func avgPool[T Float](op *avgPoolOp, x, y []T) {
 	h, w := op.x[2], op.x[3]
 	planes, hw, ohw := op.x[0]*op.x[1], h*w, op.oh*op.ow
-	for pl := 0; pl < planes; pl++ {
-		xp, yp := x[pl*hw:(pl+1)*hw], y[pl*ohw:(pl+1)*ohw]
-		for oh, r := range op.rows {
-			for ow, c := range op.cols {
-				var s float64
-				for i := r.start; i < r.end; i++ {
-					for _, v := range xp[i*w+c.start : i*w+c.end] {
-						s += float64(v)
+	parallelFor(planes, planes*hw, func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			xp, yp := x[pl*hw:(pl+1)*hw], y[pl*ohw:(pl+1)*ohw]
+			for oh, r := range op.rows {
+				for ow, c := range op.cols {
+					var s float64
+					for i := r.start; i < r.end; i++ {
+						for _, v := range xp[i*w+c.start : i*w+c.end] {
+							s += float64(v)
+						}
 					}
+					yp[oh*op.ow+ow] = T(s / float64(r.count*c.count))
 				}
-				yp[oh*op.ow+ow] = T(s / float64(r.count*c.count))
 			}
 		}
-	}
+	})
 }
 
 // avgPoolDiffOp is the average pools' gradient: dy → dx, each dy spread evenly (by the same
@@ -178,18 +180,20 @@ func avgPoolBackward[T Float](op *avgPoolOp, dy, dx []T) {
 	h, w := op.x[2], op.x[3]
 	planes, hw, ohw := op.x[0]*op.x[1], h*w, op.oh*op.ow
 	clear(dx)
-	for pl := 0; pl < planes; pl++ {
-		dyp, dxp := dy[pl*ohw:(pl+1)*ohw], dx[pl*hw:(pl+1)*hw]
-		for oh, r := range op.rows {
-			for ow, c := range op.cols {
-				v := dyp[oh*op.ow+ow] / T(r.count*c.count)
-				for i := r.start; i < r.end; i++ {
-					d := dxp[i*w+c.start : i*w+c.end]
-					for k := range d {
-						d[k] += v
+	parallelFor(planes, planes*hw, func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			dyp, dxp := dy[pl*ohw:(pl+1)*ohw], dx[pl*hw:(pl+1)*hw]
+			for oh, r := range op.rows {
+				for ow, c := range op.cols {
+					v := dyp[oh*op.ow+ow] / T(r.count*c.count)
+					for i := r.start; i < r.end; i++ {
+						d := dxp[i*w+c.start : i*w+c.end]
+						for k := range d {
+							d[k] += v
+						}
 					}
 				}
 			}
 		}
-	}
+	})
 }

@@ -90,18 +90,20 @@ func (op *maxPoolOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, er
 // value an all-padding window outputs.
 func maxPool[T Float](g *geom2D, planes int, x, y []T, lowest float64) {
 	hw, ohw := g.H*g.W, g.OH*g.OW
-	for pl := 0; pl < planes; pl++ {
-		xp, yp := x[pl*hw:(pl+1)*hw], y[pl*ohw:(pl+1)*ohw]
-		for oh := 0; oh < g.OH; oh++ {
-			for ow := 0; ow < g.OW; ow++ {
-				best, at := windowMax(g, xp, oh, ow)
-				if at < 0 {
-					best = T(-lowest)
+	parallelFor(planes, planes*ohw*g.KH*g.KW, func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			xp, yp := x[pl*hw:(pl+1)*hw], y[pl*ohw:(pl+1)*ohw]
+			for oh := 0; oh < g.OH; oh++ {
+				for ow := 0; ow < g.OW; ow++ {
+					best, at := windowMax(g, xp, oh, ow)
+					if at < 0 {
+						best = T(-lowest)
+					}
+					yp[oh*g.OW+ow] = best
 				}
-				yp[oh*g.OW+ow] = best
 			}
 		}
-	}
+	})
 }
 
 // maxPoolBackward overwrites dx with the max-pool gradient: each dy goes to its window's
@@ -109,16 +111,18 @@ func maxPool[T Float](g *geom2D, planes int, x, y []T, lowest float64) {
 func maxPoolBackward[T Float](g *geom2D, planes int, x, dy, dx []T) {
 	hw, ohw := g.H*g.W, g.OH*g.OW
 	clear(dx)
-	for pl := 0; pl < planes; pl++ {
-		xp, dyp, dxp := x[pl*hw:(pl+1)*hw], dy[pl*ohw:(pl+1)*ohw], dx[pl*hw:(pl+1)*hw]
-		for oh := 0; oh < g.OH; oh++ {
-			for ow := 0; ow < g.OW; ow++ {
-				if _, at := windowMax(g, xp, oh, ow); at >= 0 {
-					dxp[at] += dyp[oh*g.OW+ow]
+	parallelFor(planes, planes*ohw*g.KH*g.KW, func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			xp, dyp, dxp := x[pl*hw:(pl+1)*hw], dy[pl*ohw:(pl+1)*ohw], dx[pl*hw:(pl+1)*hw]
+			for oh := 0; oh < g.OH; oh++ {
+				for ow := 0; ow < g.OW; ow++ {
+					if _, at := windowMax(g, xp, oh, ow); at >= 0 {
+						dxp[at] += dyp[oh*g.OW+ow]
+					}
 				}
 			}
 		}
-	}
+	})
 }
 
 // windowMax returns the maximum of window (oh, ow) of plane xp and its index in the plane, or

@@ -45,7 +45,7 @@ var avgPoolCases = []poolCase{
 func directPool(x *tensor.Dense, p PoolParams, oh, ow int, isMax bool) []float64 {
 	xs := x.Shape()
 	h, w := xs[2], xs[3]
-	xv := asF64(x)
+	xv := aF64(x)
 	s := [2]int{oneIfZero(p.Stride[0]), oneIfZero(p.Stride[1])}
 	d := [2]int{oneIfZero(p.Dilation[0]), oneIfZero(p.Dilation[1])}
 	var out []float64
@@ -93,12 +93,12 @@ func TestPoolMatchesDirect(t *testing.T) {
 		for _, c := range cases {
 			for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
 				t.Run(fmt.Sprintf("%s/%s/%v", kind, c.name, dt), func(t *testing.T) {
-					x := randT(dt, 1, c.x...)
-					got := evalNodes(t, func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) { return fn(in[0], c.p) }, x)
+					x := aRand(dt, 1, c.x...)
+					got := aEval(t, func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) { return fn(in[0], c.p) }, x)
 					if s := got.Shape(); s[2] != c.oh || s[3] != c.ow {
 						t.Fatalf("output shape %v, want [_, _, %d, %d]", s, c.oh, c.ow)
 					}
-					closeTo(t, c.name, asF64(got), directPool(x, c.p, c.oh, c.ow, kind == "max"), 1e-6)
+					aClose(t, c.name, aF64(got), directPool(x, c.p, c.oh, c.ow, kind == "max"), 1e-6)
 				})
 			}
 		}
@@ -147,15 +147,15 @@ func TestMaxPoolTiesGoToFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []float64{0, 1, 1, 0, 0, 0, 0, 0} // 5 at (0,1) beats 5 at (1,0); all-2 window → (0,2)
-	closeTo(t, "dx", asF64(dx.(*tensor.Dense)), want, 0)
+	aClose(t, "dx", aF64(dx.(*tensor.Dense)), want, 0)
 }
 
 func TestMaxPoolNaNPropagates(t *testing.T) {
 	x := tensor.New(tensor.WithShape(1, 1, 2, 2), tensor.WithBacking([]float64{1, math.NaN(), 3, 2}))
-	y := evalNodes(t, func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) {
+	y := aEval(t, func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) {
 		return MaxPool2D(in[0], PoolParams{Kernel: [2]int{2, 2}})
 	}, x)
-	if v := asF64(y)[0]; !math.IsNaN(v) {
+	if v := aF64(y)[0]; !math.IsNaN(v) {
 		t.Errorf("max over a window with NaN = %v, want NaN", v)
 	}
 }
@@ -175,7 +175,7 @@ var adaptiveCases = []struct {
 func directAdaptive(x *tensor.Dense, oh, ow int) []float64 {
 	xs := x.Shape()
 	h, w := xs[2], xs[3]
-	xv := asF64(x)
+	xv := aF64(x)
 	var out []float64
 	for pl := 0; pl < xs[0]*xs[1]; pl++ {
 		for i := 0; i < oh; i++ {
@@ -200,8 +200,8 @@ func TestAdaptiveAvgPool(t *testing.T) {
 		name := fmt.Sprintf("%v to %dx%d", c.x, c.outH, c.outW)
 		t.Run(name, func(t *testing.T) {
 			build := func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) { return AdaptiveAvgPool2D(in[0], c.outH, c.outW) }
-			x := randT(tensor.Float64, 4, c.x...)
-			closeTo(t, "forward", asF64(evalNodes(t, build, x)), directAdaptive(x, c.outH, c.outW), 1e-12)
+			x := aRand(tensor.Float64, 4, c.x...)
+			aClose(t, "forward", aF64(aEval(t, build, x)), directAdaptive(x, c.outH, c.outW), 1e-12)
 			gradcheck.Check(t, build, x)
 		})
 	}
@@ -209,12 +209,12 @@ func TestAdaptiveAvgPool(t *testing.T) {
 
 func TestGlobalAvgPool(t *testing.T) {
 	build := func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) { return GlobalAvgPool2D(in[0]) }
-	x := randT(tensor.Float32, 5, 2, 3, 4, 5)
-	y := evalNodes(t, build, x)
+	x := aRand(tensor.Float32, 5, 2, 3, 4, 5)
+	y := aEval(t, build, x)
 	if !y.Shape().Eq(tensor.Shape{2, 3, 1, 1}) {
 		t.Fatalf("shape %v, want (2, 3, 1, 1)", y.Shape())
 	}
-	closeTo(t, "forward", asF64(y), directAdaptive(x, 1, 1), 1e-6)
+	aClose(t, "forward", aF64(y), directAdaptive(x, 1, 1), 1e-6)
 	gradcheck.Check(t, build, gradcheck.Rand(6, []int{2, 3, 4, 5}))
 }
 
@@ -240,6 +240,6 @@ func TestPoolErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		_, err := c.f()
-		wantErr(t, c.name, err, c.frags...)
+		aWantErr(t, c.name, err, c.frags...)
 	}
 }
