@@ -78,6 +78,9 @@ func NewLoader(ds Dataset, task Task, cfg LoaderConfig) (*Loader, error) {
 		return nil, fmt.Errorf("data: loader: batch %d; want at least 1", cfg.Batch)
 	}
 	n := ds.Len()
+	if n < 1 {
+		return nil, fmt.Errorf("data: loader: %s is empty", ds.Name())
+	}
 	if cfg.DropLast && n < cfg.Batch {
 		return nil, fmt.Errorf("data: loader: %s has %d samples, fewer than one batch of %d", ds.Name(), n, cfg.Batch)
 	}
