@@ -19,6 +19,7 @@
 //
 // Error policy: nothing panics on user input. Errors start with "ort: ", name the model file,
 // and wrap onnxruntime's own message; inputs whose name, element type or shape disagree with
-// the model are reported (got vs want) before onnxruntime is called. A file that is not an
-// ONNX model gives the *onnx.FormatError of the onnx package (exit code 2 in the CLI).
+// the model are reported (got vs want) before onnxruntime is called. Models are decoded with
+// onnx.Decode first, so a file that is not an ONNX model — or one the onnx package refuses,
+// such as an opset below onnx.MinOpset — gives its *onnx.FormatError (exit code 2 in the CLI).
 package ort

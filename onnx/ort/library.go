@@ -89,6 +89,11 @@ func existing(path, from string) (string, error) {
 	case st.IsDir():
 		return "", fmt.Errorf("ort: %s names %s, which is a folder; give the libonnxruntime.so file inside its lib/ folder", from, path)
 	}
+	// dlopen searches the loader's folders for a name without a slash; a file the user
+	// named relative to the working directory must be loaded from there.
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs, nil
+	}
 	return path, nil
 }
 

@@ -79,6 +79,10 @@ func TestLibraryPathOrder(t *testing.T) {
 
 	flagLib := fakeLib(t, filepath.Join(root, "flag", "libonnxruntime.so"))
 	expect(t, flagLib, flagLib)
+
+	// A relative name is made absolute, or dlopen would search the loader path instead.
+	t.Chdir(filepath.Join(root, "flag"))
+	expect(t, "libonnxruntime.so", flagLib)
 }
 
 func expect(t *testing.T, flag, want string) {

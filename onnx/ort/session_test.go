@@ -2,6 +2,7 @@ package ort
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -116,6 +117,41 @@ func TestRunMatchesReference(t *testing.T) {
 		m := out["M"]
 		if len(m.Shape) != 0 || math.Abs(float64(m.Data.([]float32)[0])-wantM) > 1e-6 {
 			t.Errorf("N=%d: M = %v %v, want scalar %g", n, m.Shape, m.Data, wantM)
+		}
+	}
+}
+
+// Sessions are documented as safe for concurrent Run calls; each goroutine must get its own
+// batch's answer.
+func TestRunConcurrently(t *testing.T) {
+	initORT(t)
+	s, err := NewSession(denseModel(t), Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	errs := make(chan error, 4)
+	for g := 0; g < 4; g++ {
+		go func() {
+			x := []float32{float32(g), 1, -1}
+			want, _ := denseRef(x, 1)
+			for i := 0; i < 50; i++ {
+				out, err := s.Run(map[string]Tensor{"X": {Shape: []int64{1, 3}, Data: x}})
+				if err != nil {
+					errs <- err
+					return
+				}
+				if y := out["Y"].Data.([]float32); math.Abs(float64(y[0])-want[0]) > 1e-6 || math.Abs(float64(y[1])-want[1]) > 1e-6 {
+					errs <- fmt.Errorf("goroutine %d run %d: Y = %v, want %v", g, i, y, want)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
 		}
 	}
 }
