@@ -16,6 +16,12 @@ func im2col[T Float](g *geom2D, x []T, c int, col []T) {
 				offW := j*g.DW - g.PL
 				wlo, whi := tapRange(g.W, offW, g.SW, g.OW)
 				row := col[((ci*g.KH+i)*g.KW+j)*ohw:][:ohw]
+				if wlo == whi {
+					// The tap reads padding for every output column (a dilated kernel wider than
+					// the padded-out input); wlo+offW may then be negative.
+					clear(row)
+					continue
+				}
 				clear(row[:hlo*g.OW])
 				clear(row[hhi*g.OW:])
 				for oh := hlo; oh < hhi; oh++ {
@@ -50,6 +56,9 @@ func col2im[T Float](g *geom2D, col []T, c int, dx []T) {
 			for j := 0; j < g.KW; j++ {
 				offW := j*g.DW - g.PL
 				wlo, whi := tapRange(g.W, offW, g.SW, g.OW)
+				if wlo == whi {
+					continue // only padding under this tap
+				}
 				row := col[((ci*g.KH+i)*g.KW+j)*ohw:][:ohw]
 				for oh := hlo; oh < hhi; oh++ {
 					r := row[oh*g.OW : (oh+1)*g.OW]

@@ -80,8 +80,12 @@ func BatchNorm(x, scale, bias *G.Node, st *BNState) (*G.Node, error) {
 	return G.ApplyOp(op, x, scale, bias)
 }
 
-// check validates the running statistics against x's dtype and channel count.
+// check validates the running statistics against x's dtype and channel count. It runs at
+// graph-building time and again before every forward pass, since the state is the caller's.
 func (st *BNState) check(dt tensor.Dtype, c int) error {
+	if st.Mean == nil || st.Var == nil || st.Phase == nil {
+		return errorf("BatchNorm: state needs Mean, Var and Phase")
+	}
 	for _, p := range []struct {
 		name string
 		t    *tensor.Dense

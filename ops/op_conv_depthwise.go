@@ -112,6 +112,9 @@ func depthwiseBackwardW[T Float](op *convOp, x, dy, dw []T) {
 					for j := 0; j < g.KW; j++ {
 						offW := j*g.DW - g.PL
 						wlo, whi := tapRange(g.W, offW, g.SW, g.OW)
+						if wlo == whi {
+							continue // only padding under this tap
+						}
 						var s T
 						for oh := hlo; oh < hhi; oh++ {
 							src := (oh*g.SH+offH)*g.W + wlo*g.SW + offW

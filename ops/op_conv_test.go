@@ -33,6 +33,10 @@ var convCases = []convCase{
 	{"pointwise", []int{2, 3, 3, 4}, []int{5, 3, 1, 1}, true, ConvParams{}},
 	{"pointwise groups", []int{1, 4, 3, 3}, []int{2, 2, 1, 1}, false, ConvParams{Groups: 2}},
 	{"1x1 stride2", []int{1, 3, 5, 5}, []int{2, 3, 1, 1}, false, ConvParams{Stride: [2]int{2, 2}}},
+	// MoCoFCN's head (3x3, dilation 6, pad 6) on a 3x4 map: the outer taps read only padding.
+	{"dilation beyond input", []int{1, 2, 3, 4}, []int{2, 2, 3, 3}, true, ConvParams{Dilation: [2]int{6, 6}, Pads: [4]int{6, 6, 6, 6}}},
+	{"depthwise dilation beyond input", []int{1, 2, 3, 4}, []int{2, 1, 3, 3}, false, ConvParams{Groups: 2, Dilation: [2]int{6, 6}, Pads: [4]int{6, 6, 6, 6}}},
+	{"stride2 dilation beyond input", []int{1, 1, 4, 3}, []int{1, 1, 3, 3}, false, ConvParams{Stride: [2]int{2, 2}, Dilation: [2]int{4, 5}, Pads: [4]int{4, 5, 4, 5}}},
 }
 
 func (c convCase) build(g *G.ExprGraph, in G.Nodes) (*G.Node, error) {
