@@ -2,6 +2,7 @@ package graphs
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -135,10 +136,10 @@ func TestInitialisation(t *testing.T) {
 	other := mustBuild(t, Spec{Encoder: ResNet18, OutputStride: 8, Head: HeadPSP, Classes: 3, Seed: 7})
 	reseeded := mustBuild(t, Spec{Encoder: ResNet18, Head: HeadClassifier, Classes: 1000, Seed: 8})
 	a, b, c := floats(t, g, "layer2.1.conv1.weight"), floats(t, other.Graph, "layer2.1.conv1.weight"), floats(t, reseeded.Graph, "layer2.1.conv1.weight")
-	if !slicesEqual(a, b) {
+	if !slices.Equal(a, b) {
 		t.Error("the same seed gives a different encoder under another head")
 	}
-	if slicesEqual(a, c) {
+	if slices.Equal(a, c) {
 		t.Error("another seed gives the same weights")
 	}
 	// mmseg's classifier conv is N(0, 0.01²) with bias 0; NonLocal's conv_out BN starts at 0.

@@ -41,6 +41,9 @@
 //	rotation_logits   [N,4,H,W]             PLR's per-pixel rotation classifier, resized to the input
 //	class_logits      [N,Classes]           avgpool + fc
 //
+// Build records the normalised Spec as JSON in the model's metadata_props under
+// "ssl4dp.graphs.spec", so a trainer can tell which heads a model file carries.
+//
 // # Initializer names
 //
 // Encoder initializers are torchvision's state_dict keys, unprefixed (conv1.weight,

@@ -2,7 +2,7 @@ package graphs
 
 // Segmentation heads follow MMSegmentation's decode heads (mmseg/models/decode_heads, 1.x),
 // with its module names under the "head." prefix: head.convs.0.conv.weight,
-// head.convs.0.bn.running_var, head.conv_seg.weight, … (see /work/shared/REFERENCES.md §1.2–1.6).
+// head.convs.0.bn.running_var, head.conv_seg.weight, … (the team's REFERENCES.md §1.2–1.6).
 // Dropout before cls_seg is left out: it is a training-time op that the trainer adds if it
 // wants it, and mmseg's MoCo FCN setting has none.
 

@@ -57,7 +57,7 @@ func same(_ *pb.NodeProto, in []*value) (*value, int64, error) {
 	return &value{shape: slices.Clone(in[0].shape), isInt: in[0].isInt, vals: in[0].vals}, 0, nil
 }
 
-// ints2 reads a 2-element INTS attribute, defaulting to def.
+// ints reads an INTS attribute as ints, defaulting to def.
 func ints(n *pb.NodeProto, name string, def ...int64) []int {
 	v := onnx.AttrInts(n, name, def)
 	out := make([]int, len(v))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -53,7 +54,7 @@ func TestTorchvisionNamesAndCounts(t *testing.T) {
 			if g := fmt.Sprintf("%.3f", float64(cost.MACs)/1e9); g != c.gmacs {
 				t.Errorf("GMACs at 224 = %s, torchvision's table says %s", g, c.gmacs)
 			}
-			if !equalInts(cost.Outputs[ClassLogits], []int{1, 1000}) || !equalInts(cost.Outputs[Features][2:], []int{7, 7}) {
+			if !slices.Equal(cost.Outputs[ClassLogits], []int{1, 1000}) || !slices.Equal(cost.Outputs[Features][2:], []int{7, 7}) {
 				t.Errorf("output shapes %v", cost.Outputs)
 			}
 		})
@@ -75,16 +76,4 @@ func readGoldenNames(t *testing.T, path string) []string {
 		}
 	}
 	return out
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

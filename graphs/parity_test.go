@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/ssl4dp/ssl4dp/internal/testenv"
@@ -78,7 +79,7 @@ func checkParity(t *testing.T, dir string) {
 			for _, name := range []string{Features, ClassLogits} {
 				wantShape, want := readTensor(t, filepath.Join(dir, c.Tensors[name]))
 				g := got[name]
-				if !slicesEqual(g.Shape, wantShape) {
+				if !slices.Equal(g.Shape, wantShape) {
 					t.Fatalf("%s shape %v, torch's %v", name, g.Shape, wantShape)
 				}
 				if e := relErr(g.Data.([]float32), want); e > 1e-4 {
@@ -106,7 +107,7 @@ func copyInitializers(t *testing.T, dst, src *pb.GraphProto) {
 		if !ok {
 			t.Fatalf("torch's export has no initializer %q", init.GetName())
 		}
-		if !slicesEqual(s.Dims, init.Dims) {
+		if !slices.Equal(s.Dims, init.Dims) {
 			t.Fatalf("%q: torch's shape %v, ours %v", init.GetName(), s.Dims, init.Dims)
 		}
 		dst.Initializer[i] = s
@@ -115,16 +116,4 @@ func copyInitializers(t *testing.T, dst, src *pb.GraphProto) {
 	if len(from) != 0 {
 		t.Fatalf("torch's export has initializers we lack: %v", sortedKeys(from))
 	}
-}
-
-func slicesEqual[T comparable](a, b []T) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
