@@ -15,7 +15,10 @@ import (
 // and nearest are ONNX's mode, coordinate_transformation_mode and nearest_mode (nearest is
 // ignored in Linear mode). Results match onnxruntime, and PyTorch's F.interpolate for
 // bilinear (HalfPixel = align_corners=False, AlignCorners = True) and nearest
-// (Asymmetric + Floor).
+// (Asymmetric + Floor). Nearest mode computes source coordinates in float32 as onnxruntime
+// does, so it picks the same element even where rounding moves a coordinate off a whole or
+// half number; only at exact ties does onnxruntime sometimes decide otherwise (see
+// TestResizeNearestMatchesORT). Linear mode computes them exactly.
 //
 // Each plane is resized as Y = Rh · X · Rwᵀ with the two small interpolation matrices, through
 // BLAS; the gradient is Rhᵀ · dY · Rw. That is exact for every mode, and fast because the
@@ -32,13 +35,15 @@ func Resize2D(x *G.Node, outH, outW int, mode ResizeMode, coord CoordMode, neare
 
 // ResizeScales is Resize2D for models that give scales instead of sizes: the output length is
 // floor(in·scale) and the coordinate transform divides by the given scale, not by out/in
-// (they differ when in·scale is fractional).
+// (they differ when in·scale is fractional). Scales are float32 in ONNX, and like onnxruntime
+// this op rounds them to float32 and forms in·scale in float32 (10 × 0.7f gives 7, where
+// float64 arithmetic would give 6).
 func ResizeScales(x *G.Node, scaleH, scaleW float64, mode ResizeMode, coord CoordMode, nearest NearestMode) (*G.Node, error) {
 	if x == nil {
 		return nil, errorf("ResizeScales: nil input")
 	}
 	for _, s := range []float64{scaleH, scaleW} {
-		if !(s > 0) || math.IsInf(s, 1) {
+		if !(s > 0) || math.IsInf(float64(float32(s)), 1) {
 			return nil, errorf("ResizeScales: scales %v, %v for input %q, want positive finite values", scaleH, scaleW, x.Name())
 		}
 	}
@@ -47,7 +52,7 @@ func ResizeScales(x *G.Node, scaleH, scaleW float64, mode ResizeMode, coord Coor
 		return nil, errorf("ResizeScales: input %q has shape %v, want rank >= 2", x.Name(), s)
 	}
 	h, w := s[len(s)-2], s[len(s)-1]
-	outH, outW := int(math.Floor(float64(h)*scaleH)), int(math.Floor(float64(w)*scaleW))
+	outH, outW := int(float32(h)*float32(scaleH)), int(float32(w)*float32(scaleW))
 	if outH < 1 || outW < 1 {
 		return nil, errorf("ResizeScales: scales %v, %v turn %dx%d into %dx%d, want at least 1x1", scaleH, scaleW, h, w, outH, outW)
 	}
@@ -74,8 +79,14 @@ func applyResize(name string, x *G.Node, outH, outW int, scaleH, scaleW float64,
 	r := len(in)
 	op := resizeOp{
 		mode: mode, coord: coord, nearest: nearest, in: in,
-		h: resizeAxis{in: in[r-2], out: outH, scale: scaleH},
-		w: resizeAxis{in: in[r-1], out: outW, scale: scaleW},
+		h: resizeAxis{in: in[r-2], out: outH, scale: float32(scaleH)},
+		w: resizeAxis{in: in[r-1], out: outW, scale: float32(scaleW)},
+	}
+	if outH == op.h.in && outW == op.w.in {
+		// onnxruntime copies the input when the output shape equals it, whatever the scales
+		// say (ResizeScales by 1.3 of a length-3 axis gives 3 and the identity, not a
+		// stretched pick); forgetting the explicit scale gives the identity here too.
+		op.h.scale, op.w.scale = 0, 0
 	}
 	op.rh = op.h.matrix(mode, coord, nearest)
 	op.rw = op.w.matrix(mode, coord, nearest)

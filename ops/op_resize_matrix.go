@@ -87,40 +87,56 @@ func (n NearestMode) String() string {
 // resizeAxis is one resized axis.
 type resizeAxis struct {
 	in, out int
-	// scale is the model's explicit scale (ResizeScales); 0 means the scale is out/in
-	// (Resize2D), and then coordinates are computed from integers as exact fractions, so
-	// that e.g. half-pixel ties in nearest mode are ties and not off by one ulp.
-	scale float64
+	// scale is the model's explicit scale (ResizeScales), or 0 when the scale is out/in
+	// (Resize2D).
+	scale float32
 }
 
-// source maps output index x to its (unclamped) coordinate on the input axis, following the
-// ONNX spec and onnxruntime: the output length, not in·scale, enters align_corners.
-func (a resizeAxis) source(x int, c CoordMode) float64 {
+// scale32 is the scale the coordinate formulas divide by, in float32 as onnxruntime computes
+// it from sizes: float32(out)/float32(in).
+func (a resizeAxis) scale32() float32 {
+	if a.scale != 0 {
+		return a.scale
+	}
+	return float32(a.out) / float32(a.in)
+}
+
+// source maps output index x to its (unclamped) coordinate on the input axis, by the ONNX
+// spec's formulas; align_corners uses the output length, not in·scale, as onnxruntime does.
+// Linear mode evaluates them in float64 (from exact integer ratios when the scale is out/in),
+// so the weights carry no float32 rounding and float64 runs match PyTorch's double
+// F.interpolate to the last bits. Nearest mode evaluates them in float32 exactly as
+// onnxruntime does, because there the last bit picks the element: for half_pixel 7 → 1,
+// (0 + 0.5)/(1/7)f − 0.5 is 2.9999998 in float32 and floor picks element 2 where exact
+// arithmetic picks 3. The explicit float32 conversions round every step, so no fused
+// multiply-add can change the result.
+func (a resizeAxis) source(x int, c CoordMode, nearest bool) float64 {
+	if (c == PytorchHalfPixel || c == AlignCorners) && a.out == 1 {
+		return 0
+	}
+	if nearest {
+		xr, s := float32(x), a.scale32()
+		switch c {
+		case AlignCorners:
+			return float64(float32(xr*float32(a.in-1)) / float32(a.out-1))
+		case Asymmetric:
+			return float64(xr / s)
+		}
+		return float64(float32(float32(xr+0.5)/s) - 0.5)
+	}
 	switch c {
-	case PytorchHalfPixel:
-		if a.out == 1 {
-			return 0
-		}
-		return a.halfPixel(x)
 	case AlignCorners:
-		if a.out == 1 {
-			return 0
-		}
 		return float64(x*(a.in-1)) / float64(a.out-1)
 	case Asymmetric:
 		if a.scale == 0 {
 			return float64(x*a.in) / float64(a.out)
 		}
-		return float64(x) / a.scale
+		return float64(x) / float64(a.scale)
 	}
-	return a.halfPixel(x)
-}
-
-func (a resizeAxis) halfPixel(x int) float64 {
 	if a.scale == 0 {
 		return float64((2*x+1)*a.in-a.out) / float64(2*a.out)
 	}
-	return (float64(x)+0.5)/a.scale - 0.5
+	return (float64(x)+0.5)/float64(a.scale) - 0.5
 }
 
 // nearestIndex rounds a source coordinate as nearest_mode says and clamps it to the axis.
@@ -154,7 +170,7 @@ func (a resizeAxis) matrix(mode ResizeMode, c CoordMode, n NearestMode) []float6
 	r := make([]float64, a.out*a.in)
 	for x := 0; x < a.out; x++ {
 		row := r[x*a.in : (x+1)*a.in]
-		s := a.source(x, c)
+		s := a.source(x, c, mode == Nearest)
 		if mode == Nearest {
 			row[nearestIndex(s, n, a.in)] = 1
 			continue

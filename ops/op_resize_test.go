@@ -17,43 +17,56 @@ import (
 )
 
 // slowResize is a straight port of the ONNX Resize spec (opset 13) for one output element
-// at a time, in float64, independent of the interpolation matrices: scale = out/in (or the
-// given scale), the coordinate transform, then either the two-tap linear blend of the clamped
-// coordinate or nearest rounding and clamping, per axis.
+// at a time, independent of the interpolation matrices: the coordinate transform, then either
+// the two-tap linear blend of the clamped coordinate or nearest rounding and clamping, per
+// axis. The spec leaves the precision open. For nearest mode, where the last bit of the
+// coordinate can pick a different element, this port evaluates the formulas in float32 with
+// scale = float32(out)/float32(in), as onnxruntime does; for linear mode it uses float64 and
+// snaps coordinates that are whole or half numbers up to float64 rounding (they are fractions
+// with denominator ≤ 2·out), which is what exact arithmetic gives.
 func slowResize(shape []int, x []float64, outH, outW int, scaleH, scaleW float64, mode ResizeMode, coord CoordMode, nearest NearestMode) []float64 {
 	r := len(shape)
 	ih, iw := shape[r-2], shape[r-1]
-	if scaleH == 0 {
-		scaleH = float64(outH) / float64(ih)
-	}
-	if scaleW == 0 {
-		scaleW = float64(outW) / float64(iw)
-	}
 	orig := func(xr, lenIn, lenOut int, scale float64) float64 {
-		switch coord {
-		case HalfPixel:
-			return (float64(xr)+0.5)/scale - 0.5
-		case PytorchHalfPixel:
-			if lenOut > 1 {
-				return (float64(xr)+0.5)/scale - 0.5
-			}
+		if (coord == PytorchHalfPixel || coord == AlignCorners) && lenOut == 1 {
 			return 0
-		case AlignCorners:
-			if lenOut == 1 {
-				return 0
+		}
+		if mode == Nearest {
+			s := float32(scale)
+			if scale == 0 {
+				s = float32(lenOut) / float32(lenIn)
 			}
-			return float64(xr) * float64(lenIn-1) / float64(lenOut-1)
+			var v float32
+			switch coord {
+			case HalfPixel, PytorchHalfPixel:
+				v = float32(float32(xr)+0.5)/s - 0.5
+			case AlignCorners:
+				v = float32(float32(xr)*float32(lenIn-1)) / float32(lenOut-1)
+			default:
+				v = float32(xr) / s
+			}
+			return float64(v)
 		}
-		return float64(xr) / scale
+		s := float64(float32(scale)) // ONNX scales are float32
+		if scale == 0 {
+			s = float64(lenOut) / float64(lenIn)
+		}
+		var v float64
+		switch coord {
+		case HalfPixel, PytorchHalfPixel:
+			v = (float64(xr)+0.5)/s - 0.5
+		case AlignCorners:
+			v = float64(xr) * float64(lenIn-1) / float64(lenOut-1)
+		default:
+			v = float64(xr) / s
+		}
+		if h := math.Round(2*v) / 2; math.Abs(v-h) < 1e-9 {
+			v = h
+		}
+		return v
 	}
-	// taps returns the input indices and weights for one axis. The coordinate is a fraction
-	// with denominator at most 2·out, so float64 rounding can only move it by far less than
-	// 1e-9: snapping to the nearest multiple of ½ undoes that rounding where it would flip a
-	// floor or a tie (e.g. 4.5/(9/7) − 0.5 = 2.9999999999999996, exactly 3).
+	// taps returns the input indices and weights for one axis.
 	taps := func(s float64, lenIn int) ([2]int, [2]float64) {
-		if h := math.Round(2*s) / 2; math.Abs(s-h) < 1e-9 {
-			s = h
-		}
 		if mode == Nearest {
 			var i float64
 			switch nearest {
@@ -112,21 +125,19 @@ var (
 	nearestModes = []NearestMode{RoundPreferFloor, RoundPreferCeil, Floor, Ceil}
 )
 
-// resizeVariants lists every (mode, coord, nearest) combination the op supports.
-func resizeVariants() (v []struct {
+// resizeVariant is one (mode, coord, nearest) combination.
+type resizeVariant struct {
 	m ResizeMode
 	c CoordMode
 	n NearestMode
-}) {
-	type t = struct {
-		m ResizeMode
-		c CoordMode
-		n NearestMode
-	}
+}
+
+// resizeVariants lists every combination the op supports.
+func resizeVariants() (v []resizeVariant) {
 	for _, c := range coordModes {
-		v = append(v, t{Linear, c, RoundPreferFloor})
+		v = append(v, resizeVariant{Linear, c, RoundPreferFloor})
 		for _, n := range nearestModes {
-			v = append(v, t{Nearest, c, n})
+			v = append(v, resizeVariant{Nearest, c, n})
 		}
 	}
 	return v
@@ -153,10 +164,11 @@ func TestResizeMatchesSpec(t *testing.T) {
 
 // With explicit scales, out = floor(in·scale) and the coordinates use the scale itself.
 func TestResizeScalesMatchesSpec(t *testing.T) {
-	shape := []int{1, 2, 5, 4}
+	shape := []int{1, 2, 10, 5}
 	x := gradcheck.Rand(21, shape)
-	for _, sc := range [][2]float64{{0.6, 0.6}, {2.5, 1.7}, {1.5, 0.5}} {
-		outH, outW := int(math.Floor(5*sc[0])), int(math.Floor(4*sc[1]))
+	for _, sc := range [][2]float64{{0.6, 0.6}, {2.5, 1.7}, {1.5, 0.5}, {0.7, 1.3}} {
+		// in·scale in float32, as onnxruntime forms it: 10 × 0.7f is 7 (float64: 6.99999988).
+		outH, outW := int(float32(10)*float32(sc[0])), int(float32(5)*float32(sc[1]))
 		for _, v := range resizeVariants() {
 			name := fmt.Sprintf("%v %v %v scales %v", v.m, v.c, v.n, sc)
 			s, got := bForward(t, bUnary(func(x *G.Node) (*G.Node, error) {
@@ -165,6 +177,19 @@ func TestResizeScalesMatchesSpec(t *testing.T) {
 			bShape(t, name, s, 1, 2, outH, outW)
 			bClose(t, name, got, slowResize(shape, x.Data().([]float64), outH, outW, sc[0], sc[1], v.m, v.c, v.n), 1e-14, 1e-13)
 		}
+	}
+}
+
+// When the scales leave the shape unchanged (3 × 1.3 → 3), onnxruntime copies the input
+// instead of resampling it by the scale; ResizeScales does the same.
+func TestResizeScalesSameSizeIsCopy(t *testing.T) {
+	x := gradcheck.Rand(25, []int{1, 2, 3, 4})
+	for _, v := range resizeVariants() {
+		s, got := bForward(t, bUnary(func(x *G.Node) (*G.Node, error) {
+			return ResizeScales(x, 1.3, 1.1, v.m, v.c, v.n)
+		}), x)
+		bShape(t, "scales 1.3, 1.1 of 3x4", s, 1, 2, 3, 4)
+		bClose(t, fmt.Sprintf("%v %v %v", v.m, v.c, v.n), got, x.Data().([]float64), 0, 0)
 	}
 }
 
