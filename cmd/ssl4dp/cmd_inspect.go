@@ -5,37 +5,163 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/ssl4dp/ssl4dp/onnx"
+	"github.com/ssl4dp/ssl4dp/onnx/importer/check"
+	pb "github.com/ssl4dp/ssl4dp/onnx/onnxpb"
 )
 
-// InspectCmd describes an ONNX model without running it.
+// InspectCmd describes an ONNX model; --check and --train-check also run it through the
+// importer (Gorgonia) and compare with onnxruntime and with finite differences.
 type InspectCmd struct {
 	File string `arg:"" help:"The ONNX model file."`
 	JSON bool   `name:"json" help:"Print one JSON object (stable field names and order) instead of text."`
+
+	Check      bool     `help:"Run the model through the importer (Gorgonia, evaluation mode) and onnxruntime on the same seeded random input; print each output's max absolute and relative error. Exit 1 above --tol or on an unsupported op."`
+	TrainCheck bool     `name:"train-check" help:"Also run one backward pass (float64, training mode) and compare a sample of parameter gradients with central finite differences of the importer's forward pass. Exit 1 above --grad-tol."`
+	Tol        float64  `default:"1e-4" help:"Largest accepted forward error, relative to each output's largest magnitude."`
+	GradTol    float64  `name:"grad-tol" default:"1e-4" help:"Largest accepted relative gradient error."`
+	InputShape []string `name:"input-shape" sep:"none" placeholder:"NAME=N,C,H,W" help:"Shape of an input for the checks (repeatable); otherwise symbolic dimensions become batch 2 and size 64."`
+	Seed       int64    `default:"1" help:"Seed of the random input, projection and gradient sample."`
+	Samples    int      `default:"20" help:"Parameter-gradient entries --train-check compares."`
 }
 
-// inspectReport is the --json output: the file plus onnx.Summary's fields.
+// inspectReport is the --json output: the file plus onnx.Summary's fields (and the checks).
 type inspectReport struct {
 	File string `json:"file"`
 	onnx.Summary
+	Check *checkReport `json:"check,omitempty"`
 }
 
-// Run reads and validates the model and prints its summary.
+// checkReport is what --check and --train-check found.
+type checkReport struct {
+	Inputs    map[string][]int    `json:"inputs"`
+	Outputs   []check.OutputError `json:"outputs"`
+	Gradients []check.GradSample  `json:"gradients,omitempty"`
+	Warnings  []string            `json:"warnings,omitempty"`
+	Failures  []string            `json:"failures,omitempty"`
+}
+
+// Run reads and validates the model and prints its summary, then runs the checks asked for.
 func (c *InspectCmd) Run(*Globals) error {
 	m, err := onnx.ReadFile(c.File)
 	if err != nil {
 		return err
 	}
 	r := inspectReport{File: c.File, Summary: onnx.Summarize(m)}
+	if c.Check || c.TrainCheck {
+		if r.Check, err = c.runChecks(m); err != nil {
+			return err
+		}
+	}
 	if c.JSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+	} else {
+		writeInspect(stdout, r)
+		if r.Check != nil {
+			writeCheck(stdout, r.Check, c)
+		}
 	}
-	writeInspect(stdout, r)
+	if r.Check != nil && len(r.Check.Failures) > 0 {
+		return fmt.Errorf("inspect: %s: %s", c.File, strings.Join(r.Check.Failures, "; "))
+	}
 	return nil
+}
+
+// runChecks runs --check (and --train-check) and lists every value above its tolerance.
+func (c *InspectCmd) runChecks(m *pb.ModelProto) (*checkReport, error) {
+	o := check.Options{Shapes: map[string][]int{}, Seed: c.Seed, Samples: c.Samples}
+	for _, s := range c.InputShape {
+		name, dims, ok := strings.Cut(s, "=")
+		var shape []int
+		for _, d := range strings.Split(dims, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(d))
+			if err != nil || n < 1 {
+				ok = false
+				break
+			}
+			shape = append(shape, n)
+		}
+		if !ok || name == "" {
+			return nil, &usageError{fmt.Sprintf("--input-shape %q: want NAME=N,C,H,W with positive sizes", s)}
+		}
+		o.Shapes[name] = shape
+	}
+	if c.Samples < 1 {
+		return nil, &usageError{fmt.Sprintf("--samples %d: want at least 1", c.Samples)}
+	}
+	fw, err := check.Forward(m, o)
+	if err != nil {
+		return nil, err
+	}
+	rep := &checkReport{Inputs: fw.Inputs, Outputs: fw.Outputs, Warnings: fw.Warnings}
+	for _, e := range fw.Outputs {
+		if !(e.MaxRel <= c.Tol) {
+			rep.Failures = append(rep.Failures, fmt.Sprintf("output %q: relative error %.3g > --tol %g", e.Name, e.MaxRel, c.Tol))
+		}
+	}
+	if c.TrainCheck {
+		if rep.Gradients, err = check.Gradients(m, o); err != nil {
+			return nil, err
+		}
+		for _, g := range rep.Gradients {
+			if !(g.Err() <= c.GradTol) {
+				rep.Failures = append(rep.Failures, fmt.Sprintf("gradient of %s[%d]: analytic %.6g, numeric %.6g (error %.3g > --grad-tol %g)", g.Param, g.Index, g.Analytic, g.Numeric, g.Err(), c.GradTol))
+			}
+		}
+	}
+	return rep, nil
+}
+
+// usageError is a bad flag value: exit code 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return "inspect: " + e.msg }
+func (e *usageError) ExitCode() int { return 2 }
+
+func writeCheck(w io.Writer, r *checkReport, c *InspectCmd) {
+	var ins []string
+	for name, s := range r.Inputs {
+		ins = append(ins, fmt.Sprintf("%s %v", name, s))
+	}
+	sort.Strings(ins)
+	fmt.Fprintf(w, "check: importer (Gorgonia, evaluation mode) vs onnxruntime on a random input (seed %d): %s\n", c.Seed, strings.Join(ins, ", "))
+	width := len("output")
+	for _, e := range r.Outputs {
+		width = max(width, len(e.Name))
+	}
+	fmt.Fprintf(w, "    %-*s %-18s %10s %10s\n", width, "output", "shape", "max abs", "max rel")
+	for _, e := range r.Outputs {
+		verdict := "ok"
+		if !(e.MaxRel <= c.Tol) {
+			verdict = fmt.Sprintf("ABOVE --tol %g", c.Tol)
+		}
+		fmt.Fprintf(w, "    %-*s %-18s %10.3g %10.3g  %s\n", width, e.Name, fmt.Sprint(e.Shape), e.MaxAbs, e.MaxRel, verdict)
+	}
+	if len(r.Gradients) > 0 {
+		fmt.Fprintf(w, "train-check: %d parameter gradients (float64, training mode, one backward pass) vs central differences\n", len(r.Gradients))
+		pw := len("parameter")
+		for _, g := range r.Gradients {
+			pw = max(pw, len(g.Param))
+		}
+		fmt.Fprintf(w, "    %-*s %8s %14s %14s %10s\n", pw, "parameter", "index", "analytic", "numeric", "error")
+		for _, g := range r.Gradients {
+			verdict := "ok"
+			if !(g.Err() <= c.GradTol) {
+				verdict = fmt.Sprintf("ABOVE --grad-tol %g", c.GradTol)
+			}
+			fmt.Fprintf(w, "    %-*s %8d %14.6g %14.6g %10.2g  %s\n", pw, g.Param, g.Index, g.Analytic, g.Numeric, g.Err(), verdict)
+		}
+	}
+	for _, warn := range r.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", warn)
+	}
 }
 
 func writeInspect(w io.Writer, r inspectReport) {

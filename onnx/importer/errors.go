@@ -52,3 +52,17 @@ func nodeName(n *pb.NodeProto) string {
 func errorf(format string, args ...any) error {
 	return fmt.Errorf("importer: "+format, args...)
 }
+
+// OptionsError reports Options that do not fit the model (input shapes, input names,
+// dtype): the caller's input, not the model's fault. ExitCode lets the CLI exit with 2, as
+// for a bad flag.
+type OptionsError struct{ Msg string }
+
+func (e *OptionsError) Error() string { return "importer: " + e.Msg }
+
+// ExitCode is 2: bad input.
+func (e *OptionsError) ExitCode() int { return 2 }
+
+func optionsErrorf(format string, args ...any) error {
+	return &OptionsError{Msg: fmt.Sprintf(format, args...)}
+}

@@ -107,7 +107,9 @@ func relErr(got, want []float64) float64 {
 // parameter's gradient (BatchNorm with batch statistics), and the running statistics after
 // the step (momentum 0.1, unbiased variance).
 func TestWholeModelGradientsMatchPyTorch(t *testing.T) {
-	const tol = 1e-9 // the acceptance bound is 1e-3; float64 on both sides agrees to ~1e-15
+	// The acceptance bound is 1e-3. Float64 on both sides agrees to ~1e-15, except where ops
+	// computes in float32 on purpose (Resize coordinates, as onnxruntime does): ~3e-7.
+	const tol = 1e-6
 	cases := []struct {
 		model, golden string
 		loss          func(t *testing.T, m *Model, gold map[string]*pb.TensorProto) *G.Node

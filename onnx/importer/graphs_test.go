@@ -15,11 +15,13 @@ import (
 )
 
 // Every graphs/ model (each encoder × head, and the pretext heads) imports and matches
-// onnxruntime at width 0.25 on an odd input size, in evaluation mode to 1e-4 and in training
-// mode to 1e-3. Training mode divides by batch standard deviations at every layer, which
-// amplifies float32 rounding: for ResNet-50 + FCN the float64 import differs from
-// onnxruntime's float32 result by 1.05e-4 and the float32 import by 1.1e-4 — the reference's
-// own rounding, not a lowering error (a real one shows up at order 1).
+// onnxruntime at width 0.25 on an odd input size (33×49: 3×4 maps at output stride 16, so
+// dilated taps read only padding), in evaluation mode to 1e-4 and in training mode to 1e-3.
+// Training mode divides by batch standard deviations at every layer, which amplifies float32
+// rounding — worst in DeepLabv3+'s image-pooling branch, whose BatchNorm sees one value per
+// sample: with batch 2 the float64 import differs from onnxruntime's float32 result by
+// 1.1e-3 and the float32 import by 1.6e-3 (the reference's own rounding, not a lowering
+// error, which shows at order 1). Batch 4 keeps that below 4e-4.
 
 // perturbBN gives every BatchNorm random statistics and affine values: graphs/ initialises
 // them to γ=1, β=0, mean 0, variance 1, which would make evaluation mode nearly the identity.
@@ -93,9 +95,6 @@ func specName(s graphs.Spec) string {
 }
 
 func TestGraphsModels(t *testing.T) {
-	if !isolated(t) { // see TestConvDilationBeyondInput
-		return
-	}
 	specs := graphSpecs()
 	if testing.Short() {
 		specs = specs[:len(graphs.Heads)] // one encoder with every head
@@ -107,7 +106,7 @@ func TestGraphsModels(t *testing.T) {
 				t.Fatal(err)
 			}
 			perturbBN(mp, 7)
-			fs := feeds("input", randFeed(8, 2, 3, 33, 49))
+			fs := feeds("input", randFeed(8, 4, 3, 33, 49))
 			worst := 0.0
 			for _, mode := range []struct {
 				train bool

@@ -170,7 +170,7 @@ func Import(mp *pb.ModelProto, o Options) (*Model, error) {
 	}
 	dt := o.dtype()
 	if dt != tensor.Float32 && dt != tensor.Float64 {
-		return nil, errorf("Dtype %v is not supported; use tensor.Float32 or tensor.Float64", dt)
+		return nil, optionsErrorf("Dtype %v is not supported; use tensor.Float32 or tensor.Float64", dt)
 	}
 	g := o.Graph
 	if g == nil {
@@ -288,7 +288,7 @@ func (m *Model) addInputs(gp *pb.GraphProto, o Options) error {
 		}
 		if n, ok := o.InputNodes[name]; ok {
 			if n.Dtype() != m.dtype {
-				return errorf("input %q: the given node has type %v, want %v (Options.Dtype)", name, n.Dtype(), m.dtype)
+				return optionsErrorf("input %q: the given node has type %v, want %v (Options.Dtype)", name, n.Dtype(), m.dtype)
 			}
 			if err := checkDims(name, dims, n.Shape()); err != nil {
 				return err
@@ -317,12 +317,12 @@ func (m *Model) addInputs(gp *pb.GraphProto, o Options) error {
 	}
 	for _, name := range sortedKeys(o.InputShapes) {
 		if !known[name] {
-			return errorf("Options.InputShapes names %q, which is not a graph input (inputs: %v)", name, m.inputs)
+			return optionsErrorf("Options.InputShapes names %q, which is not a graph input (inputs: %v)", name, m.inputs)
 		}
 	}
 	for _, name := range sortedKeys(o.InputNodes) {
 		if !known[name] {
-			return errorf("Options.InputNodes names %q, which is not a graph input (inputs: %v)", name, m.inputs)
+			return optionsErrorf("Options.InputNodes names %q, which is not a graph input (inputs: %v)", name, m.inputs)
 		}
 	}
 	return nil
@@ -337,12 +337,12 @@ func inputShape(name string, dims []onnx.Dim, given []int) ([]int, error) {
 		return append([]int{}, given...), nil
 	}
 	if dims == nil {
-		return nil, errorf("input %q declares no shape; give it in Options.InputShapes", name)
+		return nil, optionsErrorf("input %q declares no shape; give it in Options.InputShapes", name)
 	}
 	out := make([]int, len(dims))
 	for d, dim := range dims {
 		if dim.Param != "" || dim.Value <= 0 {
-			return nil, errorf("input %q has shape %v with symbolic dimension %d; fix it in Options.InputShapes (Gorgonia graphs are static)", name, dims, d)
+			return nil, optionsErrorf("input %q has shape %v with symbolic dimension %d; fix it in Options.InputShapes (Gorgonia graphs are static)", name, dims, d)
 		}
 		out[d] = int(dim.Value)
 	}
@@ -355,11 +355,11 @@ func checkDims(name string, dims []onnx.Dim, got []int) error {
 		return nil
 	}
 	if len(dims) != len(got) {
-		return errorf("input %q: shape %v has rank %d, the model declares %v (rank %d)", name, got, len(got), dims, len(dims))
+		return optionsErrorf("input %q: shape %v has rank %d, the model declares %v (rank %d)", name, got, len(got), dims, len(dims))
 	}
 	for d, dim := range dims {
 		if dim.Param == "" && dim.Value > 0 && int(dim.Value) != got[d] {
-			return errorf("input %q: shape %v, the model declares %v (dimension %d is fixed at %d)", name, got, dims, d, dim.Value)
+			return optionsErrorf("input %q: shape %v, the model declares %v (dimension %d is fixed at %d)", name, got, dims, d, dim.Value)
 		}
 	}
 	return nil

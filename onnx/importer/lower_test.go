@@ -55,6 +55,9 @@ var lowerCases = []lowerCase{
 	{name: "Conv VALID", build: func(g *graph) {
 		g.node("Conv", []string{"x", "w", "b"}, []string{"y"}, s1("auto_pad", "VALID"), ia("strides", 1, 2))
 	}, feeds: feeds("x", randFeed(8, 2, 3, 5, 6), "w", randFeed(9, 2, 3, 3, 3), "b", randFeed(10, 2))},
+	{name: "Conv dilation beyond a small input (MoCoFCN head on a 3×4 map)", build: func(g *graph) {
+		g.node("Conv", []string{"x", "w"}, []string{"y"}, ia("dilations", 6, 6), ia("pads", 6, 6, 6, 6))
+	}, feeds: feeds("x", randFeed(60, 1, 2, 3, 4), "w", randFeed(61, 2, 2, 3, 3))},
 	{name: "Conv depthwise", build: func(g *graph) {
 		g.node("Conv", []string{"x", "w", "b"}, []string{"y"}, i1("group", 4), ia("pads", 1, 1, 1, 1))
 	}, feeds: feeds("x", randFeed(11, 2, 4, 5, 5), "w", randFeed(12, 4, 1, 3, 3), "b", randFeed(13, 4))},
