@@ -5,11 +5,9 @@ import (
 	"hash"
 	"hash/fnv"
 
-	"github.com/chewxy/hm"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/blas/blas64"
-	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
 	_ "github.com/ssl4dp/ssl4dp/internal/blas" // OpenBLAS unless built with -tags purego
@@ -23,18 +21,6 @@ func hashOf(op interface{ WriteHash(hash.Hash) }) uint32 {
 	h := fnv.New32a()
 	op.WriteHash(h)
 	return h.Sum32()
-}
-
-// sameType is the hm type "a → a" for ops whose output has the input's tensor type.
-func sameType(dims int) hm.Type {
-	a := hm.TypeVariable('a')
-	t := G.TensorType{Dims: dims, Of: a}
-	return hm.NewFnType(t, t)
-}
-
-// newLike allocates a zeroed tensor with x's dtype and the given shape.
-func newLike(x tensor.Tensor, shape ...int) *tensor.Dense {
-	return tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(shape...))
 }
 
 // floats returns the backing slice of a float32 or float64 tensor.
