@@ -247,15 +247,11 @@ func (m *Model) addInitializers(gp *pb.GraphProto, o Options) error {
 	roles := onnx.Roles(gp)
 	for _, t := range gp.Initializer {
 		name := t.GetName()
-		k, err := konstFromTensor(t)
-		if err != nil {
-			return &UnsupportedError{What: fmt.Sprintf("initializer %q: %v", name, err), Hint: "only float, integer and bool tensors are supported"}
-		}
-		if roles[name] != onnx.Param {
-			m.values[name] = konstValue(k)
-			continue
-		}
-		if !k.isFloat() {
+		if roles[name] != onnx.Param || !isFloatType(pb.TensorProto_DataType(t.GetDataType())) {
+			k, err := konstFromTensor(t)
+			if err != nil {
+				return &UnsupportedError{What: fmt.Sprintf("initializer %q: %v", name, err), Hint: "only float, integer and bool tensors are supported"}
+			}
 			m.values[name] = konstValue(k)
 			continue
 		}
@@ -263,16 +259,44 @@ func (m *Model) addInitializers(gp *pb.GraphProto, o Options) error {
 		if len(m.Graph.ByName(full)) > 0 {
 			return errorf("parameter %q: the graph already has a node named %q; give this import a different Options.Prefix", name, full)
 		}
-		shape := k.shape
-		var n *G.Node
-		if len(shape) == 0 {
-			shape = []int{1}
+		v, err := m.paramValue(t)
+		if err != nil {
+			return errorf("initializer %q: %v", name, err)
 		}
-		n = G.NewTensor(m.Graph, m.dtype, len(shape), G.WithShape(shape...), G.WithValue(m.denseOf(k.f, shape)), G.WithName(full))
-		m.params = append(m.params, Param{Name: name, Node: n, Frozen: m.frozen(name, o), Shape: k.shape})
+		shape := v.Shape()
+		n := G.NewTensor(m.Graph, m.dtype, len(shape), G.WithShape(shape...), G.WithValue(v), G.WithName(full))
+		m.params = append(m.params, Param{Name: name, Node: n, Frozen: m.frozen(name, o), Shape: onnx.Shape(t)})
 		m.values[name] = nodeValue(n)
 	}
 	return nil
+}
+
+// paramValue decodes a float initializer straight into a tensor of the model's dtype (one
+// copy: large models are hundreds of megabytes). A scalar becomes shape [1].
+func (m *Model) paramValue(t *pb.TensorProto) (*tensor.Dense, error) {
+	shape := onnx.Shape(t)
+	if len(shape) == 0 {
+		shape = []int{1}
+	}
+	if pb.TensorProto_DataType(t.GetDataType()) == pb.TensorProto_DOUBLE {
+		d, err := float64s(t)
+		if err != nil {
+			return nil, err
+		}
+		return m.denseOf(d, shape), nil
+	}
+	f, err := onnx.Floats(t)
+	if err != nil {
+		return nil, err
+	}
+	if m.dtype == tensor.Float32 {
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(f)), nil
+	}
+	d := make([]float64, len(f))
+	for i, x := range f {
+		d[i] = float64(x)
+	}
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d)), nil
 }
 
 // addInputs binds every real graph input to a given node or a new input node.
