@@ -35,6 +35,12 @@ package ops
 
 // Phase is shared by the mode-dependent ops of one model. Flip Training between runs of the
 // same machine to switch BatchNorm (batch vs running statistics) and Dropout (on vs identity).
+//
+// Step numbers the training step. Random ops (Dropout) derive each run's randomness from
+// (their seed, Step) rather than from a stream that advances per run, so a run resumed from a
+// checkpoint at step k draws exactly the masks an uninterrupted run would have. The training
+// engine sets it before every run.
 type Phase struct {
 	Training bool
+	Step     int64
 }

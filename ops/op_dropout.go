@@ -15,8 +15,9 @@ import (
 // expected value is unchanged; otherwise it is the identity. Gorgonia's own Dropout scales by
 // p instead.
 //
-// Each run of the machine in training draws a fresh mask from a stream seeded by seed, so the
-// same seed reproduces the same sequence of masks; give each Dropout node its own seed. The
+// In training the mask is drawn from a generator seeded by (seed, phase.Step): each training
+// step gets a fresh mask, the same step always the same one (so a resumed run reproduces an
+// uninterrupted one); give each Dropout node its own seed. The
 // seed is part of the op's hash, so two Dropouts with different seeds on one input are never
 // merged into one node. The phase is read at run time: one graph serves training and
 // evaluation.
@@ -30,9 +31,7 @@ func Dropout(x *G.Node, p float64, phase *Phase, seed int64) (*G.Node, error) {
 	if !(p >= 0 && p < 1) {
 		return nil, errorf("Dropout: probability %v for input %q, want 0 <= p < 1", p, x.Name())
 	}
-	op := dropoutOp{p: p, seed: seed, phase: phase, in: x.Shape().Clone(), st: &dropoutState{
-		rng: rand.New(rand.NewPCG(uint64(seed), 0x55d4a1d0)),
-	}}
+	op := dropoutOp{p: p, seed: seed, phase: phase, in: x.Shape().Clone(), st: &dropoutState{}}
 	y, err := G.ApplyOp(op, x)
 	if err != nil {
 		return nil, errorf("Dropout: %w", err)
@@ -42,7 +41,6 @@ func Dropout(x *G.Node, p float64, phase *Phase, seed int64) (*G.Node, error) {
 
 // dropoutState is what one forward run leaves for the backward pass of the same run.
 type dropoutState struct {
-	rng     *rand.Rand
 	keep    []bool // mask of the last training-mode run
 	trained bool   // whether the last run was in training mode
 }
@@ -82,9 +80,11 @@ func (op dropoutOp) Do(vs ...G.Value) (G.Value, error) {
 	}
 	op.st.trained = op.phase.Training
 	if op.st.trained {
+		// The mask depends only on (seed, step): reproducible across resumes, fresh each step.
+		rng := rand.New(rand.NewPCG(uint64(op.seed), uint64(op.phase.Step)^0x55d4a1d0))
 		op.st.keep = op.st.keep[:0]
 		for range op.in.TotalSize() {
-			op.st.keep = append(op.st.keep, op.st.rng.Float64() >= op.p)
+			op.st.keep = append(op.st.keep, rng.Float64() >= op.p)
 		}
 	}
 	if f32 {

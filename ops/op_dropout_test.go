@@ -111,6 +111,8 @@ func TestDropoutTrainingScale(t *testing.T) {
 }
 
 // Same seed, same masks (run after run); a new run draws a new mask; another seed differs.
+// Masks depend on (seed, Phase.Step) only: the same step gives the same mask (a resumed
+// run reproduces an uninterrupted one), the next step a fresh one.
 func TestDropoutSeeds(t *testing.T) {
 	phase := &Phase{Training: true}
 	a := newDropoutGraph(t, bOnes(200), 0.5, phase, 11)
@@ -122,12 +124,15 @@ func TestDropoutSeeds(t *testing.T) {
 	a1, _ := a.run(t)
 	b1, _ := b.run(t)
 	c1, _ := c.run(t)
+	again, _ := a.run(t)
+	bClose(t, "same seed, same step, rerun", a1, again, 0, 0)
+	phase.Step++
 	a2, _ := a.run(t)
 	b2, _ := b.run(t)
-	bClose(t, "same seed, run 1", a1, b1, 0, 0)
-	bClose(t, "same seed, run 2", a2, b2, 0, 0)
+	bClose(t, "same seed, step 0", a1, b1, 0, 0)
+	bClose(t, "same seed, step 1", a2, b2, 0, 0)
 	if bEqual(a1, a2) {
-		t.Error("the second run reused the first run's mask")
+		t.Error("step 1 reused step 0's mask")
 	}
 	if bEqual(a1, c1) {
 		t.Error("seeds 11 and 12 drew the same mask")
