@@ -52,6 +52,10 @@ _test:
 test-short:
     go test -tags '{{tags}}' -short ./...
 
+# The long tests too (full-width sweeps, full-size parity; torch-based ones need Debian's python3-torch).
+test-long: setup
+    ONNXRUNTIME_SHARED_LIBRARY_PATH="$(./scripts/setup_ort.sh)" SSL4DP_LONG=1 go test -tags '{{tags}}' -timeout 60m ./...
+
 # Regenerate onnx/onnxpb from Debian's onnx-ml.proto (needs protobuf-compiler).
 proto:
     ./onnx/onnxpb/gen.sh

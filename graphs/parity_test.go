@@ -36,9 +36,7 @@ func TestTorchvisionParity(t *testing.T) {
 // to commit). Needs Debian's torch, which is not a CI dependency: skipped without it even
 // under SSL4DP_STRICT=1.
 func TestTorchvisionParityFullWidth(t *testing.T) {
-	if testing.Short() {
-		t.Skip("full-width parity is slow; run without -short")
-	}
+	testenv.Long(t, "full-width parity; TestTorchvisionParity covers the topology at reduced width")
 	if err := exec.Command(testenv.DebianPython, "-c", "import torch, torchvision, onnx").Run(); err != nil {
 		t.Skipf("Debian's python3-torch/torchvision/onnx are not installed (%v); torch is not a CI dependency", err)
 	}

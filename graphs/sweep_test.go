@@ -43,9 +43,7 @@ func TestEveryCombination(t *testing.T) {
 // 1.5 minutes; 9.5 minutes of wall time on a loaded two-core machine); the checker is
 // skipped, as it does not depend on width.
 func TestEveryCombinationFullWidth(t *testing.T) {
-	if testing.Short() {
-		t.Skip("full-width sweep is slow; run without -short")
-	}
+	testenv.Long(t, "full-width sweep; TestEveryCombination runs every combination at width 0.125")
 	sweep(t, 1, [][3]int{{1, 33, 49}}, "")
 }
 

@@ -96,3 +96,13 @@ func RepoRoot(t testing.TB) string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }
+
+// Long skips a test unless SSL4DP_LONG=1 (`just test-long`). Use it for full-size sweeps and
+// parity runs that would push `just test` (CI) past its time budget; say in why what the
+// short version of the test already covers.
+func Long(t testing.TB, why string) {
+	t.Helper()
+	if os.Getenv("SSL4DP_LONG") != "1" {
+		t.Skipf("long test (%s); run with SSL4DP_LONG=1 or `just test-long`", why)
+	}
+}
