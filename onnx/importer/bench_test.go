@@ -156,9 +156,7 @@ func torchStep(b *testing.B) *torchResult {
 // The PyTorch benchmark times graphs' network: its export, given graphs' initializers by
 // name, computes the same logits in onnxruntime (so names, shapes and wiring all agree).
 func TestBenchNetworkMatchesGraphs(t *testing.T) {
-	if testing.Short() {
-		t.Skip("exports a 50 MB model; run without -short")
-	}
+	testenv.Long(t, "exports a 50 MB model; it checks the benchmark's PyTorch script, not the importer")
 	if err := exec.Command(testenv.DebianPython, "-c", "import torch, torchvision").Run(); err != nil {
 		t.Skipf("%s has no torch/torchvision (not a CI dependency): %v", testenv.DebianPython, err)
 	}

@@ -17,11 +17,9 @@ import (
 // Full-size torchvision models, exported by scripts/export_torchvision.py (BatchNorm kept)
 // into a temporary folder, against onnxruntime in both modes. Needs Debian's python3-torch,
 // which is not a CI dependency: without it the test skips, even with SSL4DP_STRICT=1. It
-// takes minutes, so -short skips it too.
+// takes about a minute, so it runs only with SSL4DP_LONG=1 (`just test-long`).
 func TestTorchvisionFullSize(t *testing.T) {
-	if testing.Short() {
-		t.Skip("full-size models take minutes; run without -short")
-	}
+	testenv.Long(t, "full-size torchvision exports; the fixtures and graphs/ models cover every op at small sizes")
 	if err := exec.Command(testenv.DebianPython, "-c", "import torch, torchvision").Run(); err != nil {
 		t.Skipf("%s has no torch/torchvision (not a CI dependency): %v", testenv.DebianPython, err)
 	}
