@@ -170,6 +170,15 @@ var lowerCases = []lowerCase{
 		g.node("ReduceMean", []string{"x"}, []string{"m"}, ia("axes", 2, 3))
 		g.node("ReduceSum", []string{"m", "ax"}, []string{"y"}, i1("keepdims", 0))
 	}, feeds: feeds("x", randFeed(53, 2, 3, 4, 5))},
+	{name: "ReduceMean axes input and noop_with_empty_axes (opset 18)", opset: 18, build: func(g *graph) {
+		g.ints("ax", -1, 1)
+		g.node("ReduceMean", []string{"x", "ax"}, []string{"m"}, i1("keepdims", 0))
+		g.node("ReduceMean", []string{"m"}, []string{"y"}, i1("noop_with_empty_axes", 1))
+	}, feeds: feeds("x", randFeed(62, 2, 3, 4, 5))},
+	{name: "Pad axes input (opset 18)", opset: 18, build: func(g *graph) {
+		g.ints("p", 1, -1, 2, 0).ints("ax", 3, 1).konst("v", nil, 0.5)
+		g.node("Pad", []string{"x", "p", "v", "ax"}, []string{"y"})
+	}, feeds: feeds("x", randFeed(63, 1, 3, 4, 5))},
 	{name: "Pad reflect (opset 13 inputs) and negative", build: func(g *graph) {
 		g.ints("p", 0, 0, 2, -1, 0, 0, 1, 3)
 		g.node("Pad", []string{"x", "p"}, []string{"y"}, s1("mode", "reflect"))
