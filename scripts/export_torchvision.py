@@ -99,7 +99,9 @@ def main():
         net = OutOnly(net)
         # Keep initializer names identical to the torchvision state_dict (no "net." prefix).
     net.train()
-    x = torch.randn(1, 3, a.size, a.size)
+    # Batch 2: traced in training mode, BatchNorm needs more than one value per channel
+    # (DeepLabv3's image-pooling branch normalises a 1x1 map).
+    x = torch.randn(2, 3, a.size, a.size)
     torch.onnx.export(net, x, a.out, opset_version=a.opset, input_names=["input"], output_names=["output"],
                       training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False,
                       dynamic_axes={"input": {0: "N", 2: "H", 3: "W"}, "output": {0: "N"}})

@@ -14,7 +14,8 @@ import (
 	"github.com/ssl4dp/ssl4dp/ops"
 )
 
-// Full-size torchvision models, exported by scripts/export_torchvision.py (BatchNorm kept)
+// Full-size torchvision models at opsets 13 and 17, exported by scripts/export_torchvision.py
+// (BatchNorm kept)
 // into a temporary folder, against onnxruntime in both modes. Needs Debian's python3-torch,
 // which is not a CI dependency: without it the test skips, even with SSL4DP_STRICT=1. It
 // takes about a minute, so it runs only with SSL4DP_LONG=1 (`just test-long`).
@@ -27,11 +28,12 @@ func TestTorchvisionFullSize(t *testing.T) {
 	for _, c := range []struct {
 		model string
 		size  int
-	}{{"resnet18", 224}, {"resnet50", 224}, {"fcn_resnet50", 160}} {
+		opset string
+	}{{"resnet18", 224, "13"}, {"resnet50", 224, "17"}, {"fcn_resnet50", 160, "13"}, {"deeplabv3_resnet50", 129, "17"}} {
 		t.Run(c.model, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), c.model+".onnx")
 			start := time.Now()
-			if out, err := exec.Command(testenv.DebianPython, script, c.model, path, "--size", "64").CombinedOutput(); err != nil {
+			if out, err := exec.Command(testenv.DebianPython, script, c.model, path, "--size", "64", "--opset", c.opset).CombinedOutput(); err != nil {
 				t.Fatalf("export: %v\n%s", err, out)
 			}
 			exported := time.Since(start)
