@@ -21,12 +21,13 @@ type op struct {
 	shapeOnly bool
 }
 
-// ops is the dispatch table. Opset-dependent behaviour lives in each function (it reads
+// opTable is the dispatch table. Opset-dependent behaviour lives in each function (it reads
 // c.opset): Softmax <13 vs ≥13, Resize 10 vs 11+, Pad attributes (≤10) vs inputs (≥11),
 // Slice attributes (<10) vs inputs, Dropout ratio attribute (<12) vs input, reduction axes
-// attribute vs input (ReduceSum 13, others 18), Squeeze/Unsqueeze axes (13).
+// attribute vs input (ReduceSum 13, others 18), Squeeze/Unsqueeze axes (13), BatchNorm
+// spatial (<9), Shape start/end (15), Reshape allowzero (14).
 var opTable = map[string]op{
-	// Shape subgraphs, folded at import.
+	// Folded at import only: the shape arithmetic of dynamic-size exports.
 	"Shape":           {fold: foldShape, shapeOnly: true},
 	"Size":            {fold: foldSize, shapeOnly: true},
 	"Constant":        {fold: foldConstant},
@@ -61,26 +62,28 @@ var opTable = map[string]op{
 	"ReduceMax":       {fold: foldReduce},
 	"ReduceMin":       {fold: foldReduce},
 	"ReduceProd":      {fold: foldReduce},
-	"Slice":           {fold: foldSlice, lower: lowerSlice},
-	"Concat":          {fold: foldConcat, lower: lowerConcat},
-	"Transpose":       {fold: foldTranspose, lower: lowerTranspose},
-	"MatMul":          {fold: foldMatMul, lower: lowerMatMul},
-	"Add":             {fold: foldBinary, lower: lowerBinary},
-	"Sub":             {fold: foldBinary, lower: lowerBinary},
-	"Mul":             {fold: foldBinary, lower: lowerBinary},
-	"Div":             {fold: foldBinary, lower: lowerBinary},
-	"ReduceSum":       {fold: foldReduce, lower: lowerReduce},
-	"ReduceMean":      {fold: foldReduce, lower: lowerReduce},
 
-	// Ops that also run on run-time tensors.
-	"Identity":           {fold: foldIdentity, lower: foldIdentity},
-	"Cast":               {fold: foldCast, lower: lowerCast},
-	"Reshape":            {fold: foldReshape, lower: lowerReshape},
-	"Flatten":            {fold: foldFlatten, lower: lowerFlatten},
-	"Squeeze":            {fold: foldSqueeze, lower: lowerSqueeze},
-	"Unsqueeze":          {fold: foldUnsqueeze, lower: lowerUnsqueeze},
-	"Relu":               {fold: foldUnary, lower: lowerRelu},
-	"Sigmoid":            {fold: foldUnary, lower: lowerSigmoid},
+	// Folded when every input is known at import time, lowered otherwise.
+	"Identity":   {fold: foldIdentity, lower: foldIdentity},
+	"Cast":       {fold: foldCast, lower: lowerCast},
+	"Reshape":    {fold: foldReshape, lower: lowerReshape},
+	"Flatten":    {fold: foldFlatten, lower: lowerFlatten},
+	"Squeeze":    {fold: foldSqueeze, lower: lowerSqueeze},
+	"Unsqueeze":  {fold: foldUnsqueeze, lower: lowerUnsqueeze},
+	"Slice":      {fold: foldSlice, lower: lowerSlice},
+	"Concat":     {fold: foldConcat, lower: lowerConcat},
+	"Transpose":  {fold: foldTranspose, lower: lowerTranspose},
+	"MatMul":     {fold: foldMatMul, lower: lowerMatMul},
+	"Add":        {fold: foldBinary, lower: lowerBinary},
+	"Sub":        {fold: foldBinary, lower: lowerBinary},
+	"Mul":        {fold: foldBinary, lower: lowerBinary},
+	"Div":        {fold: foldBinary, lower: lowerBinary},
+	"ReduceSum":  {fold: foldReduce, lower: lowerReduce},
+	"ReduceMean": {fold: foldReduce, lower: lowerReduce},
+	"Relu":       {fold: foldUnary, lower: lowerRelu},
+	"Sigmoid":    {fold: foldUnary, lower: lowerSigmoid},
+
+	// Lowered only (their constant inputs become constant nodes).
 	"Conv":               {lower: lowerConv},
 	"BatchNormalization": {lower: lowerBatchNorm},
 	"Gemm":               {lower: lowerGemm},
@@ -240,153 +243,6 @@ func (m *Model) frozen(name string, o Options) bool {
 		}
 	}
 	return false
-}
-
-// addInitializers makes a node for every Param and a konst for every Buffer and Constant.
-func (m *Model) addInitializers(gp *pb.GraphProto, o Options) error {
-	roles := onnx.Roles(gp)
-	for _, t := range gp.Initializer {
-		name := t.GetName()
-		if roles[name] != onnx.Param || !isFloatType(pb.TensorProto_DataType(t.GetDataType())) {
-			k, err := konstFromTensor(t)
-			if err != nil {
-				return &UnsupportedError{What: fmt.Sprintf("initializer %q: %v", name, err), Hint: "only float, integer and bool tensors are supported"}
-			}
-			m.values[name] = konstValue(k)
-			continue
-		}
-		full := m.prefix + name
-		if len(m.Graph.ByName(full)) > 0 {
-			return errorf("parameter %q: the graph already has a node named %q; give this import a different Options.Prefix", name, full)
-		}
-		v, err := m.paramValue(t)
-		if err != nil {
-			return errorf("initializer %q: %v", name, err)
-		}
-		shape := v.Shape()
-		n := G.NewTensor(m.Graph, m.dtype, len(shape), G.WithShape(shape...), G.WithValue(v), G.WithName(full))
-		m.params = append(m.params, Param{Name: name, Node: n, Frozen: m.frozen(name, o), Shape: onnx.Shape(t)})
-		m.values[name] = nodeValue(n)
-	}
-	return nil
-}
-
-// paramValue decodes a float initializer straight into a tensor of the model's dtype (one
-// copy: large models are hundreds of megabytes). A scalar becomes shape [1].
-func (m *Model) paramValue(t *pb.TensorProto) (*tensor.Dense, error) {
-	shape := onnx.Shape(t)
-	if len(shape) == 0 {
-		shape = []int{1}
-	}
-	if pb.TensorProto_DataType(t.GetDataType()) == pb.TensorProto_DOUBLE {
-		d, err := float64s(t)
-		if err != nil {
-			return nil, err
-		}
-		return m.denseOf(d, shape), nil
-	}
-	f, err := onnx.Floats(t)
-	if err != nil {
-		return nil, err
-	}
-	if m.dtype == tensor.Float32 {
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(f)), nil
-	}
-	d := make([]float64, len(f))
-	for i, x := range f {
-		d[i] = float64(x)
-	}
-	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d)), nil
-}
-
-// addInputs binds every real graph input to a given node or a new input node.
-func (m *Model) addInputs(gp *pb.GraphProto, o Options) error {
-	known := map[string]bool{}
-	for _, in := range onnx.GraphInputs(gp) {
-		name := in.GetName()
-		known[name] = true
-		m.inputs = append(m.inputs, name)
-		dims, et := onnx.Dims(in)
-		if et != pb.TensorProto_UNDEFINED && !isFloatType(et) {
-			return errorf("input %q has type %v; only float inputs are supported", name, et)
-		}
-		if n, ok := o.InputNodes[name]; ok {
-			if n.Dtype() != m.dtype {
-				return optionsErrorf("input %q: the given node has type %v, want %v (Options.Dtype)", name, n.Dtype(), m.dtype)
-			}
-			if err := checkDims(name, dims, n.Shape()); err != nil {
-				return err
-			}
-			m.values[name] = nodeValue(n)
-			continue
-		}
-		shape, err := inputShape(name, dims, o.InputShapes[name])
-		if err != nil {
-			return err
-		}
-		if numel(shape) == 0 && len(shape) > 0 {
-			return &UnsupportedError{What: fmt.Sprintf("input %q with shape %v (no elements)", name, shape), Hint: "Gorgonia has no empty tensors"}
-		}
-		full := m.prefix + name
-		if len(m.Graph.ByName(full)) > 0 {
-			return errorf("input %q: the graph already has a node named %q; give this import a different Options.Prefix", name, full)
-		}
-		var n *G.Node
-		if len(shape) == 0 {
-			n = G.NewScalar(m.Graph, m.dtype, G.WithName(full))
-		} else {
-			n = G.NewTensor(m.Graph, m.dtype, len(shape), G.WithShape(shape...), G.WithName(full))
-		}
-		m.values[name] = nodeValue(n)
-	}
-	for _, name := range sortedKeys(o.InputShapes) {
-		if !known[name] {
-			return optionsErrorf("Options.InputShapes names %q, which is not a graph input (inputs: %v)", name, m.inputs)
-		}
-	}
-	for _, name := range sortedKeys(o.InputNodes) {
-		if !known[name] {
-			return optionsErrorf("Options.InputNodes names %q, which is not a graph input (inputs: %v)", name, m.inputs)
-		}
-	}
-	return nil
-}
-
-// inputShape combines a declared shape with the caller's.
-func inputShape(name string, dims []onnx.Dim, given []int) ([]int, error) {
-	if given != nil {
-		if err := checkDims(name, dims, given); err != nil {
-			return nil, err
-		}
-		return append([]int{}, given...), nil
-	}
-	if dims == nil {
-		return nil, optionsErrorf("input %q declares no shape; give it in Options.InputShapes", name)
-	}
-	out := make([]int, len(dims))
-	for d, dim := range dims {
-		if dim.Param != "" || dim.Value <= 0 {
-			return nil, optionsErrorf("input %q has shape %v with symbolic dimension %d; fix it in Options.InputShapes (Gorgonia graphs are static)", name, dims, d)
-		}
-		out[d] = int(dim.Value)
-	}
-	return out, nil
-}
-
-// checkDims verifies a concrete shape against a declared one (symbolic dims match anything).
-func checkDims(name string, dims []onnx.Dim, got []int) error {
-	if dims == nil {
-		return nil
-	}
-	if len(dims) != len(got) {
-		return optionsErrorf("input %q: shape %v has rank %d, the model declares %v (rank %d)", name, got, len(got), dims, len(dims))
-	}
-	for d, dim := range dims {
-		if dim.Param == "" && dim.Value > 0 && int(dim.Value) != got[d] {
-			return optionsErrorf("input %q: shape %v, the model declares %v (dimension %d is fixed at %d)", name, got, dims, d, dim.Value)
-		}
-	}
-	return nil
 }
 
 // addNode folds or lowers one node and records its outputs.
