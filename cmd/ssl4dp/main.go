@@ -30,6 +30,7 @@ type CLI struct {
 	Data    DataCmd    `cmd:"" help:"Preview augmented views (what the model sees) and print dataset statistics."`
 	Graphs  GraphsCmd  `cmd:"" help:"Write a freshly initialised encoder + head as ONNX; print parameters and GFLOPs."`
 	Plot    PlotCmd    `cmd:"" help:"Draw a run's loss, learning-rate and validation-mIoU curves to a PNG."`
+	Bench   BenchCmd   `cmd:"" help:"Time inference (onnxruntime, cpu or cuda) or one training step; latency percentiles, throughput, memory, machine."`
 }
 
 const description = `ssl4dp: self-supervised pre-training for dense prediction.

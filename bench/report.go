@@ -1,0 +1,141 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteText prints an inference report as a table with its settings and machine.
+func (r *InferReport) WriteText(w io.Writer) error {
+	ew := &errWriter{w: w}
+	ew.printf("model %s: onnxruntime %s, %s provider", r.Model, r.ORTVersion, r.Provider)
+	if r.Provider == "cuda" {
+		ew.printf(" (device %d: %s)", r.Device, r.Env.GPU)
+	}
+	ew.printf(", %d threads; %d warm-up + %d timed runs per batch size\n", r.Threads, r.Warmup, r.Runs)
+	ew.printf("library %s\n", r.ORTLibrary)
+	r.Env.write(ew)
+	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "batch\tinput\tsession ms\tmin ms\tp50 ms\tp90 ms\tp99 ms\timages/s\tpeak RSS MiB\tsession +MiB\t")
+	for _, res := range r.Results {
+		l := res.LatencyMS
+		fmt.Fprintf(tw, "%d\t%s\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.0f\t%.0f\t\n", res.Batch, shapesString(res.Inputs),
+			res.SessionMS, l.Min, l.P50, l.P90, l.P99, res.ImagesPerS, res.PeakRSSMiB, res.SessionRSSMiB)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(r.Results) > 0 {
+		if res := r.Results[0]; res.FixedBatch || res.FixedSize {
+			var fixed []string
+			if res.FixedBatch {
+				fixed = append(fixed, "its batch axis (--batch not applied)")
+			}
+			if res.FixedSize {
+				fixed = append(fixed, "its spatial axes (--size not applied)")
+			}
+			ew.printf("the model fixes %s: it ran at its own shape\n", strings.Join(fixed, " and "))
+		}
+	}
+	if !r.PeakReset {
+		ew.printf("peak RSS could not be reset per session: it covers the whole process\n")
+	}
+	return ew.err
+}
+
+// WriteText prints a training-step report.
+func (r *TrainReport) WriteText(w io.Writer) error {
+	ew := &errWriter{w: w}
+	ew.printf("bench train: %s, %s output stride %d width %g + %s (%d classes), batch %d at %d×%d: %s trainable parameters\n",
+		r.Method, r.Encoder, r.OutputStride, r.Width, r.Head, r.Classes, r.Batch, r.Size, r.Size, thousands(r.Params))
+	s := r.StepS
+	ew.printf("step: p50 %.3f s (min %.3f, p90 %.3f, max %.3f, std %.3f) over %d steps after %d warm-up; building the graph took %.1f s\n",
+		s.P50, s.Min, s.P90, s.Max, s.Std, s.N, r.Warmup, r.BuildS)
+	ew.printf("throughput: %.2f images/s, %.1f GFLOP/s (%.1f GFLOP per step = 2 × (3 × %.2f G trained + %.2f G forward-only multiply-adds))\n",
+		r.ImagesPerS, r.GFLOPPerS, r.GFLOPPerStep, float64(r.Work.TrainedMACs)/1e9, float64(r.Work.ForwardOnlyMACs)/1e9)
+	ew.printf("loss: %.4f at the first step, %.4f at the last\n", r.LossFirst, r.LossLast)
+	ew.printf("memory: peak RSS %.0f MiB, of which %.0f MiB over the %.0f MiB before the network was built\n", r.PeakRSSMiB, r.NetworkRSSMiB, r.BaselineRSSMiB)
+	ew.printf("BLAS %s (%d threads), GOMAXPROCS %d\n", r.BLAS, r.BLASThreads, r.GoMaxProcs)
+	r.Env.write(ew)
+	if !r.PeakReset {
+		ew.printf("peak RSS could not be reset before building: it covers the whole process\n")
+	}
+	return ew.err
+}
+
+// write prints the machine line.
+func (e Env) write(ew *errWriter) {
+	ew.printf("machine: %s, %d CPUs", e.CPU, e.CPUs)
+	if e.GPU != "" {
+		ew.printf(", GPU %s", e.GPU)
+	}
+	ew.printf("; %s %s", e.Go, e.Platform)
+	if e.Commit != "" {
+		ew.printf(", commit %s", e.Commit)
+	}
+	ew.printf("; %s; load average %.2f at the start, %.2f at the end\n", e.Date, e.LoadStart[0], e.LoadEnd[0])
+}
+
+func shapesString(shapes map[string][]int64) string {
+	var parts []string
+	for _, name := range sortedNames(shapes) {
+		dims := make([]string, len(shapes[name]))
+		for i, d := range shapes[name] {
+			dims[i] = strconv.FormatInt(d, 10)
+		}
+		s := strings.Join(dims, "×")
+		if len(shapes) > 1 {
+			s = name + " " + s
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func sortedNames(m map[string][]int64) []string {
+	var names []string
+	for n := range m {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// thousands writes n with comma separators: 12,952,405.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// errWriter keeps the first write error (image/png's sticky-error pattern).
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
+}
+
+func (e *errWriter) printf(format string, args ...any) { fmt.Fprintf(e, format, args...) }

@@ -1,0 +1,116 @@
+package bench
+
+import (
+	"encoding/binary"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ssl4dp/ssl4dp/graphs"
+	"github.com/ssl4dp/ssl4dp/internal/testenv"
+	"github.com/ssl4dp/ssl4dp/onnx"
+	pb "github.com/ssl4dp/ssl4dp/onnx/onnxpb"
+	"github.com/ssl4dp/ssl4dp/onnx/ort"
+)
+
+// scripts/bench_torch.py times graphs' network: loaded by name from an ONNX file written by
+// graphs.Build (BatchNorm statistics and affine values perturbed, so that every buffer has
+// to land in the right place), its eager logits equal onnxruntime's on the same input.
+func TestTorchInferenceMatchesORT(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a 50 MB model and starts PyTorch; run without -short")
+	}
+	lib := testenv.ORTLibrary(t)
+	const batch, size, classes = 2, 64, 21
+	m, err := graphs.Build(graphs.Spec{Encoder: graphs.ResNet18, OutputStride: 16, Head: graphs.HeadFCN, Classes: classes, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	perturbBatchNorms(m)
+	dir := t.TempDir()
+	model := filepath.Join(dir, "m.onnx")
+	if err := onnx.WriteFile(model, m); err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(testenv.RepoRoot(t), "scripts", "bench_torch.py")
+	out, err := exec.Command(testenv.DebianPython, script, "infer", "--model", model, "--batch", "2", "--size", "64",
+		"--threads", "1", "--dump", dir).CombinedOutput()
+	if err != nil && strings.Contains(string(out), "ModuleNotFoundError") {
+		// One interpreter start instead of a separate probe: importing torch is slow.
+		t.Skipf("%s lacks torch, torchvision or onnx (not a CI dependency): %s", testenv.DebianPython, lastLine(out))
+	}
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	x := readFloats(t, filepath.Join(dir, "input.bin"), batch*3*size*size)
+	want := readFloats(t, filepath.Join(dir, "logits.bin"), batch*classes*size*size)
+	if err := ort.Init(lib); err != nil {
+		t.Fatal(err)
+	}
+	s, err := ort.NewSessionFile(model, ort.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	res, err := s.Run(map[string]ort.Tensor{graphs.Input: {Shape: []int64{batch, 3, size, size}, Data: x}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := res[graphs.Logits].Data.([]float32)
+	var maxDiff, scale float64
+	for i := range want {
+		maxDiff = math.Max(maxDiff, math.Abs(float64(got[i]-want[i])))
+		scale = math.Max(scale, math.Abs(float64(want[i])))
+	}
+	if maxDiff > 1e-4*scale || scale == 0 {
+		t.Fatalf("PyTorch's logits differ from onnxruntime's by %.3g (largest |logit| %.3g)", maxDiff, scale)
+	}
+	t.Logf("largest difference %.3g, relative %.3g", maxDiff, maxDiff/scale)
+}
+
+// perturbBatchNorms draws every BatchNorm's γ, β, running mean and running variance.
+func perturbBatchNorms(m *pb.ModelProto) {
+	r := rand.New(rand.NewPCG(4, 2))
+	inits := onnx.Initializers(m.Graph)
+	for _, n := range m.Graph.Node {
+		if n.GetOpType() != "BatchNormalization" {
+			continue
+		}
+		for i, lohi := range [][2]float32{1: {0.5, 1.5}, 2: {-0.2, 0.2}, 3: {-0.2, 0.2}, 4: {0.5, 1.5}} {
+			t := inits[n.Input[i]]
+			if i == 0 || t == nil {
+				continue
+			}
+			v := make([]float32, onnx.Shape(t)[0])
+			for j := range v {
+				v[j] = lohi[0] + (lohi[1]-lohi[0])*r.Float32()
+			}
+			onnx.SetInitializer(m.Graph, onnx.FromFloats(t.GetName(), onnx.Shape(t), v))
+		}
+	}
+}
+
+func lastLine(b []byte) string {
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	return lines[len(lines)-1]
+}
+
+func readFloats(t *testing.T, path string, n int) []float32 {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) != 4*n {
+		t.Fatalf("%s: %d bytes, want %d float32", path, len(b), n)
+	}
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return v
+}

@@ -1,0 +1,97 @@
+package bench
+
+import (
+	"errors"
+	"math"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/ssl4dp/ssl4dp/graphs"
+)
+
+// smallSpec is ResNet-18 at an eighth of its width, output stride 16, with MoCo's FCN head:
+// the benchmark's network, small enough for a unit test.
+var smallSpec = graphs.Spec{Encoder: graphs.ResNet18, OutputStride: 16, Width: 0.125, Head: graphs.HeadFCN, Classes: 21, Seed: 3}
+
+func TestTrainSmallSeg(t *testing.T) {
+	procs := runtime.GOMAXPROCS(0)
+	r, err := Train(TrainConfig{Spec: smallSpec, Batch: 2, Size: 48, Steps: 3, Warmup: 1, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runtime.GOMAXPROCS(0) != procs {
+		t.Errorf("GOMAXPROCS left at %d, was %d", runtime.GOMAXPROCS(0), procs)
+	}
+	if r.Method != "seg" || r.Encoder != "resnet18" || r.Head != "fcn" || r.OutputStride != 16 || r.Width != 0.125 || r.Classes != 21 ||
+		r.Batch != 2 || r.Size != 48 || r.Steps != 3 || r.Warmup != 1 || r.GoMaxProcs != 1 || r.BLASThreads != 1 || r.BLAS == "" {
+		t.Errorf("settings: %+v", r)
+	}
+	checkSummary(t, "step", r.StepS, 3)
+	if want := 2 / r.StepS.P50; !near(r.ImagesPerS, want, 1e-12) {
+		t.Errorf("%v images/s, want batch/p50 = %v", r.ImagesPerS, want)
+	}
+	// The work is graphs.Measure's count for this network at 2×3×48×48, three times over.
+	m, err := graphs.Build(smallSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cost, err := graphs.Measure(m, 2, 48, 48)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Work.TrainedMACs != cost.MACs || r.Work.ForwardOnlyMACs != 0 || !near(r.GFLOPPerStep, 6*float64(cost.MACs)/1e9, 1e-12) {
+		t.Errorf("work %+v, %v GFLOP per step; want %d trained MACs, %v GFLOP", r.Work, r.GFLOPPerStep, cost.MACs, 6*float64(cost.MACs)/1e9)
+	}
+	if !near(r.GFLOPPerS, r.GFLOPPerStep/r.StepS.P50, 1e-12) {
+		t.Errorf("%v GFLOP/s, want %v / %v", r.GFLOPPerS, r.GFLOPPerStep, r.StepS.P50)
+	}
+	if r.Params != cost.Params {
+		t.Errorf("%d trained values, graphs counts %d parameters", r.Params, cost.Params)
+	}
+	// mmseg's classifier starts at N(0, 0.01²), so the first loss is close to the uniform
+	// prediction's ln 21; four SGD steps on the same batch lower it.
+	if math.Abs(r.LossFirst-math.Log(21)) > 0.05 || !(r.LossLast < r.LossFirst) {
+		t.Errorf("loss %v at the first step (want ln 21 = %.4f ± 0.05), %v at the last (want lower)", r.LossFirst, math.Log(21), r.LossLast)
+	}
+	if r.PeakRSSMiB <= 0 || r.NetworkRSSMiB <= 0 || r.BaselineRSSMiB <= 0 || r.BuildS <= 0 {
+		t.Errorf("memory %v peak, %v network, %v baseline; build %v s", r.PeakRSSMiB, r.NetworkRSSMiB, r.BaselineRSSMiB, r.BuildS)
+	}
+	var text strings.Builder
+	if err := r.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"resnet18 output stride 16 width 0.125 + fcn (21 classes), batch 2 at 48×48", "GFLOP/s", "peak RSS", "BLAS "} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, text.String())
+		}
+	}
+}
+
+func TestTrainConfigErrors(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		cfg  TrainConfig
+		want string
+	}{
+		{"method", TrainConfig{Method: "mocov9", Spec: smallSpec}, `method "mocov9"; want one of [seg]`},
+		{"batch", TrainConfig{Spec: smallSpec, Batch: -1}, "batch -1"},
+		{"size", TrainConfig{Spec: smallSpec, Size: 8}, "size 8; want ≥ 16"},
+		{"steps", TrainConfig{Spec: smallSpec, Steps: -3}, "steps -3"},
+		{"warmup", TrainConfig{Spec: smallSpec, Warmup: -1}, "-1 warm-up"},
+	} {
+		_, err := Train(c.cfg)
+		var ce *ConfigError
+		if !errors.As(err, &ce) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v; want a ConfigError containing %q", c.name, err, c.want)
+		}
+	}
+	// A spec graphs refuses is its SpecError (exit code 2 too).
+	bad := smallSpec
+	bad.OutputStride = 12
+	_, err := Train(TrainConfig{Spec: bad, Steps: 1})
+	var se *graphs.SpecError
+	if !errors.As(err, &se) {
+		t.Errorf("output stride 12: got %v; want a graphs.SpecError", err)
+	}
+}

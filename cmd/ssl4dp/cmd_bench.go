@@ -1,0 +1,111 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/ssl4dp/ssl4dp/bench"
+	"github.com/ssl4dp/ssl4dp/graphs"
+)
+
+// BenchCmd times inference (the default: `ssl4dp bench --model m.onnx`) or one training
+// step (`ssl4dp bench train`); package bench does the work.
+type BenchCmd struct {
+	Infer BenchInferCmd `cmd:"" default:"withargs" help:"Time onnxruntime inference of a model (the default: 'ssl4dp bench --model m.onnx')."`
+	Train BenchTrainCmd `cmd:"" help:"Time one training step (forward, backward, SGD momentum update) of a graphs/ network through the importer."`
+}
+
+// BenchInferCmd is `ssl4dp bench [infer]`.
+type BenchInferCmd struct {
+	Model    string `required:"" type:"path" placeholder:"FILE.onnx" help:"The ONNX model to run."`
+	Provider string `default:"cpu" enum:"cpu,cuda" help:"onnxruntime execution provider: ${enum}. cuda needs a GPU build of onnxruntime (--ort-lib)."`
+	OrtLib   string `name:"ort-lib" type:"path" placeholder:"FILE" help:"onnxruntime shared library (default: $ONNXRUNTIME_SHARED_LIBRARY_PATH, the 'just setup' cache, then system folders)."`
+	Device   int    `default:"0" help:"CUDA device number (with --provider cuda)."`
+	Batch    []int  `default:"1" sep:"," placeholder:"N,N,..." help:"Batch sizes to time, for models with a dynamic batch axis."`
+	Size     int    `default:"512" help:"Side of the square input, for models with dynamic spatial axes."`
+	Threads  int    `default:"0" help:"onnxruntime intra-op threads (0: one per CPU)."`
+	Warmup   int    `default:"3" help:"Untimed runs per batch size before timing."`
+	Runs     int    `default:"20" help:"Timed runs per batch size."`
+	Seed     int64  `default:"1" help:"Seed of the random input."`
+	JSON     bool   `name:"json" help:"Print one JSON object instead of the table."`
+}
+
+// Run times the model and prints the report.
+func (c *BenchInferCmd) Run(*Globals) error {
+	// bench.InferConfig reads 0 as "the default"; on the command line 0 is a mistake.
+	if err := positive(map[string]int{"--size": c.Size, "--runs": c.Runs}); err != nil {
+		return err
+	}
+	r, err := bench.Infer(bench.InferConfig{Model: c.Model, Provider: c.Provider, Device: c.Device, Library: c.OrtLib,
+		Batches: c.Batch, Size: c.Size, Threads: c.Threads, Warmup: c.Warmup, Runs: c.Runs, Seed: c.Seed})
+	if err != nil {
+		return err
+	}
+	if c.JSON {
+		return printBenchJSON(r)
+	}
+	return r.WriteText(stdout)
+}
+
+// BenchTrainCmd is `ssl4dp bench train`.
+type BenchTrainCmd struct {
+	Encoder      string  `required:"" enum:"resnet18,resnet34,resnet50" help:"Encoder: ${enum}."`
+	Head         string  `required:"" enum:"fcn,psp,deeplabv3plus,nonlocal" help:"Segmentation head: ${enum}."`
+	Width        float64 `default:"1" help:"Width multiplier of the encoder and head (graphs.Spec.Width)."`
+	OutputStride int     `name:"output-stride" default:"16" help:"Output stride of the encoder: 32, 16 or 8."`
+	Classes      int     `default:"21" help:"Classes of the segmentation head."`
+	Method       string  `default:"seg" help:"Training step to time: seg (cross-entropy fine-tuning). Pretext methods join as they land in train/."`
+	Batch        int     `default:"8" help:"Batch size."`
+	Size         int     `default:"128" help:"Side of the square training crop."`
+	Steps        int     `default:"10" help:"Timed steps."`
+	Warmup       int     `default:"2" help:"Untimed steps first (the first also allocates every buffer)."`
+	Threads      int     `default:"0" help:"GOMAXPROCS and BLAS threads (0: one per CPU)."`
+	Seed         int64   `default:"1" help:"Seed of the parameters, the synthetic batch and dropout."`
+	JSON         bool    `name:"json" help:"Print one JSON object instead of text."`
+}
+
+// Run times the step and prints the report.
+func (c *BenchTrainCmd) Run(*Globals) error {
+	if err := positive(map[string]int{"--batch": c.Batch, "--size": c.Size, "--steps": c.Steps, "--classes": c.Classes}); err != nil {
+		return err
+	}
+	spec := graphs.Spec{Encoder: graphs.Encoder(c.Encoder), Head: graphs.Head(c.Head), Width: c.Width,
+		OutputStride: c.OutputStride, Classes: c.Classes, Seed: c.Seed}
+	r, err := bench.Train(bench.TrainConfig{Method: c.Method, Spec: spec, Batch: c.Batch, Size: c.Size,
+		Steps: c.Steps, Warmup: c.Warmup, Threads: c.Threads, Seed: c.Seed})
+	if err != nil {
+		return err
+	}
+	if c.JSON {
+		return printBenchJSON(r)
+	}
+	return r.WriteText(stdout)
+}
+
+// benchUsageError is a flag value kong's tags cannot reject: exit code 2.
+type benchUsageError struct{ msg string }
+
+func (e benchUsageError) Error() string { return e.msg }
+func (e benchUsageError) ExitCode() int { return 2 }
+
+// positive rejects flags that must be at least 1, naming the first bad one in flag order.
+func positive(flags map[string]int) error {
+	names := make([]string, 0, len(flags))
+	for n := range flags {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		if flags[n] <= 0 {
+			return benchUsageError{fmt.Sprintf("bench: %s %d; want ≥ 1", n, flags[n])}
+		}
+	}
+	return nil
+}
+
+func printBenchJSON(v any) error {
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,319 @@
+#!/usr/bin/python3
+"""PyTorch 1.13's side of `ssl4dp bench`: the same training step and the same inference, on
+the same machine, so that docs/benchmarks.md can quote ssl4dp / PyTorch ratios.
+
+The network is graphs.Spec{Encoder: ResNet18, OutputStride: 16, Head: HeadFCN, Classes: 21}
+written in PyTorch: torchvision's resnet18 with layer4 dilated as graphs/ does it (stride 1;
+the first block keeps dilation 1, the second dilates its conv1 by 2, as MMSegmentation's
+BasicBlock), then MoCo's FCN head — two 3x3 convs (256 channels, dilation 6, no bias) + BN +
+ReLU and a 1x1 conv with bias to the classes — and the logits resized bilinearly
+(align_corners=False) to the input. Its state_dict keys are graphs' initializer names, so
+an ONNX file written by `ssl4dp graphs` loads into it by name (checked by bench's
+TestTorchInferenceMatchesORT, which compares the logits with onnxruntime's).
+
+    /usr/bin/python3 scripts/bench_torch.py train [--batch 8] [--size 128] [--steps 10] [--warmup 2] [--threads 2]
+        One training step as `ssl4dp bench train --method seg` times it: forward in training
+        mode (BatchNorm batch statistics), F.cross_entropy(ignore_index=255), backward,
+        torch.optim.SGD(lr=0.01, momentum=0.9, no weight decay), zero_grad. Random input and
+        labels (10 % ignored), seed 0.
+    /usr/bin/python3 scripts/bench_torch.py infer --model M.onnx [--batch 1,8] [--size 512] [--runs 20] [--warmup 3] [--threads 2]
+        `ssl4dp bench --model M.onnx` in PyTorch eager: M's weights loaded by name, eval mode,
+        torch.no_grad(), the model's three outputs (features, low_level, logits) computed.
+    /usr/bin/python3 scripts/bench_torch.py infer --model M.onnx --batch 2 --size 64 --dump DIR
+        Writes DIR/input.bin and DIR/logits.bin (float32, little-endian, NCHW) for a seeded
+        input, for the Go test; no timing.
+    /usr/bin/python3 scripts/bench_torch.py export OUT.onnx
+        Writes the network (random weights, BatchNorm kept, opset 13) as ONNX.
+
+Each timing command prints one JSON object with Go's field names: seconds per step
+(step_s) or milliseconds per run (latency_ms) as n/min/p50/p90/p99/max/mean/std, with the
+percentiles interpolated linearly as bench.Percentile does (numpy's default); images/s at
+the median; memory from /proc/self/status (peak_rss_mib = VmHWM, reset just before the
+network is built, and its delta over the resident set at that moment); versions, threads,
+CPU and load average. Needs Debian's python3-torch, python3-torchvision and python3-onnx
+(recorded: torch 1.13.0a0, torchvision 0.14.1a0, onnx 1.12.0).
+"""
+import argparse
+import datetime
+import gc
+import json
+import math
+import os
+import platform
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torchvision
+
+CLASSES = 21
+
+
+class ConvModule(nn.Module):
+    """mmcv's ConvModule: conv (no bias) + BN + ReLU, with its attribute names."""
+
+    def __init__(self, cin, cout, dilation):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 3, 1, dilation, dilation, bias=False)
+        self.bn = nn.BatchNorm2d(cout)
+        self.activate = nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        return self.activate(self.bn(self.conv(x)))
+
+
+class FCNHead(nn.Module):
+    """MoCo's FCN head (graphs/head_mocofcn.go)."""
+
+    def __init__(self, cin, classes):
+        super().__init__()
+        self.convs = nn.Sequential(ConvModule(cin, 256, 6), ConvModule(256, 256, 6))
+        self.conv_seg = nn.Conv2d(256, classes, 1)
+
+    def forward(self, x):
+        return self.conv_seg(self.convs(x))
+
+
+class Segmenter(nn.Module):
+    """Attribute names follow graphs/ (torchvision's for the encoder, mmseg's for the head),
+    so the state_dict keys equal graphs' initializer names."""
+
+    def __init__(self, classes=CLASSES, all_outputs=False):
+        super().__init__()
+        r = torchvision.models.resnet18()
+        # Output stride 16 (graphs/resnet.go): layer4 keeps its first block at dilation 1
+        # with stride 1; the second block's conv1 is dilated by 2.
+        r.layer4[0].conv1.stride = (1, 1)
+        r.layer4[0].downsample[0].stride = (1, 1)
+        r.layer4[1].conv1.dilation, r.layer4[1].conv1.padding = (2, 2), (2, 2)
+        for name in ["conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4"]:
+            setattr(self, name, getattr(r, name))
+        self.head = FCNHead(512, classes)
+        self.all_outputs = all_outputs
+
+    def forward(self, x):
+        low = self.layer1(self.maxpool(self.relu(self.bn1(self.conv1(x)))))
+        f = self.layer4(self.layer3(self.layer2(low)))
+        logits = F.interpolate(self.head(f), size=x.shape[-2:], mode="bilinear", align_corners=False)
+        if self.all_outputs:  # what graphs' model returns: features, low_level, logits
+            return f, low, logits
+        return logits
+
+
+# --- measurement, mirroring bench/stats.go, bench/memory.go and bench/env.go ---
+
+def percentile(s, p):
+    """bench.Percentile: linear interpolation at h = (n-1)p/100 of the sorted samples."""
+    h = (len(s) - 1) * p / 100
+    lo = math.floor(h)
+    if lo >= len(s) - 1:
+        return s[-1]
+    return s[lo] + (h - lo) * (s[lo + 1] - s[lo])
+
+
+def summarize(x):
+    s = sorted(x)
+    n = len(s)
+    mean = sum(s) / n
+    std = math.sqrt(sum((v - mean) ** 2 for v in s) / (n - 1)) if n > 1 else 0.0
+    return {"n": n, "min": s[0], "p50": percentile(s, 50), "p90": percentile(s, 90), "p99": percentile(s, 99),
+            "max": s[-1], "mean": mean, "std": std}
+
+
+def memory():
+    """VmRSS and VmHWM of this process in MiB."""
+    m = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                m[key] = int(rest.split()[0]) / 1024
+    return m["VmRSS"], m["VmHWM"]
+
+
+def baseline():
+    """The resident set after a collection, with the peak reset to it (bench.baseline)."""
+    gc.collect()
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        reset = True
+    except OSError:
+        reset = False
+    return memory()[0], reset
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return [float(v) for v in f.read().split()[:3]]
+
+
+def cpu_model():
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            if k.strip() == "model name":
+                return v.strip()
+    return "unknown"
+
+
+def env():
+    return {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "cpu": cpu_model(), "cpus": os.cpu_count(), "load_start": loadavg(),
+            "torch": torch.__version__, "torchvision": torchvision.__version__, "python": platform.python_version()}
+
+
+# --- commands ---
+
+def train(a):
+    e = env()
+    x = torch.randn(a.batch, 3, a.size, a.size)
+    y = torch.randint(0, CLASSES, (a.batch, a.size, a.size))
+    y[torch.rand(a.batch, a.size, a.size) < 0.1] = 255
+    before, reset = baseline()
+    net = Segmenter().train()
+    opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+    times, losses = [], []
+    for i in range(a.warmup + a.steps):
+        start = time.perf_counter()
+        loss = F.cross_entropy(net(x), y, ignore_index=255)
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+        elapsed = time.perf_counter() - start
+        losses.append(loss.item())
+        if i >= a.warmup:
+            times.append(elapsed)
+    rss, peak = memory()
+    st = summarize(times)
+    e["load_end"] = loadavg()
+    return {
+        "method": "seg", "encoder": "resnet18", "head": "fcn", "output_stride": 16, "classes": CLASSES,
+        "batch": a.batch, "size": a.size, "steps": a.steps, "warmup": a.warmup, "threads": torch.get_num_threads(),
+        "params": sum(p.numel() for p in net.parameters()),
+        "step_s": st, "images_per_s": a.batch / st["p50"], "loss_first": losses[0], "loss_last": losses[-1],
+        "peak_rss_mib": peak, "baseline_rss_mib": before, "network_rss_mib": peak - before, "peak_reset": reset,
+        "env": e,
+    }
+
+
+def load_graphs_model(path):
+    """A Segmenter holding the initializers of graphs' resnet18 OS16 + fcn model at path."""
+    import onnx
+    import onnx.numpy_helper
+    m = onnx.load(path)
+    meta = {p.key: p.value for p in m.metadata_props}
+    spec = json.loads(meta.get("ssl4dp.graphs.spec", "{}"))
+    want = {"Encoder": "resnet18", "OutputStride": 16, "Head": "fcn", "Width": 1}
+    got = {k: spec.get(k) for k in want}
+    if got != want:
+        sys.exit(f"bench_torch.py: {path}: graphs spec {got}; this script builds {want} (ssl4dp graphs --encoder resnet18 --head fcn --output-stride 16)")
+    inits = {t.name: torch.from_numpy(onnx.numpy_helper.to_array(t).copy()) for t in m.graph.initializer}
+    classes = inits["head.conv_seg.weight"].shape[0]
+    net = Segmenter(classes, all_outputs=True)
+    sd = net.state_dict()
+    for k, v in sd.items():
+        if k.endswith("num_batches_tracked"):
+            continue
+        if k not in inits:
+            sys.exit(f"bench_torch.py: {path}: no initializer {k!r}")
+        if tuple(inits[k].shape) != tuple(v.shape):
+            sys.exit(f"bench_torch.py: {path}: {k!r} has shape {tuple(inits[k].shape)}, want {tuple(v.shape)}")
+        sd[k] = inits[k]
+    net.load_state_dict(sd)
+    return net.eval()
+
+
+def seeded_input(batch, size):
+    g = torch.Generator().manual_seed(1)
+    return torch.rand(batch, 3, size, size, generator=g) * 2 - 1
+
+
+def infer(a):
+    batches = [int(b) for b in a.batch.split(",")]
+    if a.dump:
+        net = load_graphs_model(a.model)
+        x = seeded_input(batches[0], a.size)
+        with torch.no_grad():
+            logits = net(x)[2]
+        os.makedirs(a.dump, exist_ok=True)
+        x.numpy().astype("<f4").tofile(os.path.join(a.dump, "input.bin"))
+        logits.numpy().astype("<f4").tofile(os.path.join(a.dump, "logits.bin"))
+        return {"input": list(x.shape), "logits": list(logits.shape)}
+    e = env()
+    results = []
+    for batch in batches:
+        x = seeded_input(batch, a.size)
+        before, reset = baseline()
+        start = time.perf_counter()
+        net = load_graphs_model(a.model)
+        load_ms = (time.perf_counter() - start) * 1e3
+        times = []
+        with torch.no_grad():
+            for i in range(a.warmup + a.runs):
+                t = time.perf_counter()
+                net(x)
+                if i >= a.warmup:
+                    times.append((time.perf_counter() - t) * 1e3)
+        rss, peak = memory()
+        st = summarize(times)
+        results.append({"batch": batch, "inputs": {"input": list(x.shape)}, "session_ms": load_ms, "latency_ms": st,
+                        "images_per_s": batch / (st["p50"] / 1e3), "peak_rss_mib": peak,
+                        "session_rss_mib": peak - before, "peak_reset": reset})
+        del net
+    e["load_end"] = loadavg()
+    return {"model": a.model, "runtime": "pytorch eager", "threads": torch.get_num_threads(), "warmup": a.warmup,
+            "runs": a.runs, "env": e, "results": results}
+
+
+def export(a):
+    net = Segmenter().train()
+    # onnx/importer's TestBenchNetworkMatchesGraphs loads graphs' weights into this file by
+    # name and compares the two networks' outputs in onnxruntime.
+    torch.onnx.export(net, torch.randn(1, 3, 64, 64), a.out, opset_version=13, input_names=["input"],
+                      output_names=["logits"], training=torch.onnx.TrainingMode.PRESERVE,
+                      do_constant_folding=False, dynamic_axes={"input": {0: "N", 2: "H", 3: "W"}})
+    return None
+
+
+def parser():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    t = sub.add_parser("train", help="time one training step")
+    t.add_argument("--batch", type=int, default=8)
+    t.add_argument("--size", type=int, default=128)
+    t.add_argument("--steps", type=int, default=10)
+    t.add_argument("--warmup", type=int, default=2)
+    t.add_argument("--threads", type=int, default=os.cpu_count())
+    i = sub.add_parser("infer", help="time eager inference of a graphs/ model")
+    i.add_argument("--model", required=True)
+    i.add_argument("--batch", default="1")
+    i.add_argument("--size", type=int, default=512)
+    i.add_argument("--runs", type=int, default=20)
+    i.add_argument("--warmup", type=int, default=3)
+    i.add_argument("--threads", type=int, default=os.cpu_count())
+    i.add_argument("--dump", help="write input.bin and logits.bin here instead of timing")
+    x = sub.add_parser("export", help="write the network as ONNX")
+    x.add_argument("out")
+    return p
+
+
+def run(argv=None):
+    """Runs one command and returns its JSON object (None for export)."""
+    a = parser().parse_args(argv)
+    torch.manual_seed(0)
+    if hasattr(a, "threads"):
+        torch.set_num_threads(a.threads)
+    return {"train": train, "infer": infer, "export": export}[a.cmd](a)
+
+
+def main():
+    out = run()
+    if out is not None:
+        print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
