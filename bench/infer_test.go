@@ -43,7 +43,7 @@ func TestInferDynamicModel(t *testing.T) {
 	if err := r.WriteText(&text); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"cpu provider, 1 threads", "p50 ms", "3×3×40×40", "machine: "} {
+	for _, want := range []string{"cpu provider, 1 thread", "p50 ms", "3×3×40×40", "machine: "} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text lacks %q:\n%s", want, text.String())
 		}

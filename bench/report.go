@@ -16,7 +16,7 @@ func (r *InferReport) WriteText(w io.Writer) error {
 	if r.Provider == "cuda" {
 		ew.printf(" (device %d: %s)", r.Device, r.Env.GPU)
 	}
-	ew.printf(", %d threads; %d warm-up + %d timed runs per batch size\n", r.Threads, r.Warmup, r.Runs)
+	ew.printf(", %s; %d warm-up + %d timed runs per batch size\n", plural(r.Threads, "thread"), r.Warmup, r.Runs)
 	ew.printf("library %s\n", r.ORTLibrary)
 	r.Env.write(ew)
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -55,11 +55,11 @@ func (r *TrainReport) WriteText(w io.Writer) error {
 	s := r.StepS
 	ew.printf("step: p50 %.3f s (min %.3f, p90 %.3f, max %.3f, std %.3f) over %d steps after %d warm-up; building the graph took %.1f s\n",
 		s.P50, s.Min, s.P90, s.Max, s.Std, s.N, r.Warmup, r.BuildS)
-	ew.printf("throughput: %.2f images/s, %.1f GFLOP/s (%.1f GFLOP per step = 2 × (3 × %.2f G trained + %.2f G forward-only multiply-adds))\n",
+	ew.printf("throughput: %.3g images/s, %.3g GFLOP/s (%.3g GFLOP per step = 2 × (3 × %.2f G trained + %.2f G forward-only multiply-adds))\n",
 		r.ImagesPerS, r.GFLOPPerS, r.GFLOPPerStep, float64(r.Work.TrainedMACs)/1e9, float64(r.Work.ForwardOnlyMACs)/1e9)
 	ew.printf("loss: %.4f at the first step, %.4f at the last\n", r.LossFirst, r.LossLast)
 	ew.printf("memory: peak RSS %.0f MiB, of which %.0f MiB over the %.0f MiB before the network was built\n", r.PeakRSSMiB, r.NetworkRSSMiB, r.BaselineRSSMiB)
-	ew.printf("BLAS %s (%d threads), GOMAXPROCS %d\n", r.BLAS, r.BLASThreads, r.GoMaxProcs)
+	ew.printf("BLAS %s (%s), GOMAXPROCS %d\n", r.BLAS, plural(r.BLASThreads, "thread"), r.GoMaxProcs)
 	r.Env.write(ew)
 	if !r.PeakReset {
 		ew.printf("peak RSS could not be reset before building: it covers the whole process\n")
@@ -103,6 +103,13 @@ func sortedNames(m map[string][]int64) []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // thousands writes n with comma separators: 12,952,405.

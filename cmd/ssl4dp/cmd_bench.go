@@ -3,10 +3,12 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
 
 	"github.com/ssl4dp/ssl4dp/bench"
 	"github.com/ssl4dp/ssl4dp/graphs"
+	"github.com/ssl4dp/ssl4dp/internal/atomicfile"
 )
 
 // BenchCmd times inference (the default: `ssl4dp bench --model m.onnx`) or one training
@@ -29,6 +31,7 @@ type BenchInferCmd struct {
 	Runs     int    `default:"20" help:"Timed runs per batch size."`
 	Seed     int64  `default:"1" help:"Seed of the random input."`
 	JSON     bool   `name:"json" help:"Print one JSON object instead of the table."`
+	Report   string `type:"path" placeholder:"FILE.json" help:"Also write the JSON report to this file."`
 }
 
 // Run times the model and prints the report.
@@ -42,10 +45,7 @@ func (c *BenchInferCmd) Run(*Globals) error {
 	if err != nil {
 		return err
 	}
-	if c.JSON {
-		return printBenchJSON(r)
-	}
-	return r.WriteText(stdout)
+	return printBench(r, c.JSON, c.Report)
 }
 
 // BenchTrainCmd is `ssl4dp bench train`.
@@ -63,6 +63,7 @@ type BenchTrainCmd struct {
 	Threads      int     `default:"0" help:"GOMAXPROCS and BLAS threads (0: one per CPU)."`
 	Seed         int64   `default:"1" help:"Seed of the parameters, the synthetic batch and dropout."`
 	JSON         bool    `name:"json" help:"Print one JSON object instead of text."`
+	Report       string  `type:"path" placeholder:"FILE.json" help:"Also write the JSON report to this file."`
 }
 
 // Run times the step and prints the report.
@@ -77,10 +78,7 @@ func (c *BenchTrainCmd) Run(*Globals) error {
 	if err != nil {
 		return err
 	}
-	if c.JSON {
-		return printBenchJSON(r)
-	}
-	return r.WriteText(stdout)
+	return printBench(r, c.JSON, c.Report)
 }
 
 // benchUsageError is a flag value kong's tags cannot reject: exit code 2.
@@ -104,8 +102,21 @@ func positive(flags map[string]int) error {
 	return nil
 }
 
-func printBenchJSON(v any) error {
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+// printBench prints a report as JSON or text, and writes its JSON to report when given.
+func printBench(r interface{ WriteText(io.Writer) error }, asJSON bool, report string) error {
+	js, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	js = append(js, '\n')
+	if report != "" {
+		if err := atomicfile.WriteFile(report, js, 0o644); err != nil {
+			return fmt.Errorf("bench: --report: %w", err)
+		}
+	}
+	if asJSON {
+		_, err := stdout.Write(js)
+		return err
+	}
+	return r.WriteText(stdout)
 }

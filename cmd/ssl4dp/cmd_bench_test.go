@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -73,11 +75,20 @@ func TestBenchInferJSON(t *testing.T) {
 
 func TestBenchInferText(t *testing.T) {
 	lib := testenv.ORTLibrary(t)
-	code, out, errOut := runCLI(t, "bench", "infer", "--model", tinyModel(t), "--ort-lib", lib, "--size", "32", "--threads", "1", "--runs", "2")
+	report := filepath.Join(t.TempDir(), "report.json")
+	code, out, errOut := runCLI(t, "bench", "infer", "--model", tinyModel(t), "--ort-lib", lib, "--size", "32", "--threads", "1", "--runs", "2", "--report", report)
 	if code != 0 || errOut != "" {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
-	for _, want := range []string{"cpu provider, 1 threads; 3 warm-up + 2 timed runs", "p50 ms", "1×3×32×32", "machine: "} {
+	var r struct {
+		Results []struct{ Batch int }
+	}
+	if b, err := os.ReadFile(report); err != nil {
+		t.Error(err)
+	} else if err := json.Unmarshal(b, &r); err != nil || len(r.Results) != 1 || r.Results[0].Batch != 1 {
+		t.Errorf("--report file: %v, %+v\n%s", err, r, b)
+	}
+	for _, want := range []string{"cpu provider, 1 thread; 3 warm-up + 2 timed runs", "p50 ms", "1×3×32×32", "machine: "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
