@@ -11,6 +11,7 @@ import (
 	"github.com/ssl4dp/ssl4dp/export"
 	"github.com/ssl4dp/ssl4dp/export/modelinfo"
 	"github.com/ssl4dp/ssl4dp/graphs"
+	"github.com/ssl4dp/ssl4dp/internal/testenv"
 	"github.com/ssl4dp/ssl4dp/onnx"
 	pb "github.com/ssl4dp/ssl4dp/onnx/onnxpb"
 	"github.com/ssl4dp/ssl4dp/onnx/ort"
@@ -53,6 +54,14 @@ func TestOpenModelErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	modelinfo.Info{NumClasses: 5}.Write(lying)
+	vec, err := onnx.NewModel(&pb.GraphProto{Name: ptr("vec"),
+		Node:   []*pb.NodeProto{onnx.NewNode("Relu", "relu", []string{"x"}, []string{"logits"})},
+		Input:  []*pb.ValueInfoProto{onnx.ValueInfo("x", pb.TensorProto_FLOAT, onnx.Dim{Param: "N"}, onnx.Dim{Value: 4})},
+		Output: []*pb.ValueInfoProto{onnx.ValueInfo("logits", pb.TensorProto_FLOAT, onnx.Dim{Param: "N"}, onnx.Dim{Value: 4})}}, 13)
+	if err != nil {
+		t.Fatal(err)
+	}
+	classifier := filepath.Join(testenv.RepoRoot(t), "onnx", "testdata", "tiny_torchvision.onnx")
 	for _, tc := range []struct {
 		name, path, want string
 	}{
@@ -62,6 +71,8 @@ func TestOpenModelErrors(t *testing.T) {
 		{"labels without classes", writeModel(t, labels), "does not say how many classes"},
 		{"pretext", writeModel(t, pretext), `none is called "logits" or "labels"`},
 		{"metadata disagrees", writeModel(t, lying), "has 3 channels but the metadata says ssl4dp.num_classes = 5"},
+		{"no image input", writeModel(t, vec), `the model's inputs are "x" float32 [? 4]; evaluate needs one float image input [N,3,H,W]`},
+		{"classifier", classifier, `output "output" has shape [? 10]; evaluate needs logits [N,K,H,W]`},
 	} {
 		_, err := OpenModel(tc.path, ort.Options{})
 		var fe *onnx.FormatError
@@ -131,3 +142,5 @@ func TestFixedBatchModel(t *testing.T) {
 		t.Errorf("mIoU fixed batch %v, dynamic %v", scores[0], scores[1])
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -42,6 +42,7 @@ type evaluateReport struct {
 	ORT         string         `json:"onnxruntime"`
 	Classes     []string       `json:"classes"`
 	Scores      metrics.Scores `json:"scores"`
+	Confusion   [][]int64      `json:"confusion"` // [label][prediction] pixel counts
 	Normalise   [2][3]float32  `json:"mean_std"`
 	Overlays    []string       `json:"overlays,omitempty"`
 	Seconds     float64        `json:"seconds"`
@@ -110,6 +111,9 @@ func (c *EvaluateCmd) Run(*Globals) error {
 	}
 	if m.Argmax {
 		r.Predictions = "labels"
+	}
+	for l := 0; l < res.Confusion.K; l++ {
+		r.Confusion = append(r.Confusion, res.Confusion.Counts[l*res.Confusion.K:(l+1)*res.Confusion.K])
 	}
 	r.Normalise = [2][3]float32{o.Mean, o.Std}
 	if o.Mean == ([3]float32{}) {
