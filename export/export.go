@@ -39,6 +39,9 @@ type Options struct {
 	Dynamic bool  // N, H and W of the input (and the outputs that follow them) symbolic
 	Opset   int64 // 13–17; 0 keeps the source's
 	FoldBN  bool  // fold BatchNorm into the preceding convolutions
+	// Tensor names the tensor to export when the model does not use graphs' names ("logits",
+	// "features"), e.g. "out" of a PyTorch export; "" picks by What.
+	Tensor string
 
 	// Batch, H and W fix the input shape of a static export and the first verification
 	// shape; 0 takes the source's fixed dimension, else batch 1 and 512×512. A dynamic
@@ -145,7 +148,7 @@ func Export(src *pb.ModelProto, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	output, err := outputTensor(src.Graph, o.What)
+	output, err := outputTensor(src.Graph, o.What, o.Tensor)
 	if err != nil {
 		return nil, err
 	}
@@ -206,9 +209,10 @@ func Export(src *pb.ModelProto, o Options) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		if len(wantShape) > 1 {
-			classes = wantShape[1]
+		if len(wantShape) != 4 {
+			return nil, fmt.Errorf("export: %q has shape %v at input %v; a %s output is [N,C,H,W]", output, wantShape, shape, o.What)
 		}
+		classes = wantShape[1]
 		c := Check{Input: shape}
 		got, err := runORT(m, res.Input, shape, x, o.ORT)
 		if err != nil {
@@ -276,7 +280,7 @@ func imageInput(g *pb.GraphProto) (*pb.ValueInfoProto, error) {
 
 // outputTensor picks the tensor to export: graphs' "logits" or "features", or for Seg a
 // model's only output (a user's own segmentation network).
-func outputTensor(g *pb.GraphProto, what What) (string, error) {
+func outputTensor(g *pb.GraphProto, what What, name string) (string, error) {
 	produced := map[string]bool{}
 	for _, n := range g.Node {
 		for _, o := range n.Output {
@@ -288,6 +292,10 @@ func outputTensor(g *pb.GraphProto, what What) (string, error) {
 		outs = append(outs, o.GetName())
 	}
 	switch {
+	case name != "" && produced[name]:
+		return name, nil
+	case name != "":
+		return "", &OptionsError{fmt.Sprintf("the model computes no tensor %q (its outputs: %s)", name, strings.Join(outs, ", "))}
 	case what == Seg && produced[LogitsName]:
 		return LogitsName, nil
 	case what == Seg && len(outs) == 1 && !slices.Contains([]string{FeaturesName, "projection", "class_logits"}, outs[0]):
@@ -299,6 +307,9 @@ func outputTensor(g *pb.GraphProto, what What) (string, error) {
 	want := LogitsName
 	if what == Encoder {
 		want, hint = FeaturesName, "the encoder's last stage must be named \"features\", as graphs/ names it"
+	}
+	if what == Seg && len(outs) > 1 {
+		hint = "name the logits with --tensor (Options.Tensor); or, for a pre-training model, export its encoder with --what encoder"
 	}
 	return "", fmt.Errorf("export: --what %s: the model has no tensor %q (its outputs: %s); %s", what, want, strings.Join(outs, ", "), hint)
 }

@@ -222,25 +222,31 @@ func TestArgmax(t *testing.T) {
 func TestCheckerAcceptsEveryVariant(t *testing.T) {
 	initORT(t)
 	py := testenv.PythonONNX(t)
-	src := trained(t)
+	seg := trained(t)
+	torch, err := onnx.ReadFile(filepath.Join(testenv.RepoRoot(t), "onnx", "importer", "testdata", "fcn_small.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	var files []string
 	for opset := int64(onnx.MinWriteOpset); opset <= onnx.MaxWriteOpset; opset++ {
 		for _, v := range []struct {
 			name string
+			src  *pb.ModelProto
 			o    Options
 		}{
-			{"plain", Options{}},
-			{"argmax", Options{Argmax: true}},
-			{"dynamic", Options{Dynamic: true}},
-			{"foldbn", Options{FoldBN: true}},
-			{"encoder", Options{What: Encoder, Dynamic: true, FoldBN: true}},
+			{"plain", seg, Options{}},
+			{"argmax", seg, Options{Argmax: true}},
+			{"dynamic", seg, Options{Dynamic: true}},
+			{"foldbn", seg, Options{FoldBN: true}},
+			{"encoder", seg, Options{What: Encoder, Dynamic: true, FoldBN: true}},
+			{"pytorch", torch, Options{Tensor: "output", Dynamic: true, FoldBN: true, Argmax: true}},
 		} {
 			if testing.Short() && v.name != "plain" && opset != onnx.MaxWriteOpset {
 				continue
 			}
 			v.o.Opset = opset
-			r := mustExport(t, src, v.o)
+			r := mustExport(t, v.src, v.o)
 			if got, _ := onnx.Opset(r.Model, ""); got != opset {
 				t.Errorf("%s: opset %d, want %d", v.name, got, opset)
 			}
@@ -314,5 +320,45 @@ func TestModelErrors(t *testing.T) {
 		if _, err := Export(tc.m, Options{}); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want %q", name, err, tc.want)
 		}
+	}
+}
+
+// A PyTorch training export (BatchNorm kept with its running-statistic outputs, two resized
+// outputs, Constant-fed shape arithmetic) exports by tensor name, folded or not, at every
+// opset, and matches Gorgonia on the whole model.
+func TestPyTorchExport(t *testing.T) {
+	initORT(t)
+	src, err := onnx.ReadFile(filepath.Join(testenv.RepoRoot(t), "onnx", "importer", "testdata", "fcn_small.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Export(src, Options{H: 32, W: 32}); err == nil || !strings.Contains(err.Error(), "name the logits with --tensor") {
+		t.Errorf("two outputs, no logits: %v", err)
+	}
+	if _, err := Export(src, Options{Tensor: "nope"}); err == nil || !strings.Contains(err.Error(), `computes no tensor "nope" (its outputs: output, aux)`) {
+		t.Errorf("unknown tensor: %v", err)
+	}
+	shape := []int{2, 3, 37, 45}
+	x := seededInput(shape, 3)
+	want := gorgonia(t, src, "output", shape, x)
+	for _, o := range []Options{{Tensor: "output", Dynamic: true}, {Tensor: "output", Dynamic: true, FoldBN: true, Opset: 17}} {
+		r := mustExport(t, src, o)
+		if len(r.Model.Graph.Output) != 1 || r.Model.Graph.Output[0].GetName() != "output" {
+			t.Errorf("%+v: outputs %v", o, r.Model.Graph.Output)
+		}
+		if o.FoldBN && (r.FoldedBN != 3 || opTypes(r.Model)["BatchNormalization"] != 0) {
+			t.Errorf("folded %d BatchNorms, %d left", r.FoldedBN, opTypes(r.Model)["BatchNormalization"])
+		}
+		got := onnxruntime(t, r.Model, shape, x)
+		if e := relErr(got.Data.([]float32), want); e > 1e-4 {
+			t.Errorf("%+v: relative error %.3g", o, e)
+		}
+	}
+	tiny, err := onnx.ReadFile(filepath.Join(testenv.RepoRoot(t), "onnx", "testdata", "tiny_torchvision.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Export(tiny, Options{H: 32, W: 32}); err == nil || !strings.Contains(err.Error(), `"output" has shape [1 10] at input [1 3 32 32]; a seg output is [N,C,H,W]`) {
+		t.Errorf("a classifier as seg: %v", err)
 	}
 }

@@ -17,6 +17,7 @@ type ExportCmd struct {
 
 	From    string  `default:"." placeholder:"RUN_DIR|CHECKPOINT" help:"The trained model: a run folder (its model.onnx, or the latest checkpoint's while the run is unfinished), a checkpoint folder (RUN_DIR/checkpoints/step-N), or an .onnx file."`
 	What    string  `default:"seg" enum:"seg,encoder" help:"What to export: seg (image → logits [N,K,H,W]) or encoder (image → features [N,C,H/os,W/os], e.g. from a pre-training run)."`
+	Tensor  string  `placeholder:"NAME" help:"Tensor to export from a model that does not use ssl4dp's names ('logits', 'features'), e.g. 'out' of a PyTorch export."`
 	Argmax  bool    `help:"End the seg model with ArgMax: the output is class indices 'labels' [N,H,W] (int64) instead of logits."`
 	Dynamic bool    `help:"Make batch, height and width dynamic (N, H, W); otherwise the input is fixed at --batch × 3 × --size × --size."`
 	Opset   int64   `default:"0" help:"ONNX opset to write, 13–17 (default: the source's)."`
@@ -45,7 +46,7 @@ func (c *ExportCmd) Run(*Globals) error {
 		return err
 	}
 	res, err := export.Export(src.Model, export.Options{What: export.What(c.What), Argmax: c.Argmax, Dynamic: c.Dynamic,
-		Opset: c.Opset, FoldBN: c.FoldBN, Batch: c.Batch, H: c.Size, W: c.Size, Seed: c.Seed, Tol: c.Tol, Info: info})
+		Opset: c.Opset, FoldBN: c.FoldBN, Tensor: c.Tensor, Batch: c.Batch, H: c.Size, W: c.Size, Seed: c.Seed, Tol: c.Tol, Info: info})
 	if err != nil {
 		return err
 	}
