@@ -358,10 +358,10 @@ func setInputDims(g *pb.GraphProto, name string, dims []onnx.Dim) {
 }
 
 // setOutputDims declares the output's shape from what onnxruntime produced at each input
-// shape. A static export declares those sizes. A dynamic one declares the batch as N,
-// dimension 1 (classes, channels) fixed when it did not change, and every later (spatial)
-// dimension symbolic: H or W when it followed the input's, else unnamed — two sizes cannot
-// prove that a spatial size is fixed.
+// shape. A static export declares those sizes. A dynamic one declares the batch as N, the
+// channels (classes) fixed when they did not change, and the last two (spatial) dimensions
+// symbolic: H or W when they followed the input's, else unnamed — two sizes cannot prove
+// that a spatial size is fixed.
 func setOutputDims(v *pb.ValueInfoProto, got [][]int64, inputs [][]int, dynamic bool) {
 	first := got[0]
 	dims := make([]onnx.Dim, len(first))
@@ -376,13 +376,14 @@ func setOutputDims(v *pb.ValueInfoProto, got [][]int64, inputs [][]int, dynamic 
 			followsH = followsH && s[d] == int64(inputs[i][2])
 			followsW = followsW && s[d] == int64(inputs[i][3])
 		}
+		spatial := d >= len(first)-2 // the last two: [N,C,H,W] logits and features, [N,H,W] labels
 		switch {
 		case d == 0:
 			dims[d] = onnx.Dim{Param: "N"}
-		case d == 1 && same:
-		case d >= 2 && followsH && !followsW:
+		case !spatial && same:
+		case spatial && followsH && !followsW:
 			dims[d] = onnx.Dim{Param: "H"}
-		case d >= 2 && followsW && !followsH:
+		case spatial && followsW && !followsH:
 			dims[d] = onnx.Dim{Param: "W"}
 		default:
 			dims[d] = onnx.Dim{}

@@ -215,6 +215,10 @@ func TestArgmax(t *testing.T) {
 	if dims, et := onnx.Dims(r.Model.Graph.Output[0]); et != pb.TensorProto_INT64 || fmt.Sprint(dims) != "[2 32 48]" {
 		t.Errorf("labels declared %v %v", et, dims)
 	}
+	dyn := mustExport(t, src, Options{Argmax: true, Dynamic: true})
+	if dims, _ := onnx.Dims(dyn.Model.Graph.Output[0]); fmt.Sprint(dims) != "[N H W]" {
+		t.Errorf("dynamic labels declared %v, want [N H W]", dims)
+	}
 }
 
 // Debian's onnx.checker (full_check, with shape inference) accepts every export variant at
