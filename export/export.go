@@ -53,7 +53,8 @@ type Options struct {
 	ORT         ort.Options
 
 	// Info is written into metadata_props (modelinfo); Export sets Version, Output,
-	// Argmax and, for Seg, NumClasses.
+	// Argmax and, for Seg, NumClasses. The source's own modelinfo keys are not copied:
+	// Source.Info starts from them.
 	Info modelinfo.Info
 }
 
@@ -152,10 +153,7 @@ func Export(src *pb.ModelProto, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	shapes, err := verifyShapes(input, o)
-	if err != nil {
-		return nil, err
-	}
+	shapes := verifyShapes(input, o)
 
 	g, err := prune(src.Graph, []string{output})
 	if err != nil {
@@ -165,7 +163,7 @@ func Export(src *pb.ModelProto, o Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
-	pruned.MetadataProps = cloneMetadata(src.MetadataProps)
+	pruned.MetadataProps = otherMetadata(src.MetadataProps)
 	trained, err := importer.InferenceForm(pruned)
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
@@ -316,7 +314,7 @@ func outputTensor(g *pb.GraphProto, what What, name string) (string, error) {
 
 // verifyShapes are the input shapes export checks at: the export's own shape, and for a
 // dynamic export a second one with another batch and size.
-func verifyShapes(in *pb.ValueInfoProto, o Options) ([][]int, error) {
+func verifyShapes(in *pb.ValueInfoProto, o Options) [][]int {
 	dims, _ := onnx.Dims(in)
 	pick := func(i, given, def int) int {
 		if given > 0 {
@@ -328,9 +326,6 @@ func verifyShapes(in *pb.ValueInfoProto, o Options) ([][]int, error) {
 		return def
 	}
 	first := []int{pick(0, o.Batch, 1), pick(1, 0, 3), pick(2, o.H, 512), pick(3, o.W, 512)}
-	if dims != nil && dims[1].Param == "" && dims[1].Value > 0 && int(dims[1].Value) != first[1] {
-		return nil, fmt.Errorf("export: input %q has %d channels", in.GetName(), dims[1].Value)
-	}
 	shapes := [][]int{first}
 	if o.Dynamic {
 		if first[0] == 1 {
@@ -338,7 +333,7 @@ func verifyShapes(in *pb.ValueInfoProto, o Options) ([][]int, error) {
 		}
 		shapes = append(shapes, []int{1, first[1], first[2] + 17, first[3] + 23})
 	}
-	return shapes, nil
+	return shapes
 }
 
 // inputDims is the declared input shape: fixed at shape, or N, C, H, W symbolic but C.
@@ -422,10 +417,15 @@ func withArgmax(m *pb.ModelProto, logits string) (*pb.ModelProto, error) {
 	return out, nil
 }
 
-func cloneMetadata(ps []*pb.StringStringEntryProto) []*pb.StringStringEntryProto {
-	out := make([]*pb.StringStringEntryProto, len(ps))
-	for i, p := range ps {
-		out[i] = proto.Clone(p).(*pb.StringStringEntryProto)
+// otherMetadata copies the metadata that is not modelinfo's (the graphs spec, a user's own
+// keys): modelinfo's keys are rewritten from Options.Info, so none of the source's can go
+// stale (an earlier export's "argmax", a class count an encoder does not have).
+func otherMetadata(ps []*pb.StringStringEntryProto) []*pb.StringStringEntryProto {
+	var out []*pb.StringStringEntryProto
+	for _, p := range ps {
+		if !strings.HasPrefix(p.GetKey(), "ssl4dp.") || p.GetKey() == "ssl4dp.graphs.spec" {
+			out = append(out, proto.Clone(p).(*pb.StringStringEntryProto))
+		}
 	}
 	return out
 }

@@ -159,3 +159,32 @@ func TestOpenErrors(t *testing.T) {
 		}
 	}
 }
+
+// Re-exporting an export keeps its description (through Source.Info) but not what no longer
+// holds: an encoder taken from an --argmax export has no argmax and no classes.
+func TestReexportDropsStaleMetadata(t *testing.T) {
+	initORT(t)
+	s, err := Open(writeRun(t, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, _ := s.Info()
+	first := mustExport(t, s.Model, Options{Info: info, Argmax: true, Dynamic: true})
+	path := filepath.Join(t.TempDir(), "first.onnx")
+	if err := onnx.WriteFile(path, first.Model); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err = again.Info()
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := mustExport(t, again.Model, Options{Info: info, What: Encoder})
+	got, _ := modelinfo.Read(second.Model)
+	if got.Argmax || got.NumClasses != 0 || got.Classes != nil || got.Method != "seg" || got.Steps != 300 || got.Source != path {
+		t.Errorf("re-exported metadata %+v", got)
+	}
+}
