@@ -34,6 +34,10 @@ type RunInfo struct {
 	Epochs  float64            `json:"epochs"` // passes over the training split
 	Seed    uint64             `json:"seed"`
 	Metrics map[string]float64 `json:"final_metrics"` // the last validation
+	Task    struct {
+		Crop    int `json:"crop"`     // segmentation: training crop side
+		ValSize int `json:"val_size"` // segmentation: validation image side (0: whole images)
+	} `json:"task"`
 }
 
 // Source is a trained model and, when it lives in a run folder, what the run recorded.
@@ -188,4 +192,16 @@ func (s *Source) Info() (modelinfo.Info, error) {
 		in.Steps, in.Epochs = s.Step, 0
 	}
 	return in, nil
+}
+
+// InputSize is the image side the run worked at — its validation size, else its training
+// crop — or 0 when the run does not say (not a segmentation run, or no run.json).
+func (s *Source) InputSize() int {
+	if s.Run == nil {
+		return 0
+	}
+	if s.Run.Task.ValSize > 0 {
+		return s.Run.Task.ValSize
+	}
+	return s.Run.Task.Crop
 }

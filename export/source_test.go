@@ -23,7 +23,8 @@ const runJSON = `{
   "mean": [123.675, 116.28, 103.53],
   "std": [58.395, 57.12, 57.375],
   "steps": 300, "iters": 300, "batch": 4, "seed": 18446744073709551615, "epochs": 0.5859375,
-  "final_metrics": {"miou": 0.4125, "pixel_acc": 0.8}
+  "final_metrics": {"miou": 0.4125, "pixel_acc": 0.8},
+  "task": {"encoder": "resnet18", "crop": 48, "val_batch": 2}
 }
 `
 
@@ -90,6 +91,9 @@ func TestSourceInfo(t *testing.T) {
 		!slices.Equal(in.Classes, []string{"background", "disc", "square"}) || in.NumClasses != 3 ||
 		in.Mean[2] != 103.53 || in.Std[0] != 58.395 || in.Metrics["miou"] != 0.4125 || in.Source != run || in.Seed != 18446744073709551615 {
 		t.Errorf("info %+v", in)
+	}
+	if s.InputSize() != 48 {
+		t.Errorf("input size %d, want the crop 48", s.InputSize())
 	}
 	ck, err := Open(filepath.Join(run, "checkpoints", "step-00000100"))
 	if err != nil {

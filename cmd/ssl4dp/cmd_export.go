@@ -22,7 +22,7 @@ type ExportCmd struct {
 	Dynamic bool    `help:"Make batch, height and width dynamic (N, H, W); otherwise the input is fixed at --batch × 3 × --size × --size."`
 	Opset   int64   `default:"0" help:"ONNX opset to write, 13–17 (default: the source's)."`
 	FoldBN  bool    `name:"fold-bn" help:"Fold every BatchNorm into the convolution before it (W·γ/√(σ²+ε), (b−μ)·γ/√(σ²+ε)+β)."`
-	Size    int     `default:"0" help:"Input height and width: the fixed size of a static export, and the size the check runs at (default: the source's fixed size, else 512)."`
+	Size    int     `default:"0" help:"Input height and width: the fixed size of a static export, and the size the check runs at (default: the run's validation size or training crop, else the source's fixed size, else 512)."`
 	Batch   int     `default:"0" help:"Batch of a static export (default: the source's fixed batch, else 1)."`
 	Seed    int64   `default:"1" help:"Seed of the random input the check uses."`
 	Tol     float64 `default:"1e-4" help:"Largest accepted difference between onnxruntime and Gorgonia, relative to the output's largest magnitude."`
@@ -45,8 +45,12 @@ func (c *ExportCmd) Run(*Globals) error {
 	if err != nil {
 		return err
 	}
+	size := c.Size
+	if size == 0 {
+		size = src.InputSize()
+	}
 	res, err := export.Export(src.Model, export.Options{What: export.What(c.What), Argmax: c.Argmax, Dynamic: c.Dynamic,
-		Opset: c.Opset, FoldBN: c.FoldBN, Tensor: c.Tensor, Batch: c.Batch, H: c.Size, W: c.Size, Seed: c.Seed, Tol: c.Tol, Info: info})
+		Opset: c.Opset, FoldBN: c.FoldBN, Tensor: c.Tensor, Batch: c.Batch, H: size, W: size, Seed: c.Seed, Tol: c.Tol, Info: info})
 	if err != nil {
 		return err
 	}

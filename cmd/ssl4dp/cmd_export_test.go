@@ -27,7 +27,8 @@ func exportRun(t *testing.T) string {
 		t.Fatal(err)
 	}
 	run := `{"method": "seg", "data": "synthetic:size=32", "classes": ["background", "disc", "square", "triangle", "ring", "cross"],
-  "mean": [123.675, 116.28, 103.53], "std": [58.395, 57.12, 57.375], "steps": 40, "seed": 3, "final_metrics": {"miou": 0.25}}`
+  "mean": [123.675, 116.28, 103.53], "std": [58.395, 57.12, 57.375], "steps": 40, "seed": 3, "final_metrics": {"miou": 0.25},
+  "task": {"encoder": "resnet18", "crop": 40}}`
 	if err := os.WriteFile(filepath.Join(dir, "run.json"), []byte(run), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -52,6 +53,11 @@ func TestExportCommand(t *testing.T) {
 	m, err := onnx.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Without --size a static export takes the run's training crop.
+	static := filepath.Join(t.TempDir(), "static.onnx")
+	if code, stdout, errOut := runCLI(t, "export", "--from", run, static); code != 0 || !strings.Contains(stdout, "input [1 3 40 40] → logits float [1 6 40 40], opset 13") {
+		t.Errorf("static export: exit %d, %q\n%s", code, errOut, stdout)
 	}
 	info, err := modelinfo.Read(m)
 	if err != nil || info.NumClasses != 6 || info.Classes[5] != "cross" || info.Steps != 40 || info.Method != "seg" || info.Source != run {
