@@ -17,7 +17,9 @@
 // Every timed repetition (an onnxruntime Run, a training step) is timed on its own after
 // the warm-up repetitions, and reported as a Summary: min, p50 (median), p90, p99, max, mean
 // and standard deviation, percentiles by linear interpolation between order statistics
-// (numpy's default). Throughput is images per second at the median: batch / p50.
+// (numpy's default). Throughput is images per second at the median: batch / p50. The
+// process's CPU time (user + system, every thread) is summarised the same way: on a shared
+// machine wall-clock times grow with the other jobs' load, CPU time much less.
 //
 // Memory is the process's resident set: the high-water mark VmHWM from /proc/self/status,
 // reset (by writing 5 to /proc/self/clear_refs) just before each inference session is

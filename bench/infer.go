@@ -55,6 +55,7 @@ type InferResult struct {
 	FixedSize     bool               `json:"fixed_size"`  // the model fixes the spatial axes, so --size did not apply
 	SessionMS     float64            `json:"session_ms"`  // creating the session (loading and optimising the graph)
 	LatencyMS     Summary            `json:"latency_ms"`
+	CPUMS         Summary            `json:"cpu_ms"`          // process CPU milliseconds per run (user+system, all threads)
 	ImagesPerS    float64            `json:"images_per_s"`    // Batch / p50
 	PeakRSSMiB    float64            `json:"peak_rss_mib"`    // VmHWM while this batch size ran
 	SessionRSSMiB float64            `json:"session_rss_mib"` // PeakRSSMiB − the resident set before the session
@@ -162,17 +163,20 @@ func inferBatch(c InferConfig, opts ort.Options, batch int) (InferResult, bool, 
 	}
 	res.Batch, res.Inputs = fed.images(inputs), fed.shapes
 	res.FixedBatch, res.FixedSize = !fed.batchApplied, !fed.sizeApplied
-	times := make([]float64, 0, c.Runs)
+	times, cpu := make([]float64, 0, c.Runs), make([]float64, 0, c.Runs)
 	for i := 0; i < c.Warmup+c.Runs; i++ {
-		t0 := time.Now()
+		t0, cpu0 := time.Now(), processCPU()
 		if _, err := s.Run(in); err != nil {
 			return InferResult{}, false, err
 		}
 		if i >= c.Warmup {
-			times = append(times, ms(time.Since(t0)))
+			times, cpu = append(times, ms(time.Since(t0))), append(cpu, 1000*(processCPU()-cpu0))
 		}
 	}
 	if res.LatencyMS, err = Summarize(times); err != nil {
+		return InferResult{}, false, err
+	}
+	if res.CPUMS, err = Summarize(cpu); err != nil {
 		return InferResult{}, false, err
 	}
 	res.ImagesPerS = float64(res.Batch) / (res.LatencyMS.P50 / 1000)

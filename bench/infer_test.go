@@ -32,6 +32,9 @@ func TestInferDynamicModel(t *testing.T) {
 			t.Errorf("batch %d: ran %d at %v (fixed batch %v, size %v)", batch, res.Batch, res.Inputs, res.FixedBatch, res.FixedSize)
 		}
 		checkSummary(t, "latency", res.LatencyMS, 5)
+		if res.CPUMS.N != 5 || res.CPUMS.Min < 0 {
+			t.Errorf("batch %d: CPU time per run %+v", batch, res.CPUMS)
+		}
 		if want := float64(batch) * 1000 / res.LatencyMS.P50; !near(res.ImagesPerS, want, 1e-12) {
 			t.Errorf("batch %d: %v images/s, want batch/p50 = %v", batch, res.ImagesPerS, want)
 		}

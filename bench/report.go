@@ -20,11 +20,11 @@ func (r *InferReport) WriteText(w io.Writer) error {
 	ew.printf("library %s\n", r.ORTLibrary)
 	r.Env.write(ew)
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "batch\tinput\tsession ms\tmin ms\tp50 ms\tp90 ms\tp99 ms\timages/s\tpeak RSS MiB\tsession +MiB\t")
+	fmt.Fprintln(tw, "batch\tinput\tsession ms\tmin ms\tp50 ms\tp90 ms\tp99 ms\tCPU ms p50\timages/s\tpeak RSS MiB\tsession +MiB\t")
 	for _, res := range r.Results {
 		l := res.LatencyMS
-		fmt.Fprintf(tw, "%d\t%s\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.0f\t%.0f\t\n", res.Batch, shapesString(res.Inputs),
-			res.SessionMS, l.Min, l.P50, l.P90, l.P99, res.ImagesPerS, res.PeakRSSMiB, res.SessionRSSMiB)
+		fmt.Fprintf(tw, "%d\t%s\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.0f\t%.0f\t\n", res.Batch, shapesString(res.Inputs),
+			res.SessionMS, l.Min, l.P50, l.P90, l.P99, res.CPUMS.P50, res.ImagesPerS, res.PeakRSSMiB, res.SessionRSSMiB)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -55,6 +55,7 @@ func (r *TrainReport) WriteText(w io.Writer) error {
 	s := r.StepS
 	ew.printf("step: p50 %.3f s (min %.3f, p90 %.3f, max %.3f, std %.3f) over %d steps after %d warm-up; building the graph took %.1f s\n",
 		s.P50, s.Min, s.P90, s.Max, s.Std, s.N, r.Warmup, r.BuildS)
+	ew.printf("CPU time per step (user+system, all threads): p50 %.3f s (min %.3f, max %.3f)\n", r.CPUS.P50, r.CPUS.Min, r.CPUS.Max)
 	ew.printf("throughput: %.3g images/s, %.3g GFLOP/s (%.3g GFLOP per step = 2 × (3 × %.2f G trained + %.2f G forward-only multiply-adds))\n",
 		r.ImagesPerS, r.GFLOPPerS, r.GFLOPPerStep, float64(r.Work.TrainedMACs)/1e9, float64(r.Work.ForwardOnlyMACs)/1e9)
 	ew.printf("loss: %.4f at the first step, %.4f at the last\n", r.LossFirst, r.LossLast)

@@ -47,6 +47,7 @@ type TrainReport struct {
 	Params         int64   `json:"params"`  // trainable values
 	BuildS         float64 `json:"build_s"` // importing, differentiating and compiling the graph
 	StepS          Summary `json:"step_s"`  // seconds per step: bind, forward, backward, update
+	CPUS           Summary `json:"cpu_s"`   // process CPU seconds per step (user+system, all threads)
 	ImagesPerS     float64 `json:"images_per_s"`
 	Work           Work    `json:"work"`
 	GFLOPPerStep   float64 `json:"gflop_per_step"`
@@ -127,9 +128,9 @@ func Train(cfg TrainConfig) (*TrainReport, error) {
 	}
 	defer vm.Close()
 	r.BuildS = time.Since(t0).Seconds()
-	times := make([]float64, 0, c.Steps)
+	times, cpu := make([]float64, 0, c.Steps), make([]float64, 0, c.Steps)
 	for i := 0; i < c.Warmup+c.Steps; i++ {
-		t := time.Now()
+		t, cpu0 := time.Now(), processCPU()
 		vm.Reset()
 		if err := step.Bind(batch, i); err != nil {
 			return nil, err
@@ -146,7 +147,7 @@ func Train(cfg TrainConfig) (*TrainReport, error) {
 		if err := step.AfterStep(i); err != nil {
 			return nil, err
 		}
-		elapsed := time.Since(t).Seconds()
+		elapsed, cpuUsed := time.Since(t).Seconds(), processCPU()-cpu0
 		loss, err := scalar(step.Loss())
 		if err != nil {
 			return nil, err
@@ -156,10 +157,13 @@ func Train(cfg TrainConfig) (*TrainReport, error) {
 		}
 		r.LossLast = loss
 		if i >= c.Warmup {
-			times = append(times, elapsed)
+			times, cpu = append(times, elapsed), append(cpu, cpuUsed)
 		}
 	}
 	if r.StepS, err = Summarize(times); err != nil {
+		return nil, err
+	}
+	if r.CPUS, err = Summarize(cpu); err != nil {
 		return nil, err
 	}
 	after, err := ReadMemory()

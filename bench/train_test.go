@@ -28,6 +28,9 @@ func TestTrainSmallSeg(t *testing.T) {
 		t.Errorf("settings: %+v", r)
 	}
 	checkSummary(t, "step", r.StepS, 3)
+	if r.CPUS.N != 3 || r.CPUS.Min < 0 || r.CPUS.P50 <= 0 {
+		t.Errorf("CPU time per step %+v", r.CPUS)
+	}
 	if want := 2 / r.StepS.P50; !near(r.ImagesPerS, want, 1e-12) {
 		t.Errorf("%v images/s, want batch/p50 = %v", r.ImagesPerS, want)
 	}

@@ -27,7 +27,8 @@ TestTorchInferenceMatchesORT, which compares the logits with onnxruntime's).
 
 Each timing command prints one JSON object with Go's field names: seconds per step
 (step_s) or milliseconds per run (latency_ms) as n/min/p50/p90/p99/max/mean/std, with the
-percentiles interpolated linearly as bench.Percentile does (numpy's default); images/s at
+percentiles interpolated linearly as bench.Percentile does (numpy's default); the process's
+CPU time per step or run (cpu_s, cpu_ms: time.process_time, all threads); images/s at
 the median; memory from /proc/self/status (peak_rss_mib = VmHWM, reset just before the
 network is built, and its delta over the resident set at that moment); versions, threads,
 CPU and load average. Needs Debian's python3-torch, python3-torchvision and python3-onnx
@@ -175,17 +176,18 @@ def train(a):
     before, reset = baseline()
     net = Segmenter().train()
     opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
-    times, losses = [], []
+    times, cpu, losses = [], [], []
     for i in range(a.warmup + a.steps):
-        start = time.perf_counter()
+        start, cpu0 = time.perf_counter(), time.process_time()
         loss = F.cross_entropy(net(x), y, ignore_index=255)
         loss.backward()
         opt.step()
         opt.zero_grad()
-        elapsed = time.perf_counter() - start
+        elapsed, cpu_used = time.perf_counter() - start, time.process_time() - cpu0
         losses.append(loss.item())
         if i >= a.warmup:
             times.append(elapsed)
+            cpu.append(cpu_used)
     rss, peak = memory()
     st = summarize(times)
     e["load_end"] = loadavg()
@@ -193,7 +195,7 @@ def train(a):
         "method": "seg", "encoder": "resnet18", "head": "fcn", "output_stride": 16, "classes": CLASSES,
         "batch": a.batch, "size": a.size, "steps": a.steps, "warmup": a.warmup, "threads": torch.get_num_threads(),
         "params": sum(p.numel() for p in net.parameters()),
-        "step_s": st, "images_per_s": a.batch / st["p50"], "loss_first": losses[0], "loss_last": losses[-1],
+        "step_s": st, "cpu_s": summarize(cpu), "images_per_s": a.batch / st["p50"], "loss_first": losses[0], "loss_last": losses[-1],
         "peak_rss_mib": peak, "baseline_rss_mib": before, "network_rss_mib": peak - before, "peak_reset": reset,
         "env": e,
     }
@@ -250,16 +252,17 @@ def infer(a):
         start = time.perf_counter()
         net = load_graphs_model(a.model)
         load_ms = (time.perf_counter() - start) * 1e3
-        times = []
+        times, cpu = [], []
         with torch.no_grad():
             for i in range(a.warmup + a.runs):
-                t = time.perf_counter()
+                t, cpu0 = time.perf_counter(), time.process_time()
                 net(x)
                 if i >= a.warmup:
                     times.append((time.perf_counter() - t) * 1e3)
+                    cpu.append((time.process_time() - cpu0) * 1e3)
         rss, peak = memory()
         st = summarize(times)
-        results.append({"batch": batch, "inputs": {"input": list(x.shape)}, "session_ms": load_ms, "latency_ms": st,
+        results.append({"batch": batch, "inputs": {"input": list(x.shape)}, "session_ms": load_ms, "latency_ms": st, "cpu_ms": summarize(cpu),
                         "images_per_s": batch / (st["p50"] / 1e3), "peak_rss_mib": peak,
                         "session_rss_mib": peak - before, "peak_reset": reset})
         del net
