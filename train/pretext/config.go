@@ -1,0 +1,233 @@
+package pretext
+
+import (
+	"fmt"
+	"math"
+)
+
+// Scale picks a method's default hyper-parameters.
+type Scale string
+
+const (
+	// Paper is each paper's ImageNet setting (REFERENCES.md §2; docs/methods.md cites each value).
+	Paper Scale = "paper"
+	// CPU shrinks what only makes sense at ImageNet scale (queue sizes, momentum for runs of
+	// a few thousand steps, projection sizes) for runs on a few cores; docs/methods.md lists
+	// every change.
+	CPU Scale = "cpu"
+)
+
+// Config is one method's hyper-parameters: *MoCoConfig, *SimCLRConfig, *BYOLConfig,
+// *SimSiamConfig, *PLRConfig or *PLMoCoConfig. String prints it for the run's log.
+type Config interface {
+	fmt.Stringer
+	check() error
+}
+
+// MoCoConfig is MoCo v2's (arXiv:2003.04297; facebookresearch/moco main_moco.py, builder.py).
+// EDMoCo uses it too.
+type MoCoConfig struct {
+	Dim         int     // projection size: 128
+	Hidden      int     // projector hidden width; 0 = the encoder's output channels (2048 for ResNet-50)
+	Queue       int     // K negatives: 65536
+	Temperature float64 // T: 0.2
+	Momentum    float64 // m of the key encoder's EMA: 0.999
+	// KeyChunks emulates Shuffle BN on one device: the key encoder runs on this many shuffled
+	// chunks of the batch, each with its own BatchNorm statistics (8 = the paper's 8 GPUs).
+	KeyChunks int
+}
+
+// MoCoDefaults returns MoCo v2's settings at the given scale.
+func MoCoDefaults(s Scale) MoCoConfig {
+	c := MoCoConfig{Dim: 128, Queue: 65536, Temperature: 0.2, Momentum: 0.999, KeyChunks: 8}
+	if s == CPU {
+		c.Queue, c.Momentum, c.KeyChunks = 4096, 0.99, 2
+	}
+	return c
+}
+
+func (c *MoCoConfig) String() string {
+	return fmt.Sprintf("dim %d, hidden %s, queue %d, temperature %g, momentum %g, key chunks %d (Shuffle BN)",
+		c.Dim, widthOr(c.Hidden, "encoder channels"), c.Queue, c.Temperature, c.Momentum, c.KeyChunks)
+}
+
+func (c *MoCoConfig) check() error {
+	return firstErr(
+		positive("dim", c.Dim), nonNegative("hidden", c.Hidden), positive("queue", c.Queue),
+		temperature(c.Temperature), momentum("momentum", c.Momentum), positive("key chunks", c.KeyChunks))
+}
+
+// SimCLRConfig is SimCLR's (arXiv:2002.05709; google-research/simclr).
+type SimCLRConfig struct {
+	Dim         int     // 128
+	Hidden      int     // 0 = the encoder's output channels
+	Temperature float64 // τ: 0.1 (tf2 default and the README's ImageNet runs)
+}
+
+// SimCLRDefaults returns SimCLR's settings; at CPU scale τ = 0.5, lightly's default, which
+// the paper's small-batch (CIFAR-10) runs also use.
+func SimCLRDefaults(s Scale) SimCLRConfig {
+	c := SimCLRConfig{Dim: 128, Temperature: 0.1}
+	if s == CPU {
+		c.Temperature = 0.5
+	}
+	return c
+}
+
+func (c *SimCLRConfig) String() string {
+	return fmt.Sprintf("dim %d, hidden %s, temperature %g", c.Dim, widthOr(c.Hidden, "encoder channels"), c.Temperature)
+}
+
+func (c *SimCLRConfig) check() error {
+	return firstErr(positive("dim", c.Dim), nonNegative("hidden", c.Hidden), temperature(c.Temperature))
+}
+
+// BYOLConfig is BYOL's (arXiv:2006.07733; google-deepmind/deepmind-research byol/).
+type BYOLConfig struct {
+	Dim             int     // projection and prediction size: 256
+	Hidden          int     // projector hidden width; 0 = 4096 × the net's width
+	PredictorHidden int     // predictor hidden width; 0 = 4096 × the net's width
+	TauBase         float64 // target momentum at step 0, rising to 1 by a cosine: 0.996
+}
+
+// BYOLDefaults returns BYOL's settings; at CPU scale τ_base = 0.99, the paper's value for
+// its shorter (300-epoch) runs.
+func BYOLDefaults(s Scale) BYOLConfig {
+	c := BYOLConfig{Dim: 256, TauBase: 0.996}
+	if s == CPU {
+		c.TauBase = 0.99
+	}
+	return c
+}
+
+func (c *BYOLConfig) String() string {
+	return fmt.Sprintf("dim %d, hidden %s, predictor hidden %s, tau base %g (cosine to 1)",
+		c.Dim, widthOr(c.Hidden, "4096×width"), widthOr(c.PredictorHidden, "4096×width"), c.TauBase)
+}
+
+func (c *BYOLConfig) check() error {
+	return firstErr(positive("dim", c.Dim), nonNegative("hidden", c.Hidden),
+		nonNegative("predictor hidden", c.PredictorHidden), momentum("tau base", c.TauBase))
+}
+
+// SimSiamConfig is SimSiam's (arXiv:2011.10566; facebookresearch/simsiam).
+type SimSiamConfig struct {
+	Dim             int // projection size: 2048
+	Hidden          int // projector hidden width; 0 = the encoder's output channels
+	PredictorHidden int // predictor bottleneck; 0 = 512 × the net's width
+}
+
+// SimSiamDefaults returns SimSiam's settings; at CPU scale the projection is 512 wide.
+func SimSiamDefaults(s Scale) SimSiamConfig {
+	c := SimSiamConfig{Dim: 2048}
+	if s == CPU {
+		c.Dim = 512
+	}
+	return c
+}
+
+func (c *SimSiamConfig) String() string {
+	return fmt.Sprintf("dim %d, hidden %s, predictor hidden %s", c.Dim, widthOr(c.Hidden, "encoder channels"), widthOr(c.PredictorHidden, "512×width"))
+}
+
+func (c *SimSiamConfig) check() error {
+	return firstErr(positive("dim", c.Dim), nonNegative("hidden", c.Hidden), nonNegative("predictor hidden", c.PredictorHidden))
+}
+
+// PLRConfig is patch-level rotation's: the view is cut into Grid×Grid patches.
+type PLRConfig struct {
+	Grid int // 4 (data.DefaultPLR)
+}
+
+// PLRDefaults returns PLR's settings (the same at both scales).
+func PLRDefaults(Scale) PLRConfig { return PLRConfig{Grid: 4} }
+
+func (c *PLRConfig) String() string {
+	return fmt.Sprintf("grid %d×%d patches, turns 0/90/180/270°", c.Grid, c.Grid)
+}
+
+func (c *PLRConfig) check() error { return positive("grid", c.Grid) }
+
+// PLMoCoConfig is patch-level MoCo's. The embedded MoCo settings are shared (temperature,
+// momentum, key chunks) or describe the optional global branch (dim, hidden, queue).
+type PLMoCoConfig struct {
+	MoCoConfig
+	DenseDim      int     // cell vector size: 128 (DenseCL's dense projection)
+	DenseQueue    int     // negative key cells kept: 65536 (DenseCL's second queue)
+	CellsPerImage int     // random key cells of each image enqueued per step: 1
+	GlobalWeight  float64 // λ of the added global MoCo loss: 0 (dense only)
+}
+
+// PLMoCoDefaults returns PLMoCo's settings at the given scale.
+func PLMoCoDefaults(s Scale) PLMoCoConfig {
+	c := PLMoCoConfig{MoCoConfig: MoCoDefaults(s), DenseDim: 128, DenseQueue: 65536, CellsPerImage: 1}
+	if s == CPU {
+		c.DenseQueue, c.CellsPerImage = 4096, 4
+	}
+	return c
+}
+
+func (c *PLMoCoConfig) String() string {
+	s := fmt.Sprintf("dense dim %d, dense queue %d, %d cell(s) per image enqueued, temperature %g, momentum %g, key chunks %d (Shuffle BN)",
+		c.DenseDim, c.DenseQueue, c.CellsPerImage, c.Temperature, c.Momentum, c.KeyChunks)
+	if c.GlobalWeight > 0 {
+		s += fmt.Sprintf("; + %g × global MoCo loss (dim %d, hidden %s, queue %d)", c.GlobalWeight, c.Dim, widthOr(c.Hidden, "encoder channels"), c.Queue)
+	} else {
+		s += "; no global loss"
+	}
+	return s
+}
+
+func (c *PLMoCoConfig) check() error {
+	if err := c.MoCoConfig.check(); err != nil {
+		return err
+	}
+	if !(c.GlobalWeight >= 0) || math.IsInf(c.GlobalWeight, 1) {
+		return usagef("global weight %v, want ≥ 0", c.GlobalWeight)
+	}
+	return firstErr(positive("dense dim", c.DenseDim), positive("dense queue", c.DenseQueue), positive("cells per image", c.CellsPerImage))
+}
+
+func widthOr(v int, def string) string {
+	if v > 0 {
+		return fmt.Sprint(v)
+	}
+	return def
+}
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+func positive(name string, v int) error {
+	if v < 1 {
+		return usagef("%s %d, want ≥ 1", name, v)
+	}
+	return nil
+}
+
+func nonNegative(name string, v int) error {
+	if v < 0 {
+		return usagef("%s %d, want ≥ 0 (0 = the default)", name, v)
+	}
+	return nil
+}
+
+func temperature(t float64) error {
+	if !(t > 0) || math.IsInf(t, 1) {
+		return usagef("temperature %v, want > 0", t)
+	}
+	return nil
+}
+
+func momentum(name string, m float64) error {
+	if !(m >= 0 && m < 1) {
+		return usagef("%s %v, want 0 ≤ m < 1", name, m)
+	}
+	return nil
+}

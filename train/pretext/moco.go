@@ -1,0 +1,152 @@
+package pretext
+
+import (
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/ssl4dp/ssl4dp/data"
+	"github.com/ssl4dp/ssl4dp/graphs"
+	"github.com/ssl4dp/ssl4dp/ops"
+)
+
+// MoCo is MoCo v2 (arXiv:2003.04297; facebookresearch/moco): two MoCo v2 views of each
+// image; the query network (encoder → global pool → MLP projector → L2-normalised 128-d q)
+// sees view 1, the momentum key network sees view 2, and InfoNCE at temperature T contrasts
+// each query with its key against a queue of K earlier keys. After every step the keys are
+// enqueued; before every key forward the key network moves towards the query network.
+//
+// As EDMoCo (NewEDMoCo) the network is an encoder-decoder: the decoder's output map is what
+// is pooled and projected.
+type MoCo struct {
+	base
+	cfg    MoCoConfig
+	mom    *momentumNet
+	queue  *Queue
+	k, neg *G.Node
+	keys   []float32 // this step's normalised keys, enqueued by AfterStep
+}
+
+// NewMoCo returns MoCo v2 on the encoder.
+func NewMoCo(o Options, c MoCoConfig) (*MoCo, error) { return newMoCo("moco", o, c, false) }
+
+// NewEDMoCo returns MoCo on the encoder-decoder (Options.Net.Head, default MoCo's FCN): the
+// decoder's output map is average-pooled into the projector.
+func NewEDMoCo(o Options, c MoCoConfig) (*MoCo, error) { return newMoCo("edmoco", o, c, true) }
+
+func newMoCo(method string, o Options, c MoCoConfig, decoder bool) (*MoCo, error) {
+	if err := c.check(); err != nil {
+		return nil, inMethod(method, err)
+	}
+	views, err := o.twoViews(data.MoCoV2(o.Size))
+	if err != nil {
+		return nil, inMethod(method, err)
+	}
+	b, err := newBase(method, o, decoder, views)
+	if err != nil {
+		return nil, err
+	}
+	return &MoCo{base: b, cfg: c}, nil
+}
+
+// Config returns the method's hyper-parameters.
+func (m *MoCo) Config() MoCoConfig { return m.cfg }
+
+// Build imports the query network at batch n, the key network at n/KeyChunks, and builds
+// InfoNCE against the queue.
+func (m *MoCo) Build(n int) error {
+	pt := graphs.Pretext{Projector: graphs.ProjectorMoCoV2, Dim: m.cfg.Dim, Hidden: m.cfg.Hidden, OnDecoder: m.opts.Net.DecoderWidth > 0}
+	mp, err := m.buildOnline(n, n, pt, graphs.Projection)
+	if err != nil {
+		return err
+	}
+	z, err := m.online.Output(graphs.Projection)
+	if err != nil {
+		return errorf("%w", err)
+	}
+	q, err := ops.L2Normalize(z, 1, normEps)
+	if err != nil {
+		return err
+	}
+	g, d := m.online.Graph, m.cfg.Dim
+	m.k = input(g, tensor.Float32, "moco/keys", n, d)
+	m.neg = input(g, tensor.Float32, "moco/queue", m.cfg.Queue, d)
+	if m.loss, err = InfoNCE(q, m.k, m.neg, m.cfg.Temperature); err != nil {
+		return err
+	}
+	if m.mom, err = newMomentumNet(mp, m.online, n, m.cfg.KeyChunks, m.opts.Size, m.opts.Seed, graphs.Projection); err != nil {
+		return inMethod(m.method, err)
+	}
+	m.queue, err = NewQueue(m.cfg.Queue, d, uint64(m.opts.Seed))
+	return err
+}
+
+// Bind gives the query network view 1, updates and runs the key network on view 2, and binds
+// the keys and the queue.
+func (m *MoCo) Bind(b *data.Batch, step int) error {
+	v1, err := m.view(b, 0)
+	if err != nil {
+		return err
+	}
+	v2, err := m.view(b, 1)
+	if err != nil {
+		return err
+	}
+	if err := m.bindInput(m.online, v1); err != nil {
+		return err
+	}
+	outs, err := m.mom.encode(v2, step, m.cfg.Momentum)
+	if err != nil {
+		return err
+	}
+	m.keys = outs[0]
+	normalizeRows(m.keys, m.cfg.Dim)
+	if err := bind(m.k, m.keys); err != nil {
+		return err
+	}
+	return bind(m.neg, m.queue.Data)
+}
+
+// AfterStep enqueues this step's keys (after the loss, as the official code does).
+func (m *MoCo) AfterStep(int) error {
+	if m.keys == nil {
+		return errorf("%s: AfterStep without a Bind before it", m.method)
+	}
+	err := m.queue.Enqueue(m.keys)
+	m.keys = nil
+	return err
+}
+
+// Checkpoint holds the query network, the key network and the queue.
+func (m *MoCo) Checkpoint() (map[string][]byte, error) {
+	files := map[string][]byte{}
+	if err := m.checkpointOnline(files); err != nil {
+		return nil, err
+	}
+	var err error
+	if files[KeyFile], err = encodeModel(m.mom.key.m); err != nil {
+		return nil, err
+	}
+	if files[QueueFile], err = m.queue.MarshalBinary(); err != nil {
+		return nil, err
+	}
+	return files, nil
+}
+
+// Restore loads what Checkpoint wrote.
+func (m *MoCo) Restore(files map[string][]byte) error {
+	if err := m.restoreOnline(files); err != nil {
+		return err
+	}
+	if err := restoreModel(m.mom.key.m, files[KeyFile], KeyFile); err != nil {
+		return err
+	}
+	return restoreQueue(m.queue, files, QueueFile)
+}
+
+func restoreQueue(q *Queue, files map[string][]byte, name string) error {
+	b, ok := files[name]
+	if !ok {
+		return errorf("restore: the checkpoint has no %s", name)
+	}
+	return q.UnmarshalBinary(b)
+}

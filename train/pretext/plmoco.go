@@ -1,0 +1,263 @@
+package pretext
+
+import (
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/ssl4dp/ssl4dp/data"
+	"github.com/ssl4dp/ssl4dp/graphs"
+	"github.com/ssl4dp/ssl4dp/ops"
+)
+
+// PLMoCo is patch-level MoCo: MoCo's two views, query network and momentum key network, but
+// contrast between feature-map cells. The dense map (the encoder's at 1/OutputStride, or the
+// decoder's for PLEDMoCo) goes through DenseCL's 1×1-conv projector and becomes one
+// L2-normalised vector per cell. The two views' crop geometries say which view-2 cell covers
+// the centre of each view-1 cell (data.CellMatch): that key cell is the query cell's positive;
+// every other key cell of the batch and a queue of earlier key cells are its negatives
+// (DenseInfoNCE, temperature T). Query cells whose centre is outside view 2 have no positive
+// and add nothing. After each step, CellsPerImage random key cells of every image join the
+// dense queue. With GlobalWeight λ > 0, MoCo's image-level loss on a global projector is
+// added: loss = L_dense + λ·L_global.
+type PLMoCo struct {
+	base
+	cfg    PLMoCoConfig
+	grid   data.Grid
+	mom    *momentumNet
+	dqueue *Queue
+	keysIn *G.Node   // [N·h·w + DenseQueue, DenseDim]: this batch's key cells, then the queue
+	labels *G.Node   // [N·h·w]: each query cell's positive row, or −1
+	keys   []float32 // the value bound to keysIn
+	lab    []float32 // the value bound to labels
+	fresh  bool      // keys holds this step's cells (Bind ran, AfterStep not yet)
+
+	// The optional global branch (GlobalWeight > 0).
+	gqueue    *Queue
+	gk, gneg  *G.Node
+	gkeys     []float32
+	cellsPerN int // h·w
+}
+
+// NewPLMoCo returns PLMoCo on the encoder's dense map.
+func NewPLMoCo(o Options, c PLMoCoConfig) (*PLMoCo, error) { return newPLMoCo("plmoco", o, c, false) }
+
+// NewPLEDMoCo returns PLMoCo on the encoder-decoder's output map (Options.Net.Head, default
+// MoCo's FCN).
+func NewPLEDMoCo(o Options, c PLMoCoConfig) (*PLMoCo, error) {
+	return newPLMoCo("pledmoco", o, c, true)
+}
+
+func newPLMoCo(method string, o Options, c PLMoCoConfig, decoder bool) (*PLMoCo, error) {
+	if err := c.check(); err != nil {
+		return nil, inMethod(method, err)
+	}
+	views, err := o.twoViews(data.MoCoV2(o.Size))
+	if err != nil {
+		return nil, inMethod(method, err)
+	}
+	b, err := newBase(method, o, decoder, views)
+	if err != nil {
+		return nil, err
+	}
+	return &PLMoCo{base: b, cfg: c}, nil
+}
+
+// Config returns the method's hyper-parameters.
+func (m *PLMoCo) Config() PLMoCoConfig { return m.cfg }
+
+// Grid is the dense map's size, h×w cells per view (after Build).
+func (m *PLMoCo) Grid() data.Grid { return m.grid }
+
+// Build imports the query network at batch n, the key network at n/KeyChunks, and builds the
+// dense loss (plus the global one when λ > 0).
+func (m *PLMoCo) Build(n int) error {
+	c := m.cfg
+	pt := graphs.Pretext{Dense: true, DenseDim: c.DenseDim, OnDecoder: m.opts.Net.DecoderWidth > 0}
+	outs := []string{graphs.DenseProjection}
+	if c.GlobalWeight > 0 {
+		pt.Projector, pt.Dim, pt.Hidden = graphs.ProjectorMoCoV2, c.Dim, c.Hidden
+		outs = append(outs, graphs.Projection)
+	}
+	mp, err := m.buildOnline(n, n, pt, outs...)
+	if err != nil {
+		return err
+	}
+	dense, err := m.online.Output(graphs.DenseProjection)
+	if err != nil {
+		return errorf("%w", err)
+	}
+	s := dense.Shape()
+	m.grid = data.Grid{H: s[2], W: s[3]}
+	m.cellsPerN = s[2] * s[3]
+	q, err := denseCells(dense)
+	if err != nil {
+		return err
+	}
+	g, rows := m.online.Graph, n*m.cellsPerN
+	m.keys = make([]float32, (rows+c.DenseQueue)*c.DenseDim)
+	m.keysIn = input(g, tensor.Float32, "plmoco/keys", rows+c.DenseQueue, c.DenseDim)
+	m.labels = input(g, tensor.Float32, "plmoco/labels", rows)
+	dl, err := DenseInfoNCE(q, m.keysIn, m.labels, c.Temperature)
+	if err != nil {
+		return err
+	}
+	m.loss = dl
+	if c.GlobalWeight > 0 {
+		if err := m.buildGlobal(n, dl); err != nil {
+			return err
+		}
+	}
+	if m.mom, err = newMomentumNet(mp, m.online, n, c.KeyChunks, m.opts.Size, m.opts.Seed, outs...); err != nil {
+		return inMethod(m.method, err)
+	}
+	m.dqueue, err = NewQueue(c.DenseQueue, c.DenseDim, uint64(m.opts.Seed)+1)
+	return err
+}
+
+// buildGlobal adds λ·InfoNCE of the global projections to the dense loss dl.
+func (m *PLMoCo) buildGlobal(n int, dl *G.Node) error {
+	c, g := m.cfg, m.online.Graph
+	z, err := m.online.Output(graphs.Projection)
+	if err != nil {
+		return errorf("%w", err)
+	}
+	q, err := ops.L2Normalize(z, 1, normEps)
+	if err != nil {
+		return err
+	}
+	m.gk = input(g, tensor.Float32, "plmoco/global_keys", n, c.Dim)
+	m.gneg = input(g, tensor.Float32, "plmoco/global_queue", c.Queue, c.Dim)
+	gl, err := InfoNCE(q, m.gk, m.gneg, c.Temperature)
+	if err != nil {
+		return err
+	}
+	weighted, err := ops.Mul(gl, scalar(g, tensor.Float32, "plmoco/lambda", c.GlobalWeight))
+	if err != nil {
+		return err
+	}
+	if m.loss, err = ops.Add(dl, weighted); err != nil {
+		return err
+	}
+	m.parts["dense"], m.parts["global"] = dl, gl
+	m.gqueue, err = NewQueue(c.Queue, c.Dim, uint64(m.opts.Seed)+2)
+	return err
+}
+
+// Bind gives the query network view 1, updates and runs the key network on view 2, and binds
+// the key cells with the dense queue behind them and the table of positives.
+func (m *PLMoCo) Bind(b *data.Batch, step int) error {
+	v1, err := m.view(b, 0)
+	if err != nil {
+		return err
+	}
+	v2, err := m.view(b, 1)
+	if err != nil {
+		return err
+	}
+	if len(b.Geoms) < 2 {
+		return errorf("%s: batch has geometries for %d views, want 2 (to match cells)", m.method, len(b.Geoms))
+	}
+	if m.lab, err = matchLabels(b.Geoms[0], b.Geoms[1], m.grid); err != nil {
+		return err
+	}
+	if len(m.lab) != m.labels.Shape().TotalSize() {
+		return errorf("%s: %d geometry pairs for a batch of %d", m.method, len(b.Geoms[0]), m.batch)
+	}
+	if err := m.bindInput(m.online, v1); err != nil {
+		return err
+	}
+	outs, err := m.mom.encode(v2, step, m.cfg.Momentum)
+	if err != nil {
+		return err
+	}
+	d, hw := m.cfg.DenseDim, m.cellsPerN
+	for i := 0; i < m.batch; i++ {
+		cellsOf(m.keys[i*hw*d:(i+1)*hw*d], outs[0][i*d*hw:(i+1)*d*hw], d, hw)
+	}
+	copy(m.keys[m.batch*hw*d:], m.dqueue.Data)
+	if err := bind(m.keysIn, m.keys); err != nil {
+		return err
+	}
+	if err := bind(m.labels, m.lab); err != nil {
+		return err
+	}
+	m.fresh = true
+	if m.gk == nil {
+		return nil
+	}
+	m.gkeys = outs[1]
+	normalizeRows(m.gkeys, m.cfg.Dim)
+	if err := bind(m.gk, m.gkeys); err != nil {
+		return err
+	}
+	return bind(m.gneg, m.gqueue.Data)
+}
+
+// AfterStep enqueues CellsPerImage random key cells of every image (and the global keys).
+func (m *PLMoCo) AfterStep(step int) error {
+	if !m.fresh {
+		return errorf("%s: AfterStep without a Bind before it", m.method)
+	}
+	m.fresh = false
+	if err := m.dqueue.Enqueue(m.sampleCells(step)); err != nil {
+		return err
+	}
+	if m.gqueue != nil {
+		return m.gqueue.Enqueue(m.gkeys)
+	}
+	return nil
+}
+
+// sampleCells picks CellsPerImage distinct cells of each image's key map (all of them when
+// there are fewer), in image order, from the step's random source.
+func (m *PLMoCo) sampleCells(step int) []float32 {
+	d, hw := m.cfg.DenseDim, m.cellsPerN
+	k := min(m.cfg.CellsPerImage, hw)
+	r := stepRand(m.opts.Seed, step, randCells)
+	out := make([]float32, 0, m.batch*k*d)
+	for i := 0; i < m.batch; i++ {
+		for _, c := range r.Perm(hw)[:k] {
+			row := (i*hw + c) * d
+			out = append(out, m.keys[row:row+d]...)
+		}
+	}
+	return out
+}
+
+// Checkpoint holds the query and key networks and the queues.
+func (m *PLMoCo) Checkpoint() (map[string][]byte, error) {
+	files := map[string][]byte{}
+	if err := m.checkpointOnline(files); err != nil {
+		return nil, err
+	}
+	var err error
+	if files[KeyFile], err = encodeModel(m.mom.key.m); err != nil {
+		return nil, err
+	}
+	if files[DenseQueueFile], err = m.dqueue.MarshalBinary(); err != nil {
+		return nil, err
+	}
+	if m.gqueue != nil {
+		if files[QueueFile], err = m.gqueue.MarshalBinary(); err != nil {
+			return nil, err
+		}
+	}
+	return files, nil
+}
+
+// Restore loads what Checkpoint wrote.
+func (m *PLMoCo) Restore(files map[string][]byte) error {
+	if err := m.restoreOnline(files); err != nil {
+		return err
+	}
+	if err := restoreModel(m.mom.key.m, files[KeyFile], KeyFile); err != nil {
+		return err
+	}
+	if err := restoreQueue(m.dqueue, files, DenseQueueFile); err != nil {
+		return err
+	}
+	if m.gqueue != nil {
+		return restoreQueue(m.gqueue, files, QueueFile)
+	}
+	return nil
+}

@@ -1,0 +1,90 @@
+package pretext
+
+import (
+	"github.com/ssl4dp/ssl4dp/data"
+	"github.com/ssl4dp/ssl4dp/graphs"
+	"github.com/ssl4dp/ssl4dp/onnx/importer"
+)
+
+// SimSiam (arXiv:2011.10566; facebookresearch/simsiam): one network (encoder → projector →
+// predictor) on two MoCo v2 views; each view's prediction regresses the other view's
+// projection behind a stop-gradient, loss −½[cos(p1, sg z2) + cos(p2, sg z1)]. No negatives,
+// no momentum network. Each view has its own forward pass (two imports sharing parameters),
+// so its BatchNorm statistics are its own as in the official code.
+type SimSiam struct {
+	base
+	cfg   SimSiamConfig
+	twin  *importer.Model
+	merge *bnMerge
+}
+
+// NewSimSiam returns SimSiam.
+func NewSimSiam(o Options, c SimSiamConfig) (*SimSiam, error) {
+	if err := c.check(); err != nil {
+		return nil, inMethod("simsiam", err)
+	}
+	views, err := o.twoViews(data.MoCoV2(o.Size))
+	if err != nil {
+		return nil, inMethod("simsiam", err)
+	}
+	b, err := newBase("simsiam", o, false, views)
+	if err != nil {
+		return nil, err
+	}
+	return &SimSiam{base: b, cfg: c}, nil
+}
+
+// Config returns the method's hyper-parameters.
+func (m *SimSiam) Config() SimSiamConfig { return m.cfg }
+
+// Build imports the network once per view and builds the loss.
+func (m *SimSiam) Build(n int) error {
+	pt := graphs.Pretext{Projector: graphs.ProjectorSimSiam, Dim: m.cfg.Dim, Hidden: m.cfg.Hidden, PredictorHidden: m.cfg.PredictorHidden}
+	mp, err := m.buildOnline(n, n, pt, graphs.Projection, graphs.Prediction)
+	if err != nil {
+		return err
+	}
+	if m.twin, m.merge, err = importTwin(mp, m.online, n, m.opts.Size); err != nil {
+		return err
+	}
+	o1, err := outputs(m.online, graphs.Projection, graphs.Prediction)
+	if err != nil {
+		return err
+	}
+	o2, err := outputs(m.twin, graphs.Projection, graphs.Prediction)
+	if err != nil {
+		return err
+	}
+	m.loss, err = SimSiamLoss(o1[1], o1[0], o2[1], o2[0])
+	return err
+}
+
+// Bind feeds view 1 and view 2 to the two passes.
+func (m *SimSiam) Bind(b *data.Batch, _ int) error {
+	for i, in := range []*importer.Model{m.online, m.twin} {
+		v, err := m.view(b, i)
+		if err != nil {
+			return err
+		}
+		if err := m.bindInput(in, v); err != nil {
+			return err
+		}
+	}
+	m.merge.before()
+	return nil
+}
+
+// AfterStep merges the two passes' BatchNorm statistics.
+func (m *SimSiam) AfterStep(int) error {
+	m.merge.after()
+	return nil
+}
+
+// Checkpoint holds the network.
+func (m *SimSiam) Checkpoint() (map[string][]byte, error) {
+	files := map[string][]byte{}
+	return files, m.checkpointOnline(files)
+}
+
+// Restore loads what Checkpoint wrote.
+func (m *SimSiam) Restore(files map[string][]byte) error { return m.restoreOnline(files) }
