@@ -67,12 +67,11 @@ func elems[T Float](d *tensor.Dense) []T {
 // outputFor returns the tensor an op writes its result into: the value the machine offers
 // through UsePreallocDo when it has the right dtype and shape, otherwise a fresh tensor.
 // (Gorgonia v0.9.18's TapeMachine.Reset empties its registers, so between runs it offers
-// none: each op allocates its output once per run, as Gorgonia's own ops do; scratch space
-// comes from the pools in a_scratch.go.) Kernels must overwrite every element, or clear the
-// result first, because an offered tensor holds older values.
+// none; ops that keep their output between runs use an outBuf instead, a_outbuf.go.)
+// Kernels must overwrite every element, or clear the result first, because an offered
+// tensor holds older values.
 func outputFor(prealloc G.Value, dt tensor.Dtype, shape tensor.Shape) *tensor.Dense {
-	if p, ok := prealloc.(*tensor.Dense); ok && p.Dtype() == dt && p.Shape().Eq(shape) &&
-		!p.IsMaterializable() && p.IsNativelyAccessible() && !p.IsMasked() {
+	if p := usable(prealloc, dt, shape); p != nil {
 		return p
 	}
 	return tensor.New(tensor.Of(dt), tensor.WithShape(shape.Clone()...))

@@ -1,14 +1,14 @@
 package importer
 
-import G "gorgonia.org/gorgonia"
+import "github.com/ssl4dp/ssl4dp/ops"
 
-// lowerRelu uses Gorgonia's Rectify (x ⊙ [x ≥ 0]); its forward and gradient are checked
-// by this package's gradient tests.
+// lowerRelu uses ops.Relu: one pass each way (Gorgonia's Rectify is a comparison, a mask
+// and a product, with a clone per pass) and PyTorch's gradient convention at 0.
 func lowerRelu(c *nodeCtx, in []value) ([]value, error) {
 	x, err := c.nodeOf(in, 0)
 	if err != nil {
 		return nil, err
 	}
-	y, err := G.Rectify(x)
+	y, err := ops.Relu(x)
 	return one(y, c.wrap(err))
 }

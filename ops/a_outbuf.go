@@ -1,0 +1,54 @@
+package ops
+
+import (
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// outBuf is the output tensor one op node keeps from run to run.
+//
+// Gorgonia v0.9.18's TapeMachine.Reset empties every register, so between runs a machine
+// offers an op no buffer (UsePreallocDo gets nil) and an op that allocates its result
+// allocates it again on every run: for a ResNet-18 training step that was ~300 MB of fresh
+// tensors per step, all zeroed by the Go runtime and collected again. An op that keeps its
+// own output instead writes each run's result over the last one.
+//
+// That is safe under these rules, which every op with an outBuf follows:
+//   - Every node has its own op value, hence its own outBuf: constructors and SymDiff build a
+//     new op for every ApplyOp, and a diff op never shares its forward op's buffer.
+//   - A result read out of a node (Node.Value, Node.Grad) is valid until the next run of a
+//     machine over that graph, which overwrites it; read it, or copy it, before then. One
+//     machine at a time runs a graph (Gorgonia's nodes hold their values, so concurrent
+//     machines over one graph are not safe anyway).
+//   - Within a run the machine may hand the kept tensor to later nodes through the register
+//     it was written to (its own liveness analysis says when that value is dead); the next run
+//     repeats exactly the same sequence, so the tensor is never live twice at once.
+//   - Kernels overwrite every element (or clear first): the buffer holds the last run's values.
+//
+// A machine's own offer (a register it reuses within the run) is taken first, as before.
+type outBuf struct{ t *tensor.Dense }
+
+// get returns the tensor to write a result of this dtype and shape into: the machine's offer
+// when usable, else the tensor kept from this node's last run, else a new one, kept.
+func (b *outBuf) get(prealloc G.Value, dt tensor.Dtype, shape tensor.Shape) *tensor.Dense {
+	if p := usable(prealloc, dt, shape); p != nil {
+		return p
+	}
+	if p := usable(b.t, dt, shape); p != nil {
+		return p
+	}
+	b.t = tensor.New(tensor.Of(dt), tensor.WithShape(shape.Clone()...))
+	return b.t
+}
+
+// usable returns v as a dense tensor an op may overwrite with a result of this dtype and
+// shape, or nil. Something downstream may have reshaped or transposed a kept tensor in place
+// (Gorgonia's unsafe ops do); such a tensor is not used.
+func usable(v G.Value, dt tensor.Dtype, shape tensor.Shape) *tensor.Dense {
+	p, ok := v.(*tensor.Dense)
+	if !ok || p == nil || p.Dtype() != dt || !p.Shape().Eq(shape) || p.IsMaterializable() ||
+		!p.IsNativelyAccessible() || p.IsMasked() || p.DataSize() != shape.TotalSize() {
+		return nil
+	}
+	return p
+}
