@@ -4,6 +4,7 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/ssl4dp/ssl4dp/data"
+	"github.com/ssl4dp/ssl4dp/evaluate/metrics"
 	"github.com/ssl4dp/ssl4dp/onnx/importer"
 )
 
@@ -75,4 +76,20 @@ type Task interface {
 // logs the result to metrics.jsonl.
 type Validator interface {
 	Validate() (map[string]float64, error)
+}
+
+// ScoreValidator is a Validator that also gives the full segmentation scores (per-class IoU
+// and accuracy), which the engine then logs to metrics.jsonl whole. The engine calls
+// ValidateScores instead of Validate when a task has it.
+type ScoreValidator interface {
+	Validator
+	ValidateScores() (metrics.Scores, error)
+}
+
+// HeadPrefixer is implemented by tasks whose parameters split into new heads and an
+// encoder: parameters whose names start with one of the prefixes (e.g. "head.",
+// "projector.") train at the schedule's LR, all others at LR × Config.EncoderLRMult
+// (--encoder-lr-mult). Without it every parameter trains at the schedule's LR.
+type HeadPrefixer interface {
+	HeadPrefixes() []string
 }
