@@ -1,0 +1,67 @@
+package seg
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/ssl4dp/ssl4dp/train"
+)
+
+// fromSaved fills every flag that was not given on the command line from a run's
+// config.json, so that `--resume --out RUN` alone continues the run as it was started. Flags
+// that were given keep their value; the engine then refuses those that may not change.
+func (f *Flags) fromSaved(rc *train.RunConfig, given func(string) bool) error {
+	var tc Config
+	raw, _ := rc.Task.(json.RawMessage)
+	if len(raw) == 0 {
+		return &train.UsageError{Msg: fmt.Sprintf("--resume: %s/%s has no segmentation settings (is it a %s run?)", f.Out, train.ConfigFile, rc.Method)}
+	}
+	if err := json.Unmarshal(raw, &tc); err != nil {
+		return &train.UsageError{Msg: fmt.Sprintf("--resume: %s/%s: task settings: %v", f.Out, train.ConfigFile, err)}
+	}
+	set := func(name string, apply func()) {
+		if given == nil || !given(name) {
+			apply()
+		}
+	}
+	if tc.Model != "" {
+		set("model", func() { f.Model = tc.Model })
+	} else {
+		set("encoder", func() { f.Encoder = string(tc.Encoder) })
+		set("width", func() { f.Width = tc.Width })
+		set("output-stride", func() { f.OutputStride = tc.OutputStride })
+		set("head", func() { f.Head = string(tc.Head) })
+	}
+	set("init", func() { f.Init = tc.Init })
+	set("crop", func() { f.Crop = tc.Crop })
+	set("val-batch", func() { f.ValBatch = tc.ValBatch })
+	set("val-size", func() { f.ValSize = tc.ValSize })
+	set("val-limit", func() { f.ValLimit = tc.ValLimit })
+
+	set("data", func() { f.Data = rc.Data })
+	set("iters", func() { f.Iters = rc.Iters })
+	set("batch", func() { f.Batch = rc.Batch })
+	set("seed", func() { f.Seed = rc.Seed })
+	set("checkpoint-every", func() { f.CheckpointEvery = rc.CheckpointEvery })
+	set("keep", func() { f.Keep = rc.Keep })
+	set("val-every", func() { f.ValEvery = rc.ValEvery })
+	set("workers", func() { f.Workers = rc.Workers })
+
+	s := rc.Schedule
+	set("lr", func() { f.LR = s.BaseLR })
+	set("schedule", func() { f.Schedule = string(s.Kind) })
+	set("final-lr", func() { v := s.FinalLR; f.FinalLR = &v })
+	set("power", func() { f.Power = s.Power })
+	set("milestones", func() { f.Milestones = append([]float64(nil), s.Milestones...) })
+	set("gamma", func() { f.Gamma = s.Gamma })
+	set("warmup", func() { f.Warmup = s.Warmup })
+	set("warmup-start", func() { f.WarmupStart = s.WarmupStart })
+
+	o := rc.Optimizer
+	set("momentum", func() { f.Momentum = o.Momentum })
+	set("weight-decay", func() { f.WeightDecay = o.WeightDecay })
+	set("nesterov", func() { f.Nesterov = o.Nesterov })
+	set("max-grad-norm", func() { f.MaxGradNorm = o.MaxGradNorm })
+	set("encoder-lr-mult", func() { f.EncoderLRMult = o.EncoderLRMult })
+	return nil
+}
