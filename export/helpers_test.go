@@ -46,16 +46,16 @@ var (
 // initial values, as in a real checkpoint.
 func trained(t testing.TB) *pb.ModelProto {
 	t.Helper()
-	trainedOnce.Do(func() { trainedSeg, trainedErr = train(segSpec, 3) })
+	trainedOnce.Do(func() { trainedSeg, trainedErr = trainSteps(segSpec, 3) })
 	if trainedErr != nil {
 		t.Fatal(trainedErr)
 	}
 	return trainedSeg
 }
 
-// train builds spec and runs steps of plain SGD (lr 0.05) on cross-entropy against random
+// trainSteps builds spec and runs steps of plain SGD (lr 0.05) on cross-entropy against random
 // labels for seeded random 2×3×32×48 images.
-func train(spec graphs.Spec, steps int) (*pb.ModelProto, error) {
+func trainSteps(spec graphs.Spec, steps int) (*pb.ModelProto, error) {
 	mp, err := graphs.Build(spec)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package export
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/ssl4dp/ssl4dp/export/modelinfo"
 	"github.com/ssl4dp/ssl4dp/onnx"
+	"github.com/ssl4dp/ssl4dp/train"
 	"github.com/ssl4dp/ssl4dp/train/checkpoint"
 )
 
@@ -190,5 +192,29 @@ func TestReexportDropsStaleMetadata(t *testing.T) {
 	got, _ := modelinfo.Read(second.Model)
 	if got.Argmax || got.NumClasses != 0 || got.Classes != nil || got.Method != "seg" || got.Steps != 300 || got.Source != path {
 		t.Errorf("re-exported metadata %+v", got)
+	}
+}
+
+// export reads the run.json the training engine writes (train.RunInfo), field for field.
+func TestRunInfoMatchesEngine(t *testing.T) {
+	ri := train.RunInfo{Method: "plmoco", Data: "synthetic", Classes: []string{"a", "b"}, Mean: [3]float32{1, 2, 3}, Std: [3]float32{4, 5, 6},
+		Steps: 7, Iters: 9, Seed: 11, Epochs: 0.5, Metrics: map[string]float64{train.KeyMIoU: 0.25}}
+	ri.Task = map[string]int{"crop": 33, "val_size": 21} // what the seg task records
+	b, err := json.Marshal(ri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), RunFile)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readRunInfo(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Method != "plmoco" || got.Data != "synthetic" || !slices.Equal(got.Classes, ri.Classes) || !slices.Equal(got.Mean, []float64{1, 2, 3}) ||
+		!slices.Equal(got.Std, []float64{4, 5, 6}) || got.Steps != 7 || got.Seed != 11 || got.Epochs != 0.5 || got.Metrics[train.KeyMIoU] != 0.25 ||
+		got.Task.Crop != 33 || got.Task.ValSize != 21 {
+		t.Errorf("read %+v from %s", got, b)
 	}
 }
