@@ -3,10 +3,12 @@ package evaluate
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/ssl4dp/ssl4dp/data"
 	"github.com/ssl4dp/ssl4dp/export/modelinfo"
+	"github.com/ssl4dp/ssl4dp/graphs"
 	"github.com/ssl4dp/ssl4dp/onnx"
 	"github.com/ssl4dp/ssl4dp/onnx/ort"
 )
@@ -60,6 +62,10 @@ func OpenModel(path string, o ort.Options) (*Model, error) {
 	return m, nil
 }
 
+// pretextOutputs are graphs' outputs that are not segmentation logits.
+var pretextOutputs = []string{graphs.Features, graphs.LowLevel, graphs.DecoderFeatures, graphs.Projection,
+	graphs.Prediction, graphs.DenseProjection, graphs.RotationLogits, graphs.ClassLogits}
+
 // describe finds the image input and the output, and the class count.
 func (m *Model) describe() error {
 	bad := func(format string, args ...any) error {
@@ -85,6 +91,9 @@ func (m *Model) describe() error {
 		}
 	}
 	if pick < 0 && len(outs) == 1 {
+		if slices.Contains(pretextOutputs, outs[0].Name) {
+			return bad("its only output %q is a pre-training head's, not segmentation logits; fine-tune it first (ssl4dp train seg) and export that", outs[0].Name)
+		}
 		pick = 0
 	}
 	if pick < 0 {

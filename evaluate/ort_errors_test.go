@@ -61,6 +61,10 @@ func TestOpenModelErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	denseOnly, err := graphs.Build(graphs.Spec{Encoder: graphs.ResNet18, Width: 0.125, Pretext: graphs.Pretext{Dense: true, DenseDim: 8}, Outputs: []string{graphs.DenseProjection}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	classifier := filepath.Join(testenv.RepoRoot(t), "onnx", "testdata", "tiny_torchvision.onnx")
 	for _, tc := range []struct {
 		name, path, want string
@@ -72,6 +76,7 @@ func TestOpenModelErrors(t *testing.T) {
 		{"pretext", writeModel(t, pretext), `none is called "logits" or "labels"`},
 		{"metadata disagrees", writeModel(t, lying), "has 3 channels but the metadata says ssl4dp.num_classes = 5"},
 		{"no image input", writeModel(t, vec), `the model's inputs are "x" float32 [? 4]; evaluate needs one float image input [N,3,H,W]`},
+		{"pretext head", writeModel(t, denseOnly), `its only output "dense_projection" is a pre-training head's`},
 		{"classifier", classifier, `output "output" has shape [? 10]; evaluate needs logits [N,K,H,W]`},
 	} {
 		_, err := OpenModel(tc.path, ort.Options{})

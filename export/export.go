@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/ssl4dp/ssl4dp/export/modelinfo"
+	"github.com/ssl4dp/ssl4dp/graphs"
 	"github.com/ssl4dp/ssl4dp/onnx"
 	"github.com/ssl4dp/ssl4dp/onnx/importer"
 	pb "github.com/ssl4dp/ssl4dp/onnx/onnxpb"
@@ -276,6 +277,11 @@ func imageInput(g *pb.GraphProto) (*pb.ValueInfoProto, error) {
 	return ins[0], nil
 }
 
+// notSegOutputs are graphs' outputs that are not segmentation logits: a model whose only
+// output is one of these (a pre-training network) has nothing for --what seg.
+var notSegOutputs = []string{graphs.Features, graphs.LowLevel, graphs.DecoderFeatures, graphs.Projection,
+	graphs.Prediction, graphs.DenseProjection, graphs.RotationLogits, graphs.ClassLogits}
+
 // outputTensor picks the tensor to export: graphs' "logits" or "features", or for Seg a
 // model's only output (a user's own segmentation network).
 func outputTensor(g *pb.GraphProto, what What, name string) (string, error) {
@@ -296,7 +302,7 @@ func outputTensor(g *pb.GraphProto, what What, name string) (string, error) {
 		return "", &OptionsError{fmt.Sprintf("the model computes no tensor %q (its outputs: %s)", name, strings.Join(outs, ", "))}
 	case what == Seg && produced[LogitsName]:
 		return LogitsName, nil
-	case what == Seg && len(outs) == 1 && !slices.Contains([]string{FeaturesName, "projection", "class_logits"}, outs[0]):
+	case what == Seg && len(outs) == 1 && !slices.Contains(notSegOutputs, outs[0]):
 		return outs[0], nil
 	case what == Encoder && produced[FeaturesName]:
 		return FeaturesName, nil

@@ -84,6 +84,13 @@ func TestPrunesTrainingOnlyParts(t *testing.T) {
 	if _, err := Export(src, Options{H: 32, W: 32}); err == nil || !strings.Contains(err.Error(), "--what encoder") {
 		t.Errorf("--what seg of a pre-training model: %v, want a hint to --what encoder", err)
 	}
+	for _, out := range []string{graphs.DenseProjection, graphs.RotationLogits, graphs.DecoderFeatures} {
+		single := cloneModel(src)
+		single.Graph.Output = []*pb.ValueInfoProto{unshaped(out, pb.TensorProto_FLOAT)}
+		if _, err := Export(single, Options{H: 32, W: 32}); err == nil || !strings.Contains(err.Error(), "has no tensor \"logits\"") {
+			t.Errorf("--what seg of a model whose only output is %s: %v", out, err)
+		}
+	}
 	r := mustExport(t, src, Options{What: Encoder})
 	for _, init := range r.Model.Graph.Initializer {
 		for _, p := range []string{"projector.", "predictor.", "dense_projector.", "rotation.", "head."} {
