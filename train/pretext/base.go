@@ -30,6 +30,7 @@ type base struct {
 	method string
 	opts   Options
 	task   data.Task
+	mp     *pb.ModelProto // the online network as built, Init applied
 	online *importer.Model
 	loss   *G.Node
 	parts  map[string]*G.Node
@@ -37,16 +38,19 @@ type base struct {
 	batch  int
 }
 
-func newBase(method string, o Options, decoder bool, task data.Task) (base, error) {
+// newBase checks the options and builds the method's network (pretext heads pt, outputs
+// outs) with Options.Init applied, so that bad input and a file that does not fit show up
+// before training starts.
+func newBase(method string, o Options, decoder bool, task data.Task, pt graphs.Pretext, outs ...string) (base, error) {
 	o.Net = o.Net.withDefaults(decoder)
 	if err := o.check(); err != nil {
-		return base{}, err
-	}
-	// Check the network now rather than at Build: a bad encoder or head is bad input.
-	if _, err := graphs.Build(o.Net.spec(graphs.Pretext{}, o.Seed, graphs.Features)); err != nil {
 		return base{}, inMethod(method, err)
 	}
-	return base{method: method, opts: o, task: task, parts: map[string]*G.Node{}}, nil
+	mp, r, err := buildModel(o, pt, outs...)
+	if err != nil {
+		return base{}, inMethod(method, err)
+	}
+	return base{method: method, opts: o, task: task, mp: mp, report: r, parts: map[string]*G.Node{}}, nil
 }
 
 // Name is the method ("moco", "plmoco", …).
@@ -88,25 +92,24 @@ func (b *base) HeadPrefixes() []string { return append([]string(nil), HeadPrefix
 // Options returns the options with defaults filled in (the network the method trains).
 func (b *base) Options() Options { return b.opts }
 
-// InitReport says what Options.Init loaded (after Build).
+// InitReport says what Options.Init loaded.
 func (b *base) InitReport() InitReport { return b.report }
 
-// buildOnline builds the online network and imports it at batch importN for data batches
-// of n items (SimCLR imports both views as one batch of 2n).
-func (b *base) buildOnline(n, importN int, pt graphs.Pretext, outs ...string) (*pb.ModelProto, error) {
+// buildOnline imports the online network at batch importN for data batches of n items
+// (SimCLR imports both views as one batch of 2n) and returns its ONNX model.
+func (b *base) buildOnline(n, importN int) (*pb.ModelProto, error) {
 	if n < 1 {
-		return nil, errorf("%s: batch %d, want ≥ 1", b.method, n)
+		return nil, usagef("%s: batch %d, want ≥ 1", b.method, n)
 	}
-	mp, r, err := buildModel(b.opts, pt, outs...)
-	if err != nil {
-		return nil, err
+	if b.online != nil {
+		return nil, errorf("%s: Build called twice", b.method)
 	}
-	b.report = r
-	if b.online, err = importTrained(mp, importN, b.opts.Size); err != nil {
+	var err error
+	if b.online, err = importTrained(b.mp, importN, b.opts.Size); err != nil {
 		return nil, err
 	}
 	b.batch = n
-	return mp, nil
+	return b.mp, nil
 }
 
 // view checks that a batch carries view i as [n, 3, Size, Size] and returns its values.

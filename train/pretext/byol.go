@@ -37,7 +37,8 @@ func NewBYOL(o Options, c BYOLConfig) (*BYOL, error) {
 	if err != nil {
 		return nil, inMethod("byol", err)
 	}
-	b, err := newBase("byol", o, false, views)
+	pt := graphs.Pretext{Projector: graphs.ProjectorBYOL, Dim: c.Dim, Hidden: c.Hidden, PredictorHidden: c.PredictorHidden}
+	b, err := newBase("byol", o, false, views, pt, graphs.Projection, graphs.Prediction)
 	if err != nil {
 		return nil, err
 	}
@@ -52,8 +53,7 @@ func (m *BYOL) Tau(k int) float64 { return byolTau(m.cfg.TauBase, k, m.opts.Step
 
 // Build imports the online network for each view, the target network, and the loss.
 func (m *BYOL) Build(n int) error {
-	pt := graphs.Pretext{Projector: graphs.ProjectorBYOL, Dim: m.cfg.Dim, Hidden: m.cfg.Hidden, PredictorHidden: m.cfg.PredictorHidden}
-	mp, err := m.buildOnline(n, n, pt, graphs.Projection, graphs.Prediction)
+	mp, err := m.buildOnline(n, n)
 	if err != nil {
 		return err
 	}

@@ -27,14 +27,14 @@ type Config interface {
 // MoCoConfig is MoCo v2's (arXiv:2003.04297; facebookresearch/moco main_moco.py, builder.py).
 // EDMoCo uses it too.
 type MoCoConfig struct {
-	Dim         int     // projection size: 128
-	Hidden      int     // projector hidden width; 0 = the encoder's output channels (2048 for ResNet-50)
-	Queue       int     // K negatives: 65536
-	Temperature float64 // T: 0.2
-	Momentum    float64 // m of the key encoder's EMA: 0.999
+	Dim         int     `json:"dim"`         // projection size: 128
+	Hidden      int     `json:"hidden"`      // projector hidden width; 0 = the encoder's output channels (2048 for ResNet-50)
+	Queue       int     `json:"queue"`       // K negatives: 65536
+	Temperature float64 `json:"temperature"` // T: 0.2
+	Momentum    float64 `json:"momentum"`    // m of the key encoder's EMA: 0.999
 	// KeyChunks emulates Shuffle BN on one device: the key encoder runs on this many shuffled
 	// chunks of the batch, each with its own BatchNorm statistics (8 = the paper's 8 GPUs).
-	KeyChunks int
+	KeyChunks int `json:"key_chunks"`
 }
 
 // MoCoDefaults returns MoCo v2's settings at the given scale.
@@ -59,9 +59,9 @@ func (c *MoCoConfig) check() error {
 
 // SimCLRConfig is SimCLR's (arXiv:2002.05709; google-research/simclr).
 type SimCLRConfig struct {
-	Dim         int     // 128
-	Hidden      int     // 0 = the encoder's output channels
-	Temperature float64 // τ: 0.1 (tf2 default and the README's ImageNet runs)
+	Dim         int     `json:"dim"`         // 128
+	Hidden      int     `json:"hidden"`      // 0 = the encoder's output channels
+	Temperature float64 `json:"temperature"` // τ: 0.1 (tf2 default and the README's ImageNet runs)
 }
 
 // SimCLRDefaults returns SimCLR's settings; at CPU scale τ = 0.5, lightly's default, which
@@ -84,10 +84,10 @@ func (c *SimCLRConfig) check() error {
 
 // BYOLConfig is BYOL's (arXiv:2006.07733; google-deepmind/deepmind-research byol/).
 type BYOLConfig struct {
-	Dim             int     // projection and prediction size: 256
-	Hidden          int     // projector hidden width; 0 = 4096 × the net's width
-	PredictorHidden int     // predictor hidden width; 0 = 4096 × the net's width
-	TauBase         float64 // target momentum at step 0, rising to 1 by a cosine: 0.996
+	Dim             int     `json:"dim"`              // projection and prediction size: 256
+	Hidden          int     `json:"hidden"`           // projector hidden width; 0 = 4096 × the net's width
+	PredictorHidden int     `json:"predictor_hidden"` // predictor hidden width; 0 = 4096 × the net's width
+	TauBase         float64 `json:"tau_base"`         // target momentum at step 0, rising to 1 by a cosine: 0.996
 }
 
 // BYOLDefaults returns BYOL's settings; at CPU scale τ_base = 0.99, the paper's value for
@@ -112,9 +112,9 @@ func (c *BYOLConfig) check() error {
 
 // SimSiamConfig is SimSiam's (arXiv:2011.10566; facebookresearch/simsiam).
 type SimSiamConfig struct {
-	Dim             int // projection size: 2048
-	Hidden          int // projector hidden width; 0 = the encoder's output channels
-	PredictorHidden int // predictor bottleneck; 0 = 512 × the net's width
+	Dim             int `json:"dim"`              // projection size: 2048
+	Hidden          int `json:"hidden"`           // projector hidden width; 0 = the encoder's output channels
+	PredictorHidden int `json:"predictor_hidden"` // predictor bottleneck; 0 = 512 × the net's width
 }
 
 // SimSiamDefaults returns SimSiam's settings; at CPU scale the projection is 512 wide.
@@ -136,7 +136,7 @@ func (c *SimSiamConfig) check() error {
 
 // PLRConfig is patch-level rotation's: the view is cut into Grid×Grid patches.
 type PLRConfig struct {
-	Grid int // 4 (data.DefaultPLR)
+	Grid int `json:"grid"` // 4 (data.DefaultPLR)
 }
 
 // PLRDefaults returns PLR's settings (the same at both scales).
@@ -152,10 +152,10 @@ func (c *PLRConfig) check() error { return positive("grid", c.Grid) }
 // momentum, key chunks) or describe the optional global branch (dim, hidden, queue).
 type PLMoCoConfig struct {
 	MoCoConfig
-	DenseDim      int     // cell vector size: 128 (DenseCL's dense projection)
-	DenseQueue    int     // negative key cells kept: 65536 (DenseCL's second queue)
-	CellsPerImage int     // random key cells of each image enqueued per step: 1
-	GlobalWeight  float64 // λ of the added global MoCo loss: 0 (dense only)
+	DenseDim      int     `json:"dense_dim"`       // cell vector size: 128 (DenseCL's dense projection)
+	DenseQueue    int     `json:"dense_queue"`     // negative key cells kept: 65536 (DenseCL's second queue)
+	CellsPerImage int     `json:"cells_per_image"` // random key cells of each image enqueued per step: 1
+	GlobalWeight  float64 `json:"global_weight"`   // λ of the added global MoCo loss: 0 (dense only)
 }
 
 // PLMoCoDefaults returns PLMoCo's settings at the given scale.

@@ -15,7 +15,7 @@ type Task interface {
 	train.Task
 	// Options returns the options with the network's defaults filled in.
 	Options() Options
-	// InitReport says what Options.Init loaded (after Build).
+	// InitReport says what Options.Init loaded.
 	InitReport() InitReport
 }
 

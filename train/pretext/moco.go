@@ -41,7 +41,8 @@ func newMoCo(method string, o Options, c MoCoConfig, decoder bool) (*MoCo, error
 	if err != nil {
 		return nil, inMethod(method, err)
 	}
-	b, err := newBase(method, o, decoder, views)
+	pt := graphs.Pretext{Projector: graphs.ProjectorMoCoV2, Dim: c.Dim, Hidden: c.Hidden, OnDecoder: decoder}
+	b, err := newBase(method, o, decoder, views, pt, graphs.Projection)
 	if err != nil {
 		return nil, err
 	}
@@ -54,8 +55,7 @@ func (m *MoCo) Config() MoCoConfig { return m.cfg }
 // Build imports the query network at batch n, the key network at n/KeyChunks, and builds
 // InfoNCE against the queue.
 func (m *MoCo) Build(n int) error {
-	pt := graphs.Pretext{Projector: graphs.ProjectorMoCoV2, Dim: m.cfg.Dim, Hidden: m.cfg.Hidden, OnDecoder: m.opts.Net.DecoderWidth > 0}
-	mp, err := m.buildOnline(n, n, pt, graphs.Projection)
+	mp, err := m.buildOnline(n, n)
 	if err != nil {
 		return err
 	}

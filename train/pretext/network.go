@@ -24,7 +24,7 @@ func buildModel(o Options, pt graphs.Pretext, outputs ...string) (*pb.ModelProto
 	}
 	var r InitReport
 	if o.Init != nil {
-		if r, err = ApplyInit(mp, o.Init); err != nil {
+		if r, err = applyInit(mp, o); err != nil {
 			return nil, r, err
 		}
 	}

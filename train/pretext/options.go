@@ -70,8 +70,10 @@ type Options struct {
 	// (BYOL's target momentum). 0 keeps such values at their base.
 	Steps int
 	// Init gives initial values by initializer name (an encoder.onnx of an earlier run, a
-	// torchvision export): see ApplyInit. nil starts from graphs' random initialisation.
-	Init *pb.ModelProto
+	// torchvision export): see InitReport. nil starts from graphs' random initialisation.
+	// InitFrom names its file in messages.
+	Init     *pb.ModelProto
+	InitFrom string
 	// Views replaces the method's augmentation (each view's Size must equal Size): two
 	// configs for the two-view methods, one for PLR's base view (before its patch turns).
 	// nil keeps the paper's (docs/methods.md).

@@ -55,7 +55,13 @@ func newPLMoCo(method string, o Options, c PLMoCoConfig, decoder bool) (*PLMoCo,
 	if err != nil {
 		return nil, inMethod(method, err)
 	}
-	b, err := newBase(method, o, decoder, views)
+	pt := graphs.Pretext{Dense: true, DenseDim: c.DenseDim, OnDecoder: decoder}
+	outs := []string{graphs.DenseProjection}
+	if c.GlobalWeight > 0 {
+		pt.Projector, pt.Dim, pt.Hidden = graphs.ProjectorMoCoV2, c.Dim, c.Hidden
+		outs = append(outs, graphs.Projection)
+	}
+	b, err := newBase(method, o, decoder, views, pt, outs...)
 	if err != nil {
 		return nil, err
 	}
@@ -72,13 +78,11 @@ func (m *PLMoCo) Grid() data.Grid { return m.grid }
 // dense loss (plus the global one when λ > 0).
 func (m *PLMoCo) Build(n int) error {
 	c := m.cfg
-	pt := graphs.Pretext{Dense: true, DenseDim: c.DenseDim, OnDecoder: m.opts.Net.DecoderWidth > 0}
 	outs := []string{graphs.DenseProjection}
 	if c.GlobalWeight > 0 {
-		pt.Projector, pt.Dim, pt.Hidden = graphs.ProjectorMoCoV2, c.Dim, c.Hidden
 		outs = append(outs, graphs.Projection)
 	}
-	mp, err := m.buildOnline(n, n, pt, outs...)
+	mp, err := m.buildOnline(n, n)
 	if err != nil {
 		return err
 	}

@@ -38,7 +38,7 @@ func NewPLR(o Options, c PLRConfig) (*PLR, error) {
 	if o.Size%c.Grid != 0 {
 		return nil, usagef("plr: view size %d is not a multiple of the grid %d (patches must be square to turn)", o.Size, c.Grid)
 	}
-	b, err := newBase("plr", o, true, task)
+	b, err := newBase("plr", o, true, task, graphs.Pretext{Rotation: true}, graphs.RotationLogits)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +50,7 @@ func (m *PLR) Config() PLRConfig { return m.cfg }
 
 // Build imports the encoder-decoder with its rotation head and builds the loss.
 func (m *PLR) Build(n int) error {
-	if _, err := m.buildOnline(n, n, graphs.Pretext{Rotation: true}, graphs.RotationLogits); err != nil {
+	if _, err := m.buildOnline(n, n); err != nil {
 		return err
 	}
 	logits, err := m.online.Output(graphs.RotationLogits)

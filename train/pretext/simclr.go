@@ -28,7 +28,8 @@ func NewSimCLR(o Options, c SimCLRConfig) (*SimCLR, error) {
 	if err != nil {
 		return nil, inMethod("simclr", err)
 	}
-	b, err := newBase("simclr", o, false, views)
+	pt := graphs.Pretext{Projector: graphs.ProjectorMoCoV2, Dim: c.Dim, Hidden: c.Hidden}
+	b, err := newBase("simclr", o, false, views, pt, graphs.Projection)
 	if err != nil {
 		return nil, err
 	}
@@ -40,8 +41,7 @@ func (m *SimCLR) Config() SimCLRConfig { return m.cfg }
 
 // Build imports the network at batch 2n and builds NT-Xent between its two halves.
 func (m *SimCLR) Build(n int) error {
-	pt := graphs.Pretext{Projector: graphs.ProjectorMoCoV2, Dim: m.cfg.Dim, Hidden: m.cfg.Hidden}
-	if _, err := m.buildOnline(n, 2*n, pt, graphs.Projection); err != nil {
+	if _, err := m.buildOnline(n, 2*n); err != nil {
 		return err
 	}
 	z, err := m.online.Output(graphs.Projection)

@@ -27,7 +27,8 @@ func NewSimSiam(o Options, c SimSiamConfig) (*SimSiam, error) {
 	if err != nil {
 		return nil, inMethod("simsiam", err)
 	}
-	b, err := newBase("simsiam", o, false, views)
+	pt := graphs.Pretext{Projector: graphs.ProjectorSimSiam, Dim: c.Dim, Hidden: c.Hidden, PredictorHidden: c.PredictorHidden}
+	b, err := newBase("simsiam", o, false, views, pt, graphs.Projection, graphs.Prediction)
 	if err != nil {
 		return nil, err
 	}
@@ -39,8 +40,7 @@ func (m *SimSiam) Config() SimSiamConfig { return m.cfg }
 
 // Build imports the network once per view and builds the loss.
 func (m *SimSiam) Build(n int) error {
-	pt := graphs.Pretext{Projector: graphs.ProjectorSimSiam, Dim: m.cfg.Dim, Hidden: m.cfg.Hidden, PredictorHidden: m.cfg.PredictorHidden}
-	mp, err := m.buildOnline(n, n, pt, graphs.Projection, graphs.Prediction)
+	mp, err := m.buildOnline(n, n)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,425 @@
+package pretext
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/ssl4dp/ssl4dp/data"
+	"github.com/ssl4dp/ssl4dp/graphs"
+	"github.com/ssl4dp/ssl4dp/onnx"
+	"github.com/ssl4dp/ssl4dp/train"
+	"github.com/ssl4dp/ssl4dp/train/optim"
+	"github.com/ssl4dp/ssl4dp/train/schedule"
+)
+
+// Flags are the command line of `ssl4dp train pretext` (kong tags). The flags it shares with
+// `train seg` mean the same there; the method's hyper-parameters default to its paper's
+// values (--scale paper) or to small-run values (--scale cpu), see docs/methods.md.
+type Flags struct {
+	Method       string  `name:"method" help:"Pretext method: moco, simclr, byol, simsiam, plr, edmoco, plmoco or pledmoco (required unless resuming)."`
+	Encoder      string  `name:"encoder" default:"resnet50" enum:"resnet18,resnet34,resnet50" help:"ResNet encoder, torchvision's layout and parameter names (${enum})."`
+	Width        float64 `name:"width" default:"1" help:"Multiplies every encoder and head width: 1 is the published network, 0.25 a quarter-width one that trains on a laptop CPU."`
+	OutputStride int     `name:"output-stride" default:"16" help:"Encoder output stride: 16 (layer4 dilated) or 8 (layers 3 and 4 dilated); PLMoCo's cells are the 1/16 or 1/8 map."`
+	Head         string  `name:"head" default:"fcn" enum:"fcn,psp,deeplabv3plus,nonlocal" help:"Decoder of the encoder-decoder methods plr, edmoco and pledmoco (${enum}); its last conv outputs --decoder-width features."`
+	DecoderWidth int     `name:"decoder-width" default:"128" help:"Channels of the decoder's output map (encoder-decoder methods)."`
+	Init         string  `name:"init" type:"existingfile" placeholder:"ENCODER.onnx" help:"Start from the initializers of this ONNX file, matched by name (an earlier run's encoder.onnx or model.onnx, a torchvision export from scripts/export_torchvision.py): continued pre-training. Without it the network is randomly initialised."`
+
+	Data   string `name:"data" placeholder:"SPEC" help:"Images to pre-train on (required unless resuming): folder:DIR, voc:DIR, seg:DIR, synthetic[:k=v,...] or cutpaste:...; labels are not used."`
+	Epochs int    `name:"epochs" default:"200" help:"Passes over the data (MoCo v2: 200); the run has epochs × ⌊images/batch⌋ steps."`
+	Iters  int    `name:"iters" default:"0" help:"Optimizer steps instead of --epochs (0: from --epochs)."`
+	Batch  int    `name:"batch" default:"256" help:"Images per step (MoCo v2: 256)."`
+	Size   int    `name:"size" default:"224" help:"Side of the square views in pixels (the papers: 224)."`
+	Scale  string `name:"scale" default:"paper" enum:"paper,cpu" help:"Hyper-parameter defaults: the papers' (${enum}); cpu shrinks queues and projections and quickens the momentum networks for short runs."`
+
+	Dim             int     `name:"dim" help:"Projection size (moco, edmoco, simclr, byol, simsiam; plmoco/pledmoco: the global branch)."`
+	Hidden          int     `name:"hidden" help:"Projector hidden width (0: the method's default)."`
+	PredictorHidden int     `name:"predictor-hidden" help:"Predictor hidden width (byol, simsiam)."`
+	Queue           int     `name:"queue" help:"Negative keys kept (moco, edmoco; plmoco/pledmoco: the global queue)."`
+	Temperature     float64 `name:"temperature" help:"Softmax temperature (moco, simclr and their variants)."`
+	KeyMomentum     float64 `name:"key-momentum" help:"EMA momentum m of the key encoder (moco and variants)."`
+	KeyChunks       int     `name:"key-chunks" help:"Shuffled chunks the key encoder runs on, each with its own BatchNorm statistics (Shuffle BN on one device)."`
+	TauBase         float64 `name:"tau-base" help:"BYOL's target momentum at the start (rises to 1 along a cosine)."`
+	Grid            int     `name:"grid" help:"PLR: patches per side, each turned by a random multiple of 90°."`
+	DenseDim        int     `name:"dense-dim" help:"PLMoCo: size of each cell vector."`
+	DenseQueue      int     `name:"dense-queue" help:"PLMoCo: negative key cells kept."`
+	CellsPerImage   int     `name:"cells-per-image" help:"PLMoCo: random key cells of each image enqueued per step."`
+	GlobalWeight    float64 `name:"global-weight" help:"PLMoCo: weight λ of an added image-level MoCo loss (default 0: dense only)."`
+
+	schedule.Flags `embed:""`
+	EncoderLRMult  float64 `name:"encoder-lr-mult" default:"1" help:"LR multiplier for the encoder (all but the heads: head., projector., predictor., dense_projector., rotation.); 0.01 lets an --init encoder move 100x slower than the new heads."`
+	Momentum       float64 `name:"momentum" default:"0.9" help:"SGD momentum."`
+	WeightDecay    float64 `name:"weight-decay" default:"0.0001" help:"L2 weight decay on weights (BatchNorm and biases excluded); MoCo, SimSiam: 1e-4."`
+	Nesterov       bool    `name:"nesterov" help:"Nesterov momentum."`
+	MaxGradNorm    float64 `name:"max-grad-norm" default:"0" help:"Clip the global gradient norm to this before each step (0: no clipping)."`
+
+	CheckpointEvery int    `name:"checkpoint-every" default:"1000" help:"Steps between checkpoints (one is always written at the end and on Ctrl-C)."`
+	Keep            int    `name:"keep" default:"2" help:"Checkpoints kept."`
+	Seed            uint64 `name:"seed" default:"1" help:"Seed of the initialisation, the data order, the augmentation and every per-step random choice: the same seed gives the same weights."`
+	Workers         int    `name:"workers" default:"0" help:"Data loading goroutines (0: one per CPU); results do not depend on it."`
+	Out             string `name:"out" required:"" placeholder:"RUN_DIR" help:"Run folder: config.json, metrics.jsonl, checkpoints/, and at the end model.onnx, encoder.onnx (and decoder.onnx) and run.json."`
+	Resume          bool   `name:"resume" help:"Continue the run in --out from its latest checkpoint. Flags not given are taken from its config.json."`
+}
+
+// Help is the long help of `ssl4dp train pretext --help`.
+func (f *Flags) Help() string {
+	return `Pre-trains an encoder (or encoder-decoder) without labels and writes RUN_DIR/encoder.onnx
+(input → features, low_level) — and decoder.onnx for plr, edmoco and pledmoco — ready for
+'ssl4dp train seg --init'.
+
+Methods: moco (MoCo v2), simclr, byol, simsiam (image-level); plr (patch-level rotation),
+edmoco (MoCo on the encoder-decoder's pooled output), plmoco (patch-level MoCo: cells matched
+across the two views by their crop geometry), pledmoco (plmoco on the decoder's map). Each
+method's augmentation, loss, defaults and sources are in docs/methods.md; the resolved
+settings are printed at the start of the run.
+
+Optimiser: SGD with momentum for every method (no LARS). When --lr and --schedule are not
+given, each method uses its paper's learning rate scaled to --batch (moco 0.03·B/256,
+simsiam 0.05·B/256, simclr and byol 0.06·B/128, plr 0.01·B/16) and a cosine schedule, not
+the values listed for those flags (they are train seg's).
+
+A CPU-sized run, and continued pre-training from a torchvision export:
+
+  ssl4dp train pretext --method plmoco --scale cpu --encoder resnet18 --width 0.25 \
+      --size 64 --batch 16 --epochs 20 --data synthetic --out runs/plmoco
+  ssl4dp train pretext --method moco --encoder resnet50 --init resnet50.onnx \
+      --encoder-lr-mult 0.01 --data folder:photos --epochs 20 --out runs/moco-cont
+
+Continue an interrupted run: ssl4dp train pretext --resume --out runs/plmoco`
+}
+
+// Run trains as the flags say. given reports whether a flag (by name) was on the command
+// line: when resuming, the others come from the run's config.json, and method settings not
+// given keep their defaults. ctx cancelled (SIGINT) stops the run after a checkpoint.
+func (f *Flags) Run(ctx context.Context, log io.Writer, given func(name string) bool) error {
+	if given == nil {
+		given = func(string) bool { return false }
+	}
+	var saved *Settings
+	if f.Resume {
+		rc, err := train.ReadRunConfig(f.Out)
+		if err != nil {
+			return &train.UsageError{Msg: fmt.Sprintf("--resume: %v", err)}
+		}
+		if saved, err = f.fromSaved(rc, given); err != nil {
+			return err
+		}
+	}
+	if !slices.Contains(Methods, f.Method) {
+		return usagef("--method %q; want one of %v", f.Method, Methods)
+	}
+	if f.Data == "" {
+		return usagef("--data is required (e.g. --data folder:photos or --data synthetic)")
+	}
+	ds, err := data.Open(f.Data, data.Options{Split: "train"})
+	if err != nil {
+		return err
+	}
+	iters := f.Iters
+	if iters == 0 {
+		per := ds.Len() / max(f.Batch, 1)
+		if per == 0 {
+			return usagef("--batch %d is larger than the %d images of %s; lower it", f.Batch, ds.Len(), ds.Name())
+		}
+		iters = f.Epochs * per
+	}
+	if !f.Resume {
+		if !given("lr") {
+			f.LR = DefaultLR(f.Method, f.Batch)
+		}
+		if !given("schedule") {
+			f.Schedule = string(schedule.Cosine)
+		}
+	}
+	c, err := f.methodConfig(saved, given)
+	if err != nil {
+		return err
+	}
+	o := Options{Net: Net{Encoder: graphs.Encoder(f.Encoder), Width: f.Width, OutputStride: f.OutputStride,
+		Head: graphs.Head(f.Head), DecoderWidth: f.DecoderWidth}, Size: f.Size, Seed: int64(f.Seed), Steps: iters}
+	if f.Init != "" && !f.Resume { // a resumed run's values come from its checkpoint
+		if o.Init, err = onnx.ReadFile(f.Init); err != nil {
+			return err
+		}
+		o.InitFrom = f.Init
+	}
+	settings, err := NewSettings(f.Method, o, Scale(f.Scale), f.Init, c)
+	if err != nil {
+		return err
+	}
+	task, err := New(f.Method, o, c)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(log, "ssl4dp train pretext %s\n", f.commandLine(iters))
+	f.describe(log, task, c, ds, iters)
+	return train.Run(ctx, task, train.Config{Dir: f.Out, Data: f.Data, Dataset: ds, Iters: iters, Batch: f.Batch,
+		Seed: f.Seed, LR: f.Flags, EncoderLRMult: f.EncoderLRMult,
+		Optim:           optim.Config{Momentum: f.Momentum, WeightDecay: f.WeightDecay, Nesterov: f.Nesterov, MaxGradNorm: f.MaxGradNorm},
+		CheckpointEvery: f.CheckpointEvery, Keep: f.Keep, Resume: f.Resume, Workers: f.Workers,
+		Settings: settings, Log: log})
+}
+
+// describe prints what the run will do: network, views, hyper-parameters, init, length.
+func (f *Flags) describe(log io.Writer, task Task, c Config, ds data.Dataset, iters int) {
+	o := task.Options()
+	fmt.Fprintf(log, "pretext: %s on %s; %d-pixel views (%s)\n", f.Method, o.Net, o.Size, viewNames[f.Method])
+	fmt.Fprintf(log, "pretext: %s scale: %s\n", f.Scale, c)
+	if f.Init != "" && !f.Resume {
+		fmt.Fprint(log, task.InitReport())
+	}
+	fmt.Fprintf(log, "pretext: %d steps of %d images from %s; SGD lr %g (%s), momentum %g, weight decay %g, encoder lr ×%g\n",
+		iters, f.Batch, ds.Name(), f.LR, f.Schedule, f.Momentum, f.WeightDecay, f.EncoderLRMult)
+}
+
+// viewNames say which augmentation each method uses (data's presets).
+var viewNames = map[string]string{
+	"moco": "MoCo v2 augmentation", "edmoco": "MoCo v2 augmentation", "plmoco": "MoCo v2 augmentation",
+	"pledmoco": "MoCo v2 augmentation", "simsiam": "MoCo v2 augmentation (as SimSiam's code)",
+	"simclr": "SimCLR augmentation", "byol": "BYOL's asymmetric views", "plr": "MoCo v2 crop and flip, patches turned",
+}
+
+// methodConfig is the method's hyper-parameters: the scale's defaults (or a resumed run's
+// settings) with every given flag applied. A given flag the method has no use for is an
+// error rather than silently ignored.
+func (f *Flags) methodConfig(saved *Settings, given func(string) bool) (Config, error) {
+	var c Config
+	var err error
+	if saved != nil && saved.Method == f.Method {
+		c, err = saved.MethodConfig()
+	} else {
+		c, err = Defaults(f.Method, Scale(f.Scale))
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range hyperFlags {
+		if !given(h.name) {
+			continue
+		}
+		if !h.set(c, f) {
+			return nil, usagef("--%s does not apply to %s", h.name, f.Method)
+		}
+	}
+	return c, nil
+}
+
+// hyperFlags apply the method flags to a Config; set reports false when the method has no
+// such setting.
+var hyperFlags = []struct {
+	name string
+	set  func(Config, *Flags) bool
+}{
+	{"dim", func(c Config, f *Flags) bool {
+		switch cc := c.(type) {
+		case *MoCoConfig:
+			cc.Dim = f.Dim
+		case *PLMoCoConfig:
+			cc.Dim = f.Dim
+		case *SimCLRConfig:
+			cc.Dim = f.Dim
+		case *BYOLConfig:
+			cc.Dim = f.Dim
+		case *SimSiamConfig:
+			cc.Dim = f.Dim
+		default:
+			return false
+		}
+		return true
+	}},
+	{"hidden", func(c Config, f *Flags) bool {
+		switch cc := c.(type) {
+		case *MoCoConfig:
+			cc.Hidden = f.Hidden
+		case *PLMoCoConfig:
+			cc.Hidden = f.Hidden
+		case *SimCLRConfig:
+			cc.Hidden = f.Hidden
+		case *BYOLConfig:
+			cc.Hidden = f.Hidden
+		case *SimSiamConfig:
+			cc.Hidden = f.Hidden
+		default:
+			return false
+		}
+		return true
+	}},
+	{"predictor-hidden", func(c Config, f *Flags) bool {
+		switch cc := c.(type) {
+		case *BYOLConfig:
+			cc.PredictorHidden = f.PredictorHidden
+		case *SimSiamConfig:
+			cc.PredictorHidden = f.PredictorHidden
+		default:
+			return false
+		}
+		return true
+	}},
+	{"queue", mocoSetting(func(m *MoCoConfig, f *Flags) { m.Queue = f.Queue })},
+	{"key-momentum", mocoSetting(func(m *MoCoConfig, f *Flags) { m.Momentum = f.KeyMomentum })},
+	{"key-chunks", mocoSetting(func(m *MoCoConfig, f *Flags) { m.KeyChunks = f.KeyChunks })},
+	{"temperature", func(c Config, f *Flags) bool {
+		switch cc := c.(type) {
+		case *MoCoConfig:
+			cc.Temperature = f.Temperature
+		case *PLMoCoConfig:
+			cc.Temperature = f.Temperature
+		case *SimCLRConfig:
+			cc.Temperature = f.Temperature
+		default:
+			return false
+		}
+		return true
+	}},
+	{"tau-base", func(c Config, f *Flags) bool {
+		cc, ok := c.(*BYOLConfig)
+		if ok {
+			cc.TauBase = f.TauBase
+		}
+		return ok
+	}},
+	{"grid", func(c Config, f *Flags) bool {
+		cc, ok := c.(*PLRConfig)
+		if ok {
+			cc.Grid = f.Grid
+		}
+		return ok
+	}},
+	{"dense-dim", plmocoSetting(func(p *PLMoCoConfig, f *Flags) { p.DenseDim = f.DenseDim })},
+	{"dense-queue", plmocoSetting(func(p *PLMoCoConfig, f *Flags) { p.DenseQueue = f.DenseQueue })},
+	{"cells-per-image", plmocoSetting(func(p *PLMoCoConfig, f *Flags) { p.CellsPerImage = f.CellsPerImage })},
+	{"global-weight", plmocoSetting(func(p *PLMoCoConfig, f *Flags) { p.GlobalWeight = f.GlobalWeight })},
+}
+
+// mocoSetting applies to MoCo and to PLMoCo's embedded MoCo settings.
+func mocoSetting(set func(*MoCoConfig, *Flags)) func(Config, *Flags) bool {
+	return func(c Config, f *Flags) bool {
+		switch cc := c.(type) {
+		case *MoCoConfig:
+			set(cc, f)
+		case *PLMoCoConfig:
+			set(&cc.MoCoConfig, f)
+		default:
+			return false
+		}
+		return true
+	}
+}
+
+func plmocoSetting(set func(*PLMoCoConfig, *Flags)) func(Config, *Flags) bool {
+	return func(c Config, f *Flags) bool {
+		cc, ok := c.(*PLMoCoConfig)
+		if ok {
+			set(cc, f)
+		}
+		return ok
+	}
+}
+
+// fromSaved fills every flag that was not given from a run's config.json, so that
+// `--resume --out RUN` alone continues the run as it was started, and returns the run's
+// pretext settings. Flags that were given keep their value; the engine then refuses those
+// that may not change.
+func (f *Flags) fromSaved(rc *train.RunConfig, given func(string) bool) (*Settings, error) {
+	var s Settings
+	raw, _ := rc.Task.(json.RawMessage)
+	if len(raw) == 0 {
+		return nil, &train.UsageError{Msg: fmt.Sprintf("--resume: %s/%s has no pretext settings (is it a %s run?)", f.Out, train.ConfigFile, rc.Method)}
+	}
+	if err := json.Unmarshal(raw, &s); err != nil || s.Method == "" {
+		return nil, &train.UsageError{Msg: fmt.Sprintf("--resume: %s/%s has no pretext settings (a %s run?)", f.Out, train.ConfigFile, rc.Method)}
+	}
+	set := func(name string, apply func()) {
+		if !given(name) {
+			apply()
+		}
+	}
+	set("method", func() { f.Method = s.Method })
+	set("encoder", func() { f.Encoder = s.Net.Encoder })
+	set("width", func() { f.Width = s.Net.Width })
+	set("output-stride", func() { f.OutputStride = s.Net.OutputStride })
+	if s.Net.DecoderWidth > 0 {
+		set("head", func() { f.Head = s.Net.Head })
+		set("decoder-width", func() { f.DecoderWidth = s.Net.DecoderWidth })
+	}
+	set("init", func() { f.Init = s.Init })
+	set("size", func() { f.Size = s.Size })
+	set("scale", func() { f.Scale = string(s.Scale) })
+
+	set("data", func() { f.Data = rc.Data })
+	set("iters", func() { f.Iters = rc.Iters })
+	set("batch", func() { f.Batch = rc.Batch })
+	set("seed", func() { f.Seed = rc.Seed })
+	set("checkpoint-every", func() { f.CheckpointEvery = rc.CheckpointEvery })
+	set("keep", func() { f.Keep = rc.Keep })
+	set("workers", func() { f.Workers = rc.Workers })
+
+	sc := rc.Schedule
+	set("lr", func() { f.LR = sc.BaseLR })
+	set("schedule", func() { f.Schedule = string(sc.Kind) })
+	set("final-lr", func() { v := sc.FinalLR; f.FinalLR = &v })
+	set("power", func() { f.Power = sc.Power })
+	set("milestones", func() { f.Milestones = append([]float64(nil), sc.Milestones...) })
+	set("gamma", func() { f.Gamma = sc.Gamma })
+	set("warmup", func() { f.Warmup = sc.Warmup })
+	set("warmup-start", func() { f.WarmupStart = sc.WarmupStart })
+
+	o := rc.Optimizer
+	set("momentum", func() { f.Momentum = o.Momentum })
+	set("weight-decay", func() { f.WeightDecay = o.WeightDecay })
+	set("nesterov", func() { f.Nesterov = o.Nesterov })
+	set("max-grad-norm", func() { f.MaxGradNorm = o.MaxGradNorm })
+	set("encoder-lr-mult", func() { f.EncoderLRMult = o.EncoderLRMult })
+	return &s, nil
+}
+
+// commandLine is the resolved command line, so that every run says exactly what it did.
+func (f *Flags) commandLine(iters int) string {
+	var b strings.Builder
+	add := func(name, v string) { fmt.Fprintf(&b, " --%s %s", name, v) }
+	num := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	add("method", f.Method)
+	add("encoder", f.Encoder)
+	add("width", num(f.Width))
+	add("output-stride", strconv.Itoa(f.OutputStride))
+	if Decoder(f.Method) {
+		add("head", f.Head)
+		add("decoder-width", strconv.Itoa(f.DecoderWidth))
+	}
+	if f.Init != "" {
+		add("init", f.Init)
+	}
+	add("data", f.Data)
+	add("iters", strconv.Itoa(iters))
+	add("batch", strconv.Itoa(f.Batch))
+	add("size", strconv.Itoa(f.Size))
+	add("scale", f.Scale)
+	add("lr", num(f.LR))
+	add("schedule", f.Schedule)
+	if f.FinalLR != nil {
+		add("final-lr", num(*f.FinalLR))
+	}
+	if f.Warmup > 0 {
+		add("warmup", strconv.Itoa(f.Warmup))
+		add("warmup-start", num(f.WarmupStart))
+	}
+	add("encoder-lr-mult", num(f.EncoderLRMult))
+	add("momentum", num(f.Momentum))
+	add("weight-decay", num(f.WeightDecay))
+	if f.Nesterov {
+		b.WriteString(" --nesterov")
+	}
+	if f.MaxGradNorm > 0 {
+		add("max-grad-norm", num(f.MaxGradNorm))
+	}
+	add("seed", strconv.FormatUint(f.Seed, 10))
+	add("out", f.Out)
+	if f.Resume {
+		b.WriteString(" --resume")
+	}
+	return strings.TrimSpace(b.String())
+}
