@@ -51,7 +51,9 @@ func (r *runner) checkpoint() error {
 		return fmt.Errorf("train: %w", err)
 	}
 	r.lastCkpt, r.lastCkptStep = dir, r.st.Step
-	return nil
+	// run.json describes the run so far, so that a stopped run can be exported too; the
+	// end of the run rewrites it with the outputs.
+	return r.writeRunInfo(nil)
 }
 
 // restore loads the latest checkpoint of a resumed run into the task, the optimizer and the

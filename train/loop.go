@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/ssl4dp/ssl4dp/train/runlog"
@@ -26,7 +27,7 @@ func (r *runner) loop() error {
 			return fmt.Errorf("train: step %d: %w", step, err)
 		}
 		if step == r.nanStep {
-			loss = nanValue // test hook: as if the loss had overflowed
+			loss = math.NaN() // test hook: as if the loss had overflowed
 		}
 		bad, err := r.stepper.bindGradients()
 		if err != nil {

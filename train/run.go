@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -36,7 +37,7 @@ func Run(ctx context.Context, task Task, cfg Config) error {
 	if task == nil {
 		return usageErrorf("no task")
 	}
-	r := &runner{ctx: ctx, task: task, cfg: cfg, log: cfg.Log, lastLoss: nanValue}
+	r := &runner{ctx: ctx, task: task, cfg: cfg, log: cfg.Log, lastLoss: math.NaN()}
 	if r.log == nil {
 		r.log = os.Stderr
 	}
@@ -49,8 +50,6 @@ func Run(ctx context.Context, task Task, cfg Config) error {
 	}
 	return r.finish()
 }
-
-var nanValue = func() float64 { var z float64; return z / z }()
 
 // runner is one call of Run.
 type runner struct {

@@ -156,6 +156,9 @@ func TestResumeGivesTheUninterruptedWeights(t *testing.T) {
 	if _, step, _ := checkpoint.Latest(dir); step != 8 {
 		t.Fatalf("latest checkpoint at step %d, want 8", step)
 	}
+	if ri, err := ReadRunInfo(dir); err != nil || ri.Steps != 8 || len(ri.Outputs) != 0 {
+		t.Fatalf("run.json of the interrupted run: %+v, %v; want 8 steps and no outputs yet", ri, err)
+	}
 
 	cfg.Resume = true
 	q = newQuad()
