@@ -81,7 +81,8 @@ func torchvisionEighth(t *testing.T) string {
 }
 
 // Continued pre-training from a torchvision export: the report says every encoder tensor
-// loaded and the classifier went unused.
+// loaded and the classifier went unused, and --encoder-lr-mult slows the encoder only (the
+// projector is in the engine's head group).
 func TestTrainPretextInitFromTorchvision(t *testing.T) {
 	args := append(pretextArgs("moco", filepath.Join(t.TempDir(), "run")), "--init", torchvisionEighth(t), "--encoder-lr-mult", "0.01")
 	code, _, errOut := runCLI(t, args...)
@@ -89,7 +90,7 @@ func TestTrainPretextInitFromTorchvision(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, errOut)
 	}
 	for _, want := range []string{"100 loaded, 0 skipped (shape mismatch), 4 missing (random init), 2 in the file unused",
-		"missing: projector.* (4)", "unused:  fc.* (2)", "encoder lr ×0.01"} {
+		"missing: projector.* (4)", "unused:  fc.* (2)", "encoder lr ×0.01", "encoder: lr×0.01", "head: lr×1"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("output lacks %q:\n%s", want, errOut)
 		}
