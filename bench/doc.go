@@ -1,7 +1,7 @@
 // Package bench times ssl4dp's two hot paths and records where the numbers came from:
 // inference of an ONNX model in onnxruntime (Infer, on the cpu or cuda provider) and one
-// training step of a graphs/ network through the importer (Train: forward, backward, SGD
-// with momentum). `ssl4dp bench` and `ssl4dp bench train` are thin wrappers around them.
+// training step of a graphs/ network imported into Gorgonia (Train: forward, backward, SGD
+// with momentum, for segmentation fine-tuning or any pretext method). `ssl4dp bench` and `ssl4dp bench train` are thin wrappers around them.
 //
 // The simplest use:
 //
@@ -11,6 +11,8 @@
 //	t, err := bench.Train(bench.TrainConfig{Method: "seg", Spec: graphs.Spec{Encoder: graphs.ResNet18,
 //		OutputStride: 16, Head: graphs.HeadFCN, Classes: 21}, Batch: 8, Size: 128})
 //	fmt.Println(t.StepS.P50, t.GFLOPPerS)
+//
+//	m, err := bench.Train(bench.TrainConfig{Method: "moco", Spec: graphs.Spec{Encoder: graphs.ResNet18}, Size: 64})
 //
 // # What is measured
 //
@@ -29,10 +31,13 @@
 //
 // A training step's floating-point work follows the usual convention: a backward pass
 // costs twice its forward pass, so forward+backward is 3 × the forward multiply-adds, at 2
-// flops each — counted from the graph by graphs.Measure (Conv, Gemm and MatMul nodes only;
-// BatchNorm, ReLU, resize and the loss are not counted). GFLOP/s divides that by the median
-// step time. Work carries the counts, including networks a method runs only forward (a
-// momentum encoder), which count once.
+// flops each. The multiply-adds are counted on the step's forward graph before it is
+// differentiated — every Conv2D and MatMul node, (output elements) × (weight elements per
+// output channel) or × (inner dimension) — which for a graphs/ model is exactly
+// graphs.Measure's count (Conv, Gemm and MatMul; BatchNorm, ReLU, resize and the loss are
+// not counted). Nodes that depend on no trained parameter count once (forward-only), and a
+// momentum network that a pretext method runs outside the graph (MoCo's key encoder, BYOL's
+// target) counts once as much as the online network. GFLOP/s divides by the median step.
 //
 // Env records the machine (CPU model, CPU count, GPU name via nvidia-smi for cuda), the Go
 // version, the commit the binary was built from, the date and the load average at the start
@@ -41,10 +46,12 @@
 //
 // # Methods
 //
-// Train times a Step: the part of train.Task that one training step needs, so any task of
-// the training engine (segmentation fine-tuning, a pretext method) can be timed once it is
-// added to Methods. The built-in "seg" step is graphs' encoder + segmentation head with
-// cross-entropy (ignore 255) on one batch of synthetic scenes built by data's loader.
+// Train times the training engine's own tasks (train.Task): "seg" is train/seg's fine-tuning
+// task, the other names are train/pretext's methods at its CPU (or paper) scale. Each step
+// runs as the engine runs it — bind, one tape machine for forward and backward, the SGD
+// update (momentum 0.9, one group, no weight decay, as scripts/bench_torch.py), after-step
+// work such as EMA and queue updates — on one batch built once by data's loader from noise
+// images, so data loading is not timed.
 //
 // # Errors
 //

@@ -50,8 +50,17 @@ func (r *InferReport) WriteText(w io.Writer) error {
 // WriteText prints a training-step report.
 func (r *TrainReport) WriteText(w io.Writer) error {
 	ew := &errWriter{w: w}
-	ew.printf("bench train: %s, %s output stride %d width %g + %s (%d classes), batch %d at %d×%d: %s trainable parameters\n",
-		r.Method, r.Encoder, r.OutputStride, r.Width, r.Head, r.Classes, r.Batch, r.Size, r.Size, thousands(r.Params))
+	ew.printf("bench train: %s, %s output stride %d width %g + %s", r.Method, r.Encoder, r.OutputStride, r.Width, r.Head)
+	switch {
+	case r.Classes > 0:
+		ew.printf(" (%d classes)", r.Classes)
+	case r.DecoderWidth > 0:
+		ew.printf(" (decoder, %d channels)", r.DecoderWidth)
+	}
+	ew.printf(", batch %d at %d×%d: %s trained parameters\n", r.Batch, r.Size, r.Size, thousands(r.Params))
+	if r.MethodConfig != "" {
+		ew.printf("%s at %s scale: %s\n", r.Method, r.Scale, r.MethodConfig)
+	}
 	s := r.StepS
 	ew.printf("step: p50 %.3f s (min %.3f, p90 %.3f, max %.3f, std %.3f) over %d steps after %d warm-up; building the graph took %.1f s\n",
 		s.P50, s.Min, s.P90, s.Max, s.Std, s.N, r.Warmup, r.BuildS)

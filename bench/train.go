@@ -3,50 +3,48 @@ package bench
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"time"
-
-	G "gorgonia.org/gorgonia"
 
 	"github.com/ssl4dp/ssl4dp/data"
 	"github.com/ssl4dp/ssl4dp/graphs"
 	"github.com/ssl4dp/ssl4dp/internal/blas"
-	"github.com/ssl4dp/ssl4dp/train/optim"
-)
-
-// The optimizer of the timed step: SGD with momentum 0.9 at a fixed learning rate, no
-// weight decay, as scripts/bench_torch.py runs torch.optim.SGD.
-const (
-	trainLR       = 0.01
-	trainMomentum = 0.9
+	"github.com/ssl4dp/ssl4dp/train/pretext"
 )
 
 // TrainConfig says which step Train times. Zero fields take the defaults noted.
 type TrainConfig struct {
-	Method  string      // a name from Methods; "" means "seg"
-	Spec    graphs.Spec // the network; Classes 0 means 21 (PASCAL VOC)
-	Batch   int         // 0 means 8
-	Size    int         // square input side; 0 means 128
-	Steps   int         // timed steps; 0 means 10
-	Warmup  int         // untimed steps first (the first step also allocates every buffer)
-	Threads int         // GOMAXPROCS and BLAS threads while Train runs; 0 means one per CPU
-	Seed    int64       // of the synthetic batch and the dropout masks
+	Method string // a name from Methods; "" means "seg"
+	// Spec is the network: Encoder, Width, OutputStride (0 means 16), Head, Classes (seg; 0
+	// means 21, PASCAL VOC's), DecoderWidth (encoder-decoder pretext methods) and Seed.
+	Spec    graphs.Spec
+	Scale   pretext.Scale // pretext methods' hyper-parameters; "" means pretext.CPU
+	Batch   int           // 0 means 8
+	Size    int           // square crop or view side; 0 means 128
+	Steps   int           // timed steps; 0 means 10
+	Warmup  int           // untimed steps first (the first step also allocates every buffer)
+	Threads int           // GOMAXPROCS and BLAS threads while Train runs; 0 means one per CPU
+	Seed    int64         // of the data and of per-step random choices
 }
 
 // TrainReport is what Train measured, with the settings and the machine.
 type TrainReport struct {
 	Method         string  `json:"method"`
+	MethodConfig   string  `json:"method_config,omitempty"` // a pretext method's hyper-parameters
+	Scale          string  `json:"scale,omitempty"`
 	Encoder        string  `json:"encoder"`
 	Head           string  `json:"head"`
 	Width          float64 `json:"width"`
 	OutputStride   int     `json:"output_stride"`
-	Classes        int     `json:"classes"`
+	Classes        int     `json:"classes,omitempty"`
+	DecoderWidth   int     `json:"decoder_width,omitempty"`
 	Batch          int     `json:"batch"`
 	Size           int     `json:"size"`
 	Steps          int     `json:"steps"`
 	Warmup         int     `json:"warmup"`
-	Params         int64   `json:"params"`  // trainable values
+	Params         int64   `json:"params"`  // trained values
 	BuildS         float64 `json:"build_s"` // importing, differentiating and compiling the graph
-	StepS          Summary `json:"step_s"`  // seconds per step: bind, forward, backward, update
+	StepS          Summary `json:"step_s"`  // seconds per step: bind, forward, backward, update, after-step
 	CPUS           Summary `json:"cpu_s"`   // process CPU seconds per step (user+system, all threads)
 	ImagesPerS     float64 `json:"images_per_s"`
 	Work           Work    `json:"work"`
@@ -69,11 +67,23 @@ func (c TrainConfig) normalized() (TrainConfig, error) {
 	if c.Method == "" {
 		c.Method = "seg"
 	}
-	if _, ok := methods[c.Method]; !ok {
+	if !slices.Contains(Methods(), c.Method) {
 		return c, configErr("method %q; want one of %v", c.Method, Methods())
 	}
-	if c.Spec.Classes == 0 && c.Spec.DecoderWidth == 0 {
+	if c.Scale == "" {
+		c.Scale = pretext.CPU
+	}
+	if c.Spec.Width == 0 {
+		c.Spec.Width = 1
+	}
+	if c.Spec.OutputStride == 0 {
+		c.Spec.OutputStride = 16
+	}
+	if c.Spec.Classes == 0 {
 		c.Spec.Classes = 21
+	}
+	if c.Spec.Classes < 2 || c.Spec.Classes > 255 {
+		return c, configErr("%d classes; want 2 to 255 (label 255 is ignored)", c.Spec.Classes)
 	}
 	defaults := []struct {
 		name string
@@ -95,9 +105,9 @@ func (c TrainConfig) normalized() (TrainConfig, error) {
 	return c, nil
 }
 
-// Train builds the method's step, feeds it one batch of synthetic scenes made by data's
-// loader (the same batch every step: loading is not timed), and times Warmup+Steps steps
-// of bind, forward, backward and SGD update, keeping the last Steps.
+// Train builds the method's task, feeds it one batch made by data's loader from noise images
+// (the same batch every step: loading is not timed), and times Warmup+Steps steps of bind,
+// forward, backward, SGD update and after-step work, keeping the last Steps.
 func Train(cfg TrainConfig) (*TrainReport, error) {
 	c, err := cfg.normalized()
 	if err != nil {
@@ -108,12 +118,11 @@ func Train(cfg TrainConfig) (*TrainReport, error) {
 	r := &TrainReport{Method: c.Method, Batch: c.Batch, Size: c.Size, Steps: c.Steps, Warmup: c.Warmup,
 		BLAS: blas.Name, BLASThreads: blasThreads(), GoMaxProcs: runtime.GOMAXPROCS(0),
 		FLOPConvention: FLOPConvention, Env: startEnv(false, 0)}
-	step, work, err := methods[c.Method](c)
+	step, ds, err := newStep(c, r)
 	if err != nil {
 		return nil, err
 	}
-	r.describe(c.Spec)
-	batch, err := oneBatch(step.DataTask(), c)
+	batch, err := oneBatch(ds, step.DataTask(), c)
 	if err != nil {
 		return nil, err
 	}
@@ -122,36 +131,24 @@ func Train(cfg TrainConfig) (*TrainReport, error) {
 		return nil, err
 	}
 	t0 := time.Now()
-	vm, params, opt, err := compile(step, c.Batch)
+	run, err := newRunner(step, c.Batch)
 	if err != nil {
 		return nil, err
 	}
-	defer vm.Close()
+	defer run.close()
 	r.BuildS = time.Since(t0).Seconds()
+	r.Work = run.work
+	if slices.Contains(momentumMethods, c.Method) {
+		r.Work.ForwardOnlyMACs += r.Work.TrainedMACs
+	}
 	times, cpu := make([]float64, 0, c.Steps), make([]float64, 0, c.Steps)
 	for i := 0; i < c.Warmup+c.Steps; i++ {
 		t, cpu0 := time.Now(), processCPU()
-		vm.Reset()
-		if err := step.Bind(batch, i); err != nil {
-			return nil, err
-		}
-		if err := vm.RunAll(); err != nil {
-			return nil, fmt.Errorf("bench: %s step %d: %w", c.Method, i, err)
-		}
-		if err := collectGrads(step, params); err != nil {
-			return nil, err
-		}
-		if err := opt.Step(trainLR); err != nil {
-			return nil, err
-		}
-		if err := step.AfterStep(i); err != nil {
-			return nil, err
-		}
-		elapsed, cpuUsed := time.Since(t).Seconds(), processCPU()-cpu0
-		loss, err := scalar(step.Loss())
+		loss, err := run.step(batch, i)
 		if err != nil {
 			return nil, err
 		}
+		elapsed, cpuUsed := time.Since(t).Seconds(), processCPU()-cpu0
 		if i == 0 {
 			r.LossFirst = loss
 		}
@@ -170,83 +167,28 @@ func Train(cfg TrainConfig) (*TrainReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range params {
+	for _, p := range run.params {
 		r.Params += int64(len(p.Value))
 	}
 	r.ImagesPerS = float64(c.Batch) / r.StepS.P50
-	r.Work, r.GFLOPPerStep = work, work.FLOPs()/1e9
+	r.GFLOPPerStep = r.Work.FLOPs() / 1e9
 	r.GFLOPPerS = r.GFLOPPerStep / r.StepS.P50
 	r.PeakRSSMiB, r.BaselineRSSMiB, r.NetworkRSSMiB, r.PeakReset = after.HWM, before.RSS, after.HWM-before.RSS, peakReset
 	r.Env.finish()
 	return r, nil
 }
 
-// describe fills the network's fields from the spec graphs.Build normalises.
-func (r *TrainReport) describe(s graphs.Spec) {
-	r.Encoder, r.Head, r.Width, r.OutputStride, r.Classes = string(s.Encoder), string(s.Head), s.Width, s.OutputStride, s.Classes
-	if r.Width == 0 {
-		r.Width = 1
-	}
-	if r.OutputStride == 0 {
-		r.OutputStride = 32
-	}
-}
-
-// oneBatch makes the batch every step reuses: synthetic scenes of the benchmark's size,
-// augmented by the step's data task.
-func oneBatch(task data.Task, c TrainConfig) (*data.Batch, error) {
-	ds, err := data.Open(fmt.Sprintf("synthetic:size=%d,n=%d", c.Size, c.Batch), data.Options{})
-	if err != nil {
-		return nil, err
-	}
+// oneBatch makes the batch every step reuses: c.Batch noise images through the step's data
+// task (crops and labels for seg, two augmented views for the two-view methods, …).
+func oneBatch(ds data.Dataset, task data.Task, c TrainConfig) (*data.Batch, error) {
 	l, err := data.NewLoader(ds, task, data.LoaderConfig{Batch: c.Batch, Seed: uint64(c.Seed), Workers: 1, Prefetch: 1})
 	if err != nil {
 		return nil, err
 	}
 	defer l.Close()
-	return l.Next()
-}
-
-// compile builds the step's graph, adds the gradients of its learnables, and binds an SGD
-// optimizer to the parameters' values (updated in place).
-func compile(step Step, batch int) (G.VM, []*optim.Param, *optim.SGD, error) {
-	if err := step.Build(batch); err != nil {
-		return nil, nil, nil, err
-	}
-	learn := step.Learnables()
-	nodes := make(G.Nodes, len(learn))
-	params := make([]*optim.Param, len(learn))
-	for i, p := range learn {
-		nodes[i] = p.Node
-		v, ok := p.Node.Value().Data().([]float32)
-		if !ok {
-			return nil, nil, nil, fmt.Errorf("bench: %s: parameter %q holds %T, want []float32", step.Name(), p.Name, p.Node.Value().Data())
-		}
-		params[i] = &optim.Param{Name: p.Name, Shape: p.Shape, Value: v, Grad: make([]float32, len(v))}
-	}
-	if _, err := G.Grad(step.Loss(), nodes...); err != nil {
-		return nil, nil, nil, fmt.Errorf("bench: %s: gradients: %w", step.Name(), err)
-	}
-	opt, err := optim.New(params, optim.Config{Momentum: trainMomentum}, nil)
+	b, err := l.Next()
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, fmt.Errorf("bench: making a batch for %s: %w", ds.Name(), err)
 	}
-	return G.NewTapeMachine(step.Graph(), G.BindDualValues(nodes...)), params, opt, nil
-}
-
-// collectGrads points each optimizer parameter at its node's gradient of this run (the tape
-// machine allocates them anew after Reset) and checks it is finite.
-func collectGrads(step Step, params []*optim.Param) error {
-	for i, p := range step.Learnables() {
-		g, err := p.Node.Grad()
-		if err != nil {
-			return fmt.Errorf("bench: %s: gradient of %q: %w", step.Name(), p.Name, err)
-		}
-		d, ok := g.Data().([]float32)
-		if !ok || len(d) != len(params[i].Value) {
-			return fmt.Errorf("bench: %s: gradient of %q holds %T (%d values), want %d float32", step.Name(), p.Name, g.Data(), len(d), len(params[i].Value))
-		}
-		params[i].Grad = d
-	}
-	return nil
+	return b, nil
 }

@@ -29,9 +29,8 @@ func resnet18FCNOS16MACs(h, classes int) int64 {
 	add(3, 64, 7, 2, 3, 1) // conv1
 	h = (h+2-3)/2 + 1      // maxpool 3/2/1
 	block := func(cin, cout, stride, dilation int) {
-		side := h
 		if stride != 1 || cin != cout {
-			m, _ := convMACs(cin, cout, 1, stride, 0, 1, side) // downsample.0
+			m, _ := convMACs(cin, cout, 1, stride, 0, 1, h) // downsample.0
 			total += m
 		}
 		add(cin, cout, 3, stride, dilation, dilation) // conv1
@@ -51,35 +50,75 @@ func resnet18FCNOS16MACs(h, classes int) int64 {
 	return total
 }
 
-// The benchmark's configuration: the step's work is 3 × 2 × the forward multiply-adds that
-// graphs.Measure counts, and those agree with a count made by hand from the architecture.
-func TestSegWorkKnownConfig(t *testing.T) {
-	const batch, size, classes = 8, 128, 21
-	spec := graphs.Spec{Encoder: graphs.ResNet18, OutputStride: 16, Head: graphs.HeadFCN, Classes: classes}
-	c, err := TrainConfig{Spec: spec, Batch: batch, Size: size}.normalized()
+// stepWork builds the seg step of c (normalized) and counts its forward graph's work.
+func stepWork(t *testing.T, c TrainConfig) Work {
+	t.Helper()
+	c, err := c.normalized()
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, work, err := newSegStep(c)
+	s, _, err := newStep(c, &TrainReport{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := batch * resnet18FCNOS16MACs(size, classes)
+	if err := s.Build(c.Batch); err != nil {
+		t.Fatal(err)
+	}
+	w, err := graphWork(s.Graph(), s.Learnables())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func measure(t *testing.T, spec graphs.Spec, n, size int) int64 {
+	t.Helper()
 	m, err := graphs.Build(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cost, err := graphs.Measure(m, batch, size, size)
+	cost, err := graphs.Measure(m, n, size, size)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cost.MACs != want || work.TrainedMACs != want || work.ForwardOnlyMACs != 0 {
-		t.Fatalf("multiply-adds: graphs.Measure %d, step %+v; by hand %d", cost.MACs, work, want)
+	return cost.MACs
+}
+
+// The benchmark's configuration: the work counted on the training graph equals
+// graphs.Measure's count for the same model, and both equal a count made by hand from the
+// architecture; a step is 3 × 2 × that many flops.
+func TestSegWorkKnownConfig(t *testing.T) {
+	const batch, size, classes = 8, 128, 21
+	spec := graphs.Spec{Encoder: graphs.ResNet18, OutputStride: 16, Head: graphs.HeadFCN, Classes: classes}
+	want := batch * resnet18FCNOS16MACs(size, classes)
+	if got := measure(t, spec, batch, size); got != want {
+		t.Fatalf("graphs.Measure: %d multiply-adds, by hand %d", got, want)
 	}
-	if got, wantFLOPs := work.FLOPs(), 6*float64(want); got != wantFLOPs {
-		t.Errorf("FLOPs %v, want 6 × %d = %v", got, want, wantFLOPs)
+	w := stepWork(t, TrainConfig{Spec: spec, Batch: batch, Size: size})
+	if w.TrainedMACs != want || w.ForwardOnlyMACs != 0 {
+		t.Fatalf("training graph: %+v, want %d trained multiply-adds", w, want)
 	}
-	t.Logf("resnet18 OS16 + fcn, %d×3×%d×%d: %.3f G multiply-adds forward, %.2f GFLOP per training step", batch, size, size, float64(want)/1e9, work.FLOPs()/1e9)
+	if got := w.FLOPs(); got != 6*float64(want) {
+		t.Errorf("FLOPs %v, want 6 × %d", got, want)
+	}
+	t.Logf("resnet18 OS16 + fcn, %d×3×%d×%d: %.3f G multiply-adds forward, %.2f GFLOP per training step", batch, size, size, float64(want)/1e9, w.FLOPs()/1e9)
+}
+
+// Every head (PSP's pooled branches, DeepLabv3+'s separable ASPP and decoder, Non-Local's
+// attention products) counts the same on the training graph as in graphs.Measure.
+func TestGraphWorkMatchesMeasure(t *testing.T) {
+	for _, c := range []struct {
+		enc  graphs.Encoder
+		head graphs.Head
+		os   int
+	}{{graphs.ResNet18, graphs.HeadPSP, 8}, {graphs.ResNet18, graphs.HeadDeepLabV3Plus, 16}, {graphs.ResNet18, graphs.HeadNonLocal, 16},
+		{graphs.ResNet50, graphs.HeadFCN, 16}} {
+		spec := graphs.Spec{Encoder: c.enc, OutputStride: c.os, Width: 0.125, Head: c.head, Classes: 5, Seed: 1}
+		w := stepWork(t, TrainConfig{Spec: spec, Batch: 2, Size: 48})
+		if want := measure(t, spec, 2, 48); w.TrainedMACs != want || w.ForwardOnlyMACs != 0 {
+			t.Errorf("%s + %s OS%d: training graph %+v, graphs.Measure %d", c.enc, c.head, c.os, w, want)
+		}
+	}
 }
 
 func TestWorkFLOPs(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"github.com/ssl4dp/ssl4dp/bench"
 	"github.com/ssl4dp/ssl4dp/graphs"
 	"github.com/ssl4dp/ssl4dp/internal/atomicfile"
+	"github.com/ssl4dp/ssl4dp/train/pretext"
 )
 
 // BenchCmd times inference (the default: `ssl4dp bench --model m.onnx`) or one training
@@ -51,17 +52,19 @@ func (c *BenchInferCmd) Run(*Globals) error {
 // BenchTrainCmd is `ssl4dp bench train`.
 type BenchTrainCmd struct {
 	Encoder      string  `required:"" enum:"resnet18,resnet34,resnet50" help:"Encoder: ${enum}."`
-	Head         string  `required:"" enum:"fcn,psp,deeplabv3plus,nonlocal" help:"Segmentation head: ${enum}."`
+	Head         string  `default:"fcn" enum:"fcn,psp,deeplabv3plus,nonlocal" help:"Segmentation head (seg), or the decoder of plr, edmoco and pledmoco: ${enum}."`
 	Width        float64 `default:"1" help:"Width multiplier of the encoder and head (graphs.Spec.Width)."`
 	OutputStride int     `name:"output-stride" default:"16" help:"Output stride of the encoder: 32, 16 or 8."`
-	Classes      int     `default:"21" help:"Classes of the segmentation head."`
-	Method       string  `default:"seg" help:"Training step to time: seg (cross-entropy fine-tuning). Pretext methods join as they land in train/."`
+	Classes      int     `default:"21" help:"Classes of the segmentation head (seg)."`
+	DecoderWidth int     `name:"decoder-width" default:"0" help:"Output channels of the decoder of plr, edmoco and pledmoco (0: the method's default, 128)."`
+	Method       string  `default:"seg" help:"Training step to time: seg (train/seg: cross-entropy fine-tuning) or a pretext method (train/pretext): moco, simclr, byol, simsiam, plr, edmoco, plmoco, pledmoco."`
+	Scale        string  `default:"cpu" enum:"cpu,paper" help:"Pretext hyper-parameters: ${enum} (train/pretext's Defaults)."`
 	Batch        int     `default:"8" help:"Batch size."`
-	Size         int     `default:"128" help:"Side of the square training crop."`
+	Size         int     `default:"128" help:"Side of the square crop (seg) or views (pretext)."`
 	Steps        int     `default:"10" help:"Timed steps."`
 	Warmup       int     `default:"2" help:"Untimed steps first (the first also allocates every buffer)."`
 	Threads      int     `default:"0" help:"GOMAXPROCS and BLAS threads (0: one per CPU)."`
-	Seed         int64   `default:"1" help:"Seed of the parameters, the synthetic batch and dropout."`
+	Seed         int64   `default:"1" help:"Seed of the parameters, the noise batch and per-step random choices."`
 	JSON         bool    `name:"json" help:"Print one JSON object instead of text."`
 	Report       string  `type:"path" placeholder:"FILE.json" help:"Also write the JSON report to this file."`
 }
@@ -72,9 +75,9 @@ func (c *BenchTrainCmd) Run(*Globals) error {
 		return err
 	}
 	spec := graphs.Spec{Encoder: graphs.Encoder(c.Encoder), Head: graphs.Head(c.Head), Width: c.Width,
-		OutputStride: c.OutputStride, Classes: c.Classes, Seed: c.Seed}
-	r, err := bench.Train(bench.TrainConfig{Method: c.Method, Spec: spec, Batch: c.Batch, Size: c.Size,
-		Steps: c.Steps, Warmup: c.Warmup, Threads: c.Threads, Seed: c.Seed})
+		OutputStride: c.OutputStride, Classes: c.Classes, DecoderWidth: c.DecoderWidth, Seed: c.Seed}
+	r, err := bench.Train(bench.TrainConfig{Method: c.Method, Spec: spec, Scale: pretext.Scale(c.Scale), Batch: c.Batch,
+		Size: c.Size, Steps: c.Steps, Warmup: c.Warmup, Threads: c.Threads, Seed: c.Seed})
 	if err != nil {
 		return err
 	}

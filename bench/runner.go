@@ -1,0 +1,106 @@
+package bench
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/ssl4dp/ssl4dp/data"
+	"github.com/ssl4dp/ssl4dp/onnx/importer"
+	"github.com/ssl4dp/ssl4dp/train/optim"
+)
+
+// The optimizer of the timed step: SGD with momentum 0.9 at a fixed learning rate, one group,
+// no weight decay, as scripts/bench_torch.py runs torch.optim.SGD.
+const (
+	trainLR       = 0.01
+	trainMomentum = 0.9
+)
+
+// runner runs training steps of a built Step the way the training engine does
+// (train/stepper.go): one TapeMachine for forward and backward, gradients read from the
+// gradient nodes of each run, the SGD update in place on the parameters' storage.
+type runner struct {
+	s      Step
+	learn  []importer.Param
+	vm     G.VM
+	params []*optim.Param
+	opt    *optim.SGD
+	work   Work // counted on the forward graph, before differentiation
+}
+
+// newRunner builds the step for batch, counts its work, differentiates the loss with respect
+// to its learnables and compiles the machine.
+func newRunner(s Step, batch int) (*runner, error) {
+	if err := s.Build(batch); err != nil {
+		return nil, err
+	}
+	r := &runner{s: s, learn: s.Learnables()}
+	if len(r.learn) == 0 || s.Loss() == nil {
+		return nil, fmt.Errorf("bench: %s: no parameters or no loss after Build", s.Name())
+	}
+	var err error
+	if r.work, err = graphWork(s.Graph(), r.learn); err != nil {
+		return nil, err
+	}
+	nodes := make(G.Nodes, len(r.learn))
+	for i, p := range r.learn {
+		nodes[i] = p.Node
+		v, ok := p.Node.Value().Data().([]float32)
+		if !ok {
+			return nil, fmt.Errorf("bench: %s: parameter %q holds %T, want []float32", s.Name(), p.Name, p.Node.Value().Data())
+		}
+		r.params = append(r.params, &optim.Param{Name: p.Name, Shape: p.Shape, Value: v, Grad: make([]float32, len(v))})
+	}
+	if _, err := G.Grad(s.Loss(), nodes...); err != nil {
+		return nil, fmt.Errorf("bench: %s: differentiating the loss: %w", s.Name(), err)
+	}
+	if r.opt, err = optim.New(r.params, optim.Config{Momentum: trainMomentum}, nil); err != nil {
+		return nil, err
+	}
+	// No BindDualValues: with it, Gorgonia v0.9.18 adds each run's gradient into the
+	// parameter's dual value, so gradients would accumulate across steps.
+	r.vm = G.NewTapeMachine(s.Graph())
+	return r, nil
+}
+
+// step runs step i on batch b and returns its loss.
+func (r *runner) step(b *data.Batch, i int) (float64, error) {
+	r.vm.Reset()
+	if err := r.s.Bind(b, i); err != nil {
+		return 0, err
+	}
+	if err := r.vm.RunAll(); err != nil {
+		return 0, fmt.Errorf("bench: %s step %d: %w", r.s.Name(), i, err)
+	}
+	if err := r.collectGrads(); err != nil {
+		return 0, err
+	}
+	if err := r.opt.Step(trainLR); err != nil {
+		return 0, err
+	}
+	if err := r.s.AfterStep(i); err != nil {
+		return 0, err
+	}
+	return scalar(r.s.Loss())
+}
+
+// collectGrads points each optimizer parameter at this run's gradient (the machine may
+// allocate it anew after Reset) and its current value.
+func (r *runner) collectGrads() error {
+	for i, p := range r.learn {
+		g, err := p.Node.Grad()
+		if err != nil {
+			return fmt.Errorf("bench: %s: gradient of %q: %w", r.s.Name(), p.Name, err)
+		}
+		d, ok := g.Data().([]float32)
+		if !ok || len(d) != len(r.params[i].Value) {
+			return fmt.Errorf("bench: %s: gradient of %q holds %T (%d values), want %d float32", r.s.Name(), p.Name, g.Data(), len(d), len(r.params[i].Value))
+		}
+		r.params[i].Grad = d
+		r.params[i].Value = p.Node.Value().Data().([]float32)
+	}
+	return nil
+}
+
+func (r *runner) close() { r.vm.Close() }
