@@ -1,6 +1,8 @@
 package pretext
 
 import (
+	"slices"
+
 	G "gorgonia.org/gorgonia"
 
 	"github.com/ssl4dp/ssl4dp/data"
@@ -199,6 +201,9 @@ func extract(trained *pb.ModelProto, spec graphs.Spec) ([]byte, error) {
 		s, ok := src[t.GetName()]
 		if !ok {
 			return nil, errorf("extracting %s: the trained network has no %q", spec.Outputs, t.GetName())
+		}
+		if !slices.Equal(onnx.Shape(s), onnx.Shape(t)) {
+			return nil, errorf("extracting %s: %q is %v in the trained network, %v in graphs' model", spec.Outputs, t.GetName(), onnx.Shape(s), onnx.Shape(t))
 		}
 		onnx.SetInitializer(mp.Graph, s)
 	}

@@ -167,13 +167,27 @@ func (f *Flags) Run(ctx context.Context, log io.Writer, given func(name string) 
 // describe prints what the run will do: network, views, hyper-parameters, init, length.
 func (f *Flags) describe(log io.Writer, task Task, c Config, ds data.Dataset, iters int) {
 	o := task.Options()
-	fmt.Fprintf(log, "pretext: %s on %s; %d-pixel views (%s)\n", f.Method, o.Net, o.Size, viewNames[f.Method])
+	fmt.Fprintf(log, "pretext: %s on %s; %d-pixel views (%s%s)\n", f.Method, o.Net, o.Size, viewNames[f.Method], cropScale(task.DataTask()))
 	fmt.Fprintf(log, "pretext: %s scale: %s\n", f.Scale, c)
 	if f.Init != "" && !f.Resume {
 		fmt.Fprint(log, task.InitReport())
 	}
 	fmt.Fprintf(log, "pretext: %d steps of %d images from %s; SGD lr %g (%s), momentum %g, weight decay %g, encoder lr ×%g\n",
 		iters, f.Batch, ds.Name(), f.LR, f.Schedule, f.Momentum, f.WeightDecay, f.EncoderLRMult)
+}
+
+// cropScale describes the crops of a data task: ", crops of 20–100% of the image area".
+func cropScale(t data.Task) string {
+	var v data.ViewConfig
+	switch d := t.(type) {
+	case data.TwoViews:
+		v = d.A
+	case data.PLR:
+		v = d.View
+	default:
+		return ""
+	}
+	return fmt.Sprintf(", crops of %g–%g%% of the image area", 100*v.Scale[0], 100*v.Scale[1])
 }
 
 // viewNames say which augmentation each method uses (data's presets).
