@@ -26,6 +26,9 @@
 //     BatchNorm's running statistics.
 //   - Heavy inner loops go through BLAS (gemm in base.go) where the maths allows: convolution
 //     is im2col + GEMM, bilinear resize is two small interpolation-matrix products.
+//   - Work is split across CPUs by the ops themselves (OpenBLAS runs single-threaded, see
+//     internal/blas), always in pieces fixed by the shape and reduced in a fixed order, so
+//     the same inputs give bit-identical results for any GOMAXPROCS (a_gemm.go, a_parallel.go).
 //
 // # Errors
 //

@@ -1,10 +1,12 @@
 package ops
 
 // im2col lays out the receptive fields of c planes x (c×H×W, row-major) as the columns of
-// col ((c·KH·KW) × (OH·OW)): row (ci·KH + i)·KW + j holds, for every output position, the
-// input value under kernel tap (i, j) of channel ci, or 0 where the tap reads padding. A
-// convolution is then one GEMM of the [M, c·KH·KW] weight matrix with col.
-func im2col[T Float](g *geom2D, x []T, c int, col []T) {
+// col ((c·KH·KW) × (OH·OW), rows ld elements apart): row (ci·KH + i)·KW + j holds, for every
+// output position, the input value under kernel tap (i, j) of channel ci, or 0 where the tap
+// reads padding. A convolution is then one GEMM of the [M, c·KH·KW] weight matrix with col.
+// With ld = OH·OW the matrix is dense; with ld = N·OH·OW and col offset by n·OH·OW, the
+// images of a batch fill the column blocks of one wide matrix.
+func im2col[T Float](g *geom2D, x []T, c int, col []T, ld int) {
 	ohw := g.OH * g.OW
 	hw := g.H * g.W
 	for ci := 0; ci < c; ci++ {
@@ -15,7 +17,7 @@ func im2col[T Float](g *geom2D, x []T, c int, col []T) {
 			for j := 0; j < g.KW; j++ {
 				offW := j*g.DW - g.PL
 				wlo, whi := tapRange(g.W, offW, g.SW, g.OW)
-				row := col[((ci*g.KH+i)*g.KW+j)*ohw:][:ohw]
+				row := col[((ci*g.KH+i)*g.KW+j)*ld:][:ohw]
 				if wlo == whi {
 					// The tap reads padding for every output column (a dilated kernel wider than
 					// the padded-out input); wlo+offW may then be negative.
@@ -42,10 +44,10 @@ func im2col[T Float](g *geom2D, x []T, c int, col []T) {
 	}
 }
 
-// col2im is the adjoint of im2col: it adds every entry of col back onto the input position it
-// was read from (entries that came from padding are dropped). dx (c×H×W) is accumulated into,
-// not overwritten.
-func col2im[T Float](g *geom2D, col []T, c int, dx []T) {
+// col2im is the adjoint of im2col (same layout, rows ld elements apart): it adds every entry
+// of col back onto the input position it was read from (entries that came from padding are
+// dropped). dx (c×H×W) is accumulated into, not overwritten.
+func col2im[T Float](g *geom2D, col []T, c int, dx []T, ld int) {
 	ohw := g.OH * g.OW
 	hw := g.H * g.W
 	for ci := 0; ci < c; ci++ {
@@ -59,7 +61,7 @@ func col2im[T Float](g *geom2D, col []T, c int, dx []T) {
 				if wlo == whi {
 					continue // only padding under this tap
 				}
-				row := col[((ci*g.KH+i)*g.KW+j)*ohw:][:ohw]
+				row := col[((ci*g.KH+i)*g.KW+j)*ld:][:ohw]
 				for oh := hlo; oh < hhi; oh++ {
 					r := row[oh*g.OW : (oh+1)*g.OW]
 					dst := plane[(oh*g.SH+offH)*g.W:][:g.W]

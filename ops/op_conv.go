@@ -27,7 +27,8 @@ func (p ConvParams) normalised() ConvParams {
 }
 
 // Conv2D is ONNX Conv for 2-D images: x [N,C,H,W], w [M, C/Groups, kH, kW], b [M] or nil →
-// [N,M,Ho,Wo]. It is im2col + one GEMM per image and group through BLAS; depthwise
+// [N,M,Ho,Wo]. It is im2col + GEMM through BLAS (op_conv_gemm.go: per image, or all images
+// in one product for small output planes), split across CPUs; depthwise
 // convolutions (Groups == C) use a direct loop instead of thousands of tiny GEMMs.
 //
 // Unlike Gorgonia's Conv2d it takes a bias, groups, and asymmetric pads.
@@ -218,45 +219,4 @@ func biasData[T Float](a []*tensor.Dense) []T {
 		return nil
 	}
 	return elems[T](a[2])
-}
-
-// convForward computes y = conv(x, w) + b per image and group: y_g = W_g · im2col(x_g).
-func convForward[T Float](op *convOp, x, w, b, y []T) {
-	if op.depthwise() {
-		depthwiseForward(op, x, w, b, y)
-		return
-	}
-	g := &op.g
-	n, c, m, grp := op.x[0], op.x[1], op.w[0], op.p.Groups
-	cg, mg := c/grp, m/grp
-	k := cg * g.KH * g.KW
-	hw, ohw := g.H*g.W, g.OH*g.OW
-	var col []T
-	if !op.pointwise() {
-		col = getScratch[T](k * ohw)
-		defer putScratch(col)
-	}
-	for ni := 0; ni < n; ni++ {
-		for gi := 0; gi < grp; gi++ {
-			xg := x[(ni*c+gi*cg)*hw:][:cg*hw]
-			yg := y[(ni*m+gi*mg)*ohw:][:mg*ohw]
-			src := xg
-			if col != nil {
-				im2col(g, xg, cg, col)
-				src = col
-			}
-			var beta T
-			if b != nil {
-				for mi := 0; mi < mg; mi++ {
-					row := yg[mi*ohw : (mi+1)*ohw]
-					bv := b[gi*mg+mi]
-					for j := range row {
-						row[j] = bv
-					}
-				}
-				beta = 1
-			}
-			gemm(false, false, mg, ohw, k, 1, w[gi*mg*k:], k, src, ohw, beta, yg, ohw)
-		}
-	}
 }

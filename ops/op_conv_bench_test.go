@@ -50,6 +50,12 @@ func BenchmarkConv2DResNet3x3(b *testing.B) {
 	benchConv(b, []int{8, 64, 32, 32}, []int{64, 64, 3, 3}, ConvParams{Pads: [4]int{1, 1, 1, 1}})
 }
 
+// BenchmarkConv2DDilated8x8 is a ResNet-18 stage-4 convolution at output stride 16: 3x3,
+// 512→512, dilation 2, batch 8, 8x8 (the batched layout).
+func BenchmarkConv2DDilated8x8(b *testing.B) {
+	benchConv(b, []int{8, 512, 8, 8}, []int{512, 512, 3, 3}, ConvParams{Pads: [4]int{2, 2, 2, 2}, Dilation: [2]int{2, 2}})
+}
+
 // BenchmarkConv2DDepthwise3x3 is a MobileNet-style depthwise 3x3 over 64 channels, batch 8,
 // 32x32.
 func BenchmarkConv2DDepthwise3x3(b *testing.B) {

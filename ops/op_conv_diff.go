@@ -46,37 +46,6 @@ func (op *convDiffXOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, 
 	return dx, nil
 }
 
-// convBackwardX overwrites dx with the gradient of Σ dy⊙conv(x, w) with respect to x.
-func convBackwardX[T Float](op *convOp, w, dy, dx []T) {
-	if op.depthwise() {
-		depthwiseBackwardX(op, w, dy, dx)
-		return
-	}
-	g := &op.g
-	n, c, m, grp := op.x[0], op.x[1], op.w[0], op.p.Groups
-	cg, mg := c/grp, m/grp
-	k := cg * g.KH * g.KW
-	hw, ohw := g.H*g.W, g.OH*g.OW
-	if op.pointwise() {
-		// dcol is dx itself: dx_g = W_gᵀ · dy_g.
-		for ni := 0; ni < n; ni++ {
-			for gi := 0; gi < grp; gi++ {
-				gemm(true, false, k, ohw, mg, 1, w[gi*mg*k:], k, dy[(ni*m+gi*mg)*ohw:], ohw, 0, dx[(ni*c+gi*cg)*hw:], hw)
-			}
-		}
-		return
-	}
-	clear(dx)
-	dcol := getScratch[T](k * ohw)
-	defer putScratch(dcol)
-	for ni := 0; ni < n; ni++ {
-		for gi := 0; gi < grp; gi++ {
-			gemm(true, false, k, ohw, mg, 1, w[gi*mg*k:], k, dy[(ni*m+gi*mg)*ohw:], ohw, 0, dcol, ohw)
-			col2im(g, dcol, cg, dx[(ni*c+gi*cg)*hw:][:cg*hw])
-		}
-	}
-}
-
 // convDiffWOp is Conv2D's gradient with respect to w: (x, dy) → dw = Σ_n dY·im2col(x)ᵀ.
 type convDiffWOp struct{ *convOp }
 
@@ -112,37 +81,4 @@ func (op *convDiffWOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, 
 		convBackwardW(op.convOp, elems[float64](a[0]), elems[float64](a[1]), elems[float64](dw))
 	}
 	return dw, nil
-}
-
-// convBackwardW overwrites dw with the gradient of Σ dy⊙conv(x, w) with respect to w.
-func convBackwardW[T Float](op *convOp, x, dy, dw []T) {
-	if op.depthwise() {
-		depthwiseBackwardW(op, x, dy, dw)
-		return
-	}
-	g := &op.g
-	n, c, m, grp := op.x[0], op.x[1], op.w[0], op.p.Groups
-	cg, mg := c/grp, m/grp
-	k := cg * g.KH * g.KW
-	hw, ohw := g.H*g.W, g.OH*g.OW
-	var col []T
-	if !op.pointwise() {
-		col = getScratch[T](k * ohw)
-		defer putScratch(col)
-	}
-	for ni := 0; ni < n; ni++ {
-		var beta T
-		if ni > 0 {
-			beta = 1
-		}
-		for gi := 0; gi < grp; gi++ {
-			xg := x[(ni*c+gi*cg)*hw:][:cg*hw]
-			src := xg
-			if col != nil {
-				im2col(g, xg, cg, col)
-				src = col
-			}
-			gemm(false, true, mg, k, ohw, 1, dy[(ni*m+gi*mg)*ohw:], ohw, src, ohw, beta, dw[gi*mg*k:], k)
-		}
-	}
 }
