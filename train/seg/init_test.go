@@ -2,6 +2,7 @@ package seg
 
 import (
 	"fmt"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -147,3 +148,35 @@ func shapes(names []string, suffix string) []string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// A real torchvision export (scripts/export_torchvision.py resnet18_encoder, BatchNorm kept)
+// loads whole into graphs' ResNet-18: every one of its 100 initializers, nothing skipped,
+// only the head missing. Needs Debian's torch (not a CI dependency: skipped without it) and
+// SSL4DP_LONG=1 (importing torch takes 15–25 s here).
+func TestLoadInitFromTorchvisionResNet18(t *testing.T) {
+	testenv.Long(t, "exports a ResNet-18 with PyTorch; the tiny torchvision fixture covers the matching")
+	if err := exec.Command(testenv.DebianPython, "-c", "import torch, torchvision").Run(); err != nil {
+		t.Skipf("%s has no torch/torchvision: %v", testenv.DebianPython, err)
+	}
+	path := filepath.Join(t.TempDir(), "resnet18_encoder.onnx")
+	script := filepath.Join(testenv.RepoRoot(t), "scripts", "export_torchvision.py")
+	if out, err := exec.Command(testenv.DebianPython, script, "resnet18_encoder", path, "--size", "64").CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	tv, err := onnx.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	model := buildModel(t, graphs.Spec{Encoder: graphs.ResNet18, OutputStride: 16, Head: graphs.HeadFCN, Classes: 21, Seed: 1})
+	rep, err := LoadInit(model, tv, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantMissing := initNames(model, func(n string) bool { return strings.HasPrefix(n, "head.") })
+	if len(rep.Loaded) != 100 || len(rep.Skipped) != 0 || len(rep.Unused) != 0 || !slices.Equal(sorted(rep.Missing), wantMissing) {
+		t.Fatalf("report:\n%s", rep)
+	}
+	if !slices.Equal(floatsOf(t, model, "layer3.1.conv2.weight"), floatsOf(t, tv, "layer3.1.conv2.weight")) {
+		t.Fatal("layer3.1.conv2.weight was not copied")
+	}
+}
