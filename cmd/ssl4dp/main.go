@@ -25,15 +25,17 @@ type Globals struct {
 type CLI struct {
 	Globals
 
-	Version  VersionCmd  `cmd:"" help:"Print the ssl4dp version, the Go and onnxruntime versions and the BLAS in use."`
-	Inspect  InspectCmd  `cmd:"" help:"Describe an ONNX model: inputs, outputs, ops, trainable parameters."`
-	Data     DataCmd     `cmd:"" help:"Preview augmented views (what the model sees) and print dataset statistics."`
-	Graphs   GraphsCmd   `cmd:"" help:"Write a freshly initialised encoder + head as ONNX; print parameters and GFLOPs."`
-	Train    TrainCmd    `cmd:"" help:"Train: seg fine-tunes a segmentation model (checkpoints, --resume, validation mIoU)."`
-	Plot     PlotCmd     `cmd:"" help:"Draw a run's loss, learning-rate and validation-mIoU curves to a PNG."`
-	Bench    BenchCmd    `cmd:"" help:"Time inference (onnxruntime, cpu or cuda) or one training step; latency percentiles, throughput, memory, machine."`
-	Export   ExportCmd   `cmd:"" help:"Write an inference ONNX model from a run or checkpoint (seg logits/labels or encoder features), checked against Gorgonia with onnxruntime."`
-	Evaluate EvaluateCmd `cmd:"" help:"Score a segmentation model with onnxruntime on a labelled split: mIoU, per-class IoU, pixel and mean accuracy; optional overlays."`
+	Version    VersionCmd    `cmd:"" help:"Print the ssl4dp version, the Go and onnxruntime versions and the BLAS in use."`
+	Inspect    InspectCmd    `cmd:"" help:"Describe an ONNX model: inputs, outputs, ops, trainable parameters."`
+	Data       DataCmd       `cmd:"" help:"Preview augmented views (what the model sees) and print dataset statistics."`
+	Graphs     GraphsCmd     `cmd:"" help:"Write a freshly initialised encoder + head as ONNX; print parameters and GFLOPs."`
+	Train      TrainCmd      `cmd:"" help:"Train: seg fine-tunes a segmentation model (checkpoints, --resume, validation mIoU)."`
+	Plot       PlotCmd       `cmd:"" help:"Draw a run's loss, learning-rate and validation-mIoU curves to a PNG."`
+	Bench      BenchCmd      `cmd:"" help:"Time inference (onnxruntime, cpu or cuda) or one training step; latency percentiles, throughput, memory, machine."`
+	Export     ExportCmd     `cmd:"" help:"Write an inference ONNX model from a run or checkpoint (seg logits/labels or encoder features), checked against Gorgonia with onnxruntime."`
+	Evaluate   EvaluateCmd   `cmd:"" help:"Score a segmentation model with onnxruntime on a labelled split: mIoU, per-class IoU, pixel and mean accuracy; optional overlays."`
+	Demo       DemoCmd       `cmd:"" help:"The main job in one command on built-in data: pre-train MoCo v2 and PLMoCo, fine-tune, export, evaluate, bench; prints the table (~10 min on 2 cores)."`
+	Experiment ExperimentCmd `cmd:"" help:"Run a grid of pre-training rows × heads × seeds (TOML), resumable; writes results.md (mean ± std over seeds) and results.png."`
 }
 
 const description = `ssl4dp: self-supervised pre-training for dense prediction.

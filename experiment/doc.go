@@ -1,0 +1,87 @@
+// Package experiment runs a declarative grid of pre-training rows × segmentation heads ×
+// seeds and renders the table that answers ssl4dp's question — does a dense pretext task
+// improve segmentation over image-level self-supervision? — in the seed's layout:
+// pre-training | epochs | head | mIoU (mean ± std over seeds) | note.
+//
+// The simplest use runs a grid file into a folder:
+//
+//	g, err := experiment.Load("experiments/cpu.toml")
+//	p, err := g.Plan(experiment.PlanOptions{})
+//	res, err := experiment.Run(ctx, p, experiment.Options{Out: "runs/cpu"})
+//	// runs/cpu/results.md, runs/cpu/results.png; res.Table holds the numbers
+//
+// `ssl4dp experiment FILE` is the command-line front.
+//
+// # The grid file (TOML)
+//
+//	title = "CPU-scale grid"
+//	data  = "synthetic:classes=3"        # fine-tuning and evaluation data; ${VAR} expanded
+//	seeds = [1, 2, 3]
+//
+//	[pretrain]                           # `ssl4dp train pretext` flags for every stage
+//	encoder = "resnet18"
+//	width = 0.25
+//	size = 64
+//
+//	[finetune]                           # `ssl4dp train seg` flags for every cell
+//	encoder = "resnet18"
+//	iters = 600
+//
+//	[[head]]                             # one per head: a name and train seg flags
+//	name = "MoCoFCN"
+//	head = "fcn"
+//
+//	[[row]]
+//	name = "RandomInit"                  # no stages: fine-tuning from random initialisation
+//
+//	[[row]]
+//	name = "MoCo v2"
+//	stages = [{ method = "moco", epochs = 20 }]
+//
+//	[[row]]
+//	name = "MoCo + PLMoCo"
+//	from = "MoCo v2"                      # the MoCo v2 row's stages first, then these
+//	stages = [{ method = "plmoco", epochs = 10, lr = 0.01 }]
+//
+//	[[row]]
+//	name = "Supervised"
+//	init = ""                             # a checkpoint; "" skips the row with a note
+//
+// Flag tables use the commands' flag names as keys; Parse runs every merged set through the
+// commands' own flag structs (pretext.Flags, seg.Flags) and kong, so a grid means exactly
+// what the command line means and an unknown flag is an error. The experiment sets init,
+// seed, out and resume itself (and data for fine-tuning). A row's stages run in order, each
+// continuing from the previous stage's encoder.onnx; fine-tuning loads the last one's
+// encoder.onnx, or decoder.onnx with transfer = "decoder".
+//
+// # Folders and resuming
+//
+// Every stage and cell is a run folder named by a key: a hash of everything that decides its
+// weights — its flags, its seed and what it starts from (the previous stage's key, or the
+// init file's content). Rows whose chains share a prefix therefore share those stage
+// folders, and each runs once per seed. A folder is finished when its done.json completion
+// record exists; done.json is written atomically after every output (encoder.onnx for a
+// stage; the exported model.onnx and eval.json for a cell), so a finished folder is never run
+// again. An interrupted one (Ctrl-C, a kill, a full disk) holds the engine's checkpoints and
+// continues with the engine's --resume, bit for bit as if never stopped. Changing a setting
+// changes the key, so it gets a new folder instead of a wrong reuse.
+//
+//	OUT/plan.json                            which folder is which stage or cell
+//	OUT/stages/<method>-s<seed>-<key>/       train pretext's run folder + curves.png, done.json
+//	OUT/cells/<row>/<head>/s<seed>-<key>/    train/ (train seg's run folder), model.onnx (the
+//	                                         export), eval.json, overlays/, curves.png, done.json
+//	OUT/results.md, OUT/results.png          rewritten after every cell
+//
+// # Scores
+//
+// A cell's mIoU is its exported model (export.Export: dynamic shape, checked against
+// Gorgonia) evaluated with onnxruntime on the val split through evaluate.Run with the
+// defaults of `ssl4dp evaluate` — the same number `ssl4dp evaluate --model
+// CELL/model.onnx --data DATA` prints.
+//
+// # Errors
+//
+// A grid that cannot be used as written is a *GridError (exit code 2) naming the file, row,
+// head or stage; training errors are the engine's (an interrupted run is
+// *train.InterruptedError).
+package experiment

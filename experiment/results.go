@@ -1,0 +1,292 @@
+package experiment
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Files Run writes at the top of the experiment folder.
+const (
+	ResultsFile = "results.md"
+	ChartFile   = "results.png"
+)
+
+// Table is the results of a plan's finished cells: the seed's table (pre-training | epochs |
+// head | mIoU | note) with every seed's value and the time each row took.
+type Table struct {
+	Title   string
+	Data    string
+	Seeds   []uint64
+	Heads   []string
+	Rows    []TableRow
+	Skipped []Skipped
+	Pending int // planned cells without a completion record
+}
+
+// TableRow is one pre-training row.
+type TableRow struct {
+	Name   string
+	Epochs string // per stage, "20 + 10"; "—" for no pre-training
+	Note   string
+	Shared []string // stages this row shares with other rows ("moco (with MoCo + PLR)")
+	// PretrainS is the row's pre-training time per seed (its stages' training time, shared
+	// stages counted in full), averaged over the seeds whose stages finished.
+	PretrainS float64
+	Cells     []TableCell // by head, in Table.Heads order
+}
+
+// TableCell is one row × head: mIoU per seed and their summary.
+type TableCell struct {
+	Head   string
+	MIoU   []float64 // by seed, in Table.Seeds order; NaN: not finished
+	Folder []string  // by seed: the cell folder relative to the experiment folder
+	N      int       // finished seeds
+	Mean   float64   // over finished seeds (NaN when none)
+	Std    float64   // sample standard deviation (n−1); NaN for n < 2
+	TrainS float64   // mean fine-tuning + export + evaluation time per seed
+}
+
+// Collect reads the completion records of the plan's stages and cells under out.
+func Collect(p *Plan, out string) (*Table, error) {
+	g := p.Grid
+	t := &Table{Title: g.Title, Data: g.Data, Seeds: g.Seeds, Skipped: p.Skipped}
+	for _, h := range g.Heads {
+		t.Heads = append(t.Heads, h.Name)
+	}
+	seedIndex := map[uint64]int{}
+	for i, s := range g.Seeds {
+		seedIndex[s] = i
+	}
+	stageRec := map[string]*Record{}
+	for _, st := range p.Stages {
+		rec, err := finished(filepath.Join(out, st.Dir), st.Key)
+		if err != nil {
+			return nil, err
+		}
+		stageRec[st.Dir] = rec
+	}
+	rows := map[string]*TableRow{}
+	for _, r := range g.Rows {
+		if skipped(p, r.Name) {
+			continue
+		}
+		tr := &TableRow{Name: r.Name, Note: r.Note, Epochs: "—"}
+		for _, h := range g.Heads {
+			c := TableCell{Head: h.Name, MIoU: make([]float64, len(g.Seeds)), Folder: make([]string, len(g.Seeds))}
+			for i := range c.MIoU {
+				c.MIoU[i] = math.NaN()
+			}
+			tr.Cells = append(tr.Cells, c)
+		}
+		rows[r.Name] = tr
+		t.Rows = append(t.Rows, *tr)
+	}
+	pre := map[string]map[uint64]float64{} // row → seed → pre-training seconds
+	for _, c := range p.Cells {
+		tr := rows[c.Row]
+		hi := slices.Index(t.Heads, c.Head)
+		si := seedIndex[c.Seed]
+		cell := &tr.Cells[hi]
+		cell.Folder[si] = c.Dir
+		rec, err := finished(filepath.Join(out, c.Dir), c.Key)
+		if err != nil {
+			return nil, err
+		}
+		if rec == nil || rec.Scores == nil {
+			t.Pending++
+			continue
+		}
+		cell.MIoU[si] = rec.Scores.MIoU
+		cell.TrainS += rec.TotalS
+		cell.N++
+		// Pre-training: once per row and seed, from the chain's records.
+		if _, ok := pre[c.Row][c.Seed]; !ok {
+			var total float64
+			var epochs []string
+			complete := true
+			for _, st := range c.Stages {
+				sr := stageRec[st.Dir]
+				if sr == nil {
+					complete = false
+					break
+				}
+				total += sr.TrainS
+				epochs = append(epochs, formatEpochs(sr.Epochs))
+			}
+			if complete {
+				if pre[c.Row] == nil {
+					pre[c.Row] = map[uint64]float64{}
+				}
+				pre[c.Row][c.Seed] = total
+				if len(epochs) > 0 && tr.Epochs == "—" {
+					tr.Epochs = strings.Join(epochs, " + ")
+				}
+			}
+		}
+	}
+	for _, st := range p.Stages {
+		if len(st.Rows) > 1 && st.Seed == g.Seeds[0] {
+			for _, name := range st.Rows {
+				if tr := rows[name]; tr != nil {
+					tr.Shared = append(tr.Shared, fmt.Sprintf("%s stage shared by %s", st.Method, strings.Join(st.Rows, ", ")))
+				}
+			}
+		}
+	}
+	for i := range t.Rows {
+		tr := rows[t.Rows[i].Name]
+		if n := len(pre[tr.Name]); n > 0 {
+			for _, s := range pre[tr.Name] {
+				tr.PretrainS += s / float64(n)
+			}
+		}
+		for j := range tr.Cells {
+			c := &tr.Cells[j]
+			c.Mean, c.Std = meanStd(c.MIoU)
+			if c.N > 0 {
+				c.TrainS /= float64(c.N)
+			}
+		}
+		t.Rows[i] = *tr
+	}
+	return t, nil
+}
+
+func skipped(p *Plan, row string) bool {
+	return slices.ContainsFunc(p.Skipped, func(s Skipped) bool { return s.Row == row })
+}
+
+// meanStd is the mean and sample standard deviation (n−1) of the finite values.
+func meanStd(v []float64) (mean, std float64) {
+	var sum float64
+	n := 0
+	for _, x := range v {
+		if !math.IsNaN(x) {
+			sum += x
+			n++
+		}
+	}
+	if n == 0 {
+		return math.NaN(), math.NaN()
+	}
+	mean = sum / float64(n)
+	if n < 2 {
+		return mean, math.NaN()
+	}
+	var ss float64
+	for _, x := range v {
+		if !math.IsNaN(x) {
+			ss += (x - mean) * (x - mean)
+		}
+	}
+	return mean, math.Sqrt(ss / float64(n-1))
+}
+
+// formatEpochs shows passes over the data: whole numbers when near one, else two digits.
+func formatEpochs(e float64) string {
+	if r := math.Round(e); math.Abs(e-r) < 0.05 {
+		return strconv.FormatFloat(r, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(e, 'g', 2, 64)
+}
+
+// Percent formats an mIoU fraction as a percentage with one decimal ("47.3").
+func Percent(v float64) string {
+	if math.IsNaN(v) {
+		return "—"
+	}
+	return strconv.FormatFloat(100*v, 'f', 1, 64)
+}
+
+// Summary is a cell's "mean ± std (n)" in percent.
+func (c TableCell) Summary() string {
+	switch {
+	case c.N == 0:
+		return "—"
+	case c.N == 1:
+		return Percent(c.Mean) + " (1)"
+	}
+	return fmt.Sprintf("%s ± %s (%d)", Percent(c.Mean), Percent(c.Std), c.N)
+}
+
+// Markdown renders results.md.
+func (t *Table) Markdown() string {
+	var b strings.Builder
+	title := t.Title
+	if title == "" {
+		title = "Experiment results"
+	}
+	fmt.Fprintf(&b, "# %s\n\n", title)
+	seeds := make([]string, len(t.Seeds))
+	for i, s := range t.Seeds {
+		seeds[i] = strconv.FormatUint(s, 10)
+	}
+	fmt.Fprintf(&b, "Fine-tuning and evaluation data: `%s`; seeds %s. mIoU (%%) of each exported model with "+
+		"onnxruntime on the val split; mean ± sample standard deviation over the seeds (n = seeds finished).\n\n",
+		t.Data, strings.Join(seeds, ", "))
+	if t.Pending > 0 {
+		fmt.Fprintf(&b, "**Incomplete:** %d planned cells have not finished yet.\n\n", t.Pending)
+	}
+	b.WriteString("| pre-training | epochs | head | mIoU | note |\n|---|---|---|---|---|\n")
+	for _, r := range t.Rows {
+		for _, c := range r.Cells {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", r.Name, r.Epochs, c.Head, c.Summary(), cellText(r.Note))
+		}
+	}
+	for _, s := range t.Skipped {
+		fmt.Fprintf(&b, "| %s | — | — | — | skipped: %s |\n", s.Row, cellText(s.Reason))
+	}
+	b.WriteString("\n## Per seed\n\n| pre-training | head |")
+	for _, s := range seeds {
+		fmt.Fprintf(&b, " seed %s |", s)
+	}
+	b.WriteString("\n|---|---|" + strings.Repeat("---|", len(seeds)) + "\n")
+	for _, r := range t.Rows {
+		for _, c := range r.Cells {
+			fmt.Fprintf(&b, "| %s | %s |", r.Name, c.Head)
+			for _, v := range c.MIoU {
+				fmt.Fprintf(&b, " %s |", Percent(v))
+			}
+			b.WriteString("\n")
+		}
+	}
+	b.WriteString("\n## Time\n\nTraining time from each run's run.json (continued across resumes); fine-tuning " +
+		"adds the export and the evaluation. A stage shared by several rows is counted in each.\n\n" +
+		"| pre-training | pre-training per seed | head | fine-tuning per cell |\n|---|---|---|---|\n")
+	for _, r := range t.Rows {
+		pre := "—"
+		if r.PretrainS > 0 {
+			pre = seconds(r.PretrainS)
+		}
+		for _, c := range r.Cells {
+			ft := "—"
+			if c.N > 0 {
+				ft = seconds(c.TrainS)
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", r.Name, pre, c.Head, ft)
+		}
+	}
+	var shared []string
+	seen := map[string]bool{}
+	for _, r := range t.Rows {
+		for _, s := range r.Shared {
+			if !seen[s] {
+				seen[s] = true
+				shared = append(shared, s)
+			}
+		}
+	}
+	if len(shared) > 0 {
+		b.WriteString("\nShared pre-training (run once per seed): " + strings.Join(shared, "; ") + ".\n")
+	}
+	return b.String()
+}
+
+// cellText keeps a note inside its table cell.
+func cellText(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "|", "\\|"), "\n", " ")
+}

@@ -1,0 +1,155 @@
+package experiment
+
+import (
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ssl4dp/ssl4dp/evaluate/metrics"
+)
+
+// fakeRecords writes completion records for a plan's stages and for the cells miou says
+// (by row, head and seed), as if they had run.
+func fakeRecords(t *testing.T, p *Plan, out string, miou func(c *Cell) (float64, bool)) {
+	t.Helper()
+	for _, s := range p.Stages {
+		dir := filepath.Join(out, s.Dir)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		epochs := 20.0
+		if s.Method != "moco" {
+			epochs = 9.96
+		}
+		if err := writeRecord(dir, &Record{Kind: "stage", Key: s.Key, Method: s.Method, Seed: s.Seed, Epochs: epochs, TrainS: 100}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range p.Cells {
+		v, ok := miou(c)
+		if !ok {
+			continue
+		}
+		dir := filepath.Join(out, c.Dir)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := writeRecord(dir, &Record{Kind: "cell", Key: c.Key, Row: c.Row, Head: c.Head, Seed: c.Seed, TotalS: 30,
+			Scores: &metrics.Scores{MIoU: v}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestCollectAndRender(t *testing.T) {
+	p := mustPlan(t, base, PlanOptions{})
+	out := t.TempDir()
+	// Seed 1: 0.40 everywhere but MoCo + PLR (0.50); seed 2: +0.02, and MoCo + EDMoCo ×
+	// PSPNet unfinished.
+	fakeRecords(t, p, out, func(c *Cell) (float64, bool) {
+		v := 0.40
+		if c.Row == "MoCo + PLR" {
+			v = 0.50
+		}
+		if c.Seed == 2 {
+			if c.Row == "MoCo + EDMoCo" && c.Head == "PSPNet" {
+				return 0, false
+			}
+			v += 0.02
+		}
+		return v, true
+	})
+	tab, err := Collect(p, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tab.Pending != 1 || len(tab.Rows) != 4 || len(tab.Skipped) != 1 {
+		t.Fatalf("pending %d, %d rows, skipped %v", tab.Pending, len(tab.Rows), tab.Skipped)
+	}
+	plr := tab.Rows[2]
+	if plr.Name != "MoCo + PLR" || plr.Epochs != "20 + 10" || plr.PretrainS != 200 {
+		t.Errorf("row %s: epochs %q, pre-training %v s", plr.Name, plr.Epochs, plr.PretrainS)
+	}
+	c := plr.Cells[0]
+	wantStd := math.Sqrt(2 * 0.01 * 0.01) // two values 0.02 apart: sample std 0.01·√2
+	if c.N != 2 || math.Abs(c.Mean-0.51) > 1e-12 || math.Abs(c.Std-wantStd) > 1e-12 || c.TrainS != 30 {
+		t.Errorf("MoCo + PLR × MoCoFCN: n %d mean %v std %v time %v", c.N, c.Mean, c.Std, c.TrainS)
+	}
+	if got := c.Summary(); got != "51.0 ± 1.4 (2)" {
+		t.Errorf("summary %q", got)
+	}
+	ed := tab.Rows[3].Cells[1]
+	if ed.N != 1 || !math.IsNaN(ed.Std) || !math.IsNaN(ed.MIoU[1]) || ed.Summary() != "40.0 (1)" {
+		t.Errorf("MoCo + EDMoCo × PSPNet: %+v %q", ed, ed.Summary())
+	}
+	if tab.Rows[0].Epochs != "—" || tab.Rows[0].PretrainS != 0 {
+		t.Errorf("random init row: epochs %q, time %v", tab.Rows[0].Epochs, tab.Rows[0].PretrainS)
+	}
+
+	md := tab.Markdown()
+	for _, want := range []string{
+		"# t\n",
+		"| pre-training | epochs | head | mIoU | note |",
+		"| MoCo + PLR | 20 + 10 | MoCoFCN | 51.0 ± 1.4 (2) |  |",
+		"| MoCo + EDMoCo | 20 + 10 | PSPNet | 40.0 (1) |  |",
+		"| Supervised | — | — | — | skipped: no checkpoint given",
+		"| pre-training | head | seed 1 | seed 2 |",
+		"| MoCo + EDMoCo | PSPNet | 40.0 | — |",
+		"| MoCo + PLR | 3m20s | MoCoFCN | 30.0s |",
+		"**Incomplete:** 1 planned cells",
+		"moco stage shared by MoCo v2, MoCo + PLR, MoCo + EDMoCo",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("results.md lacks %q:\n%s", want, md)
+		}
+	}
+
+	chart := filepath.Join(out, ChartFile)
+	if err := tab.SaveChart(chart); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(chart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() < 480 || b.Dy() < 300 {
+		t.Errorf("chart %v", b)
+	}
+}
+
+// A done.json that belongs to another run (a copied folder) is an error, not a reuse.
+func TestRecordOfAnotherRun(t *testing.T) {
+	dir := t.TempDir()
+	if err := writeRecord(dir, &Record{Kind: "cell", Key: "aaaa"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := finished(dir, "bbbb"); err == nil || !strings.Contains(err.Error(), "is the record of run aaaa, not bbbb") {
+		t.Errorf("error %v", err)
+	}
+	if r, err := finished(t.TempDir(), "x"); r != nil || err != nil {
+		t.Errorf("an empty folder: %v, %v", r, err)
+	}
+}
+
+func TestMeanStd(t *testing.T) {
+	m, s := meanStd([]float64{0.2, 0.4, math.NaN(), 0.6})
+	if math.Abs(m-0.4) > 1e-12 || math.Abs(s-0.2) > 1e-12 {
+		t.Errorf("mean %v std %v, want 0.4 and 0.2", m, s)
+	}
+	if m, s := meanStd([]float64{math.NaN()}); !math.IsNaN(m) || !math.IsNaN(s) {
+		t.Errorf("no values: %v %v", m, s)
+	}
+	for in, want := range map[float64]string{20: "20", 19.97: "20", 9.5: "9.5", 0.75: "0.75"} {
+		if got := formatEpochs(in); got != want {
+			t.Errorf("formatEpochs(%v) = %q, want %q", in, got, want)
+		}
+	}
+}
