@@ -10,6 +10,7 @@ import (
 	"github.com/ssl4dp/ssl4dp/data"
 	"github.com/ssl4dp/ssl4dp/graphs"
 	"github.com/ssl4dp/ssl4dp/train"
+	"github.com/ssl4dp/ssl4dp/train/checkpoint"
 	"github.com/ssl4dp/ssl4dp/train/optim"
 	"github.com/ssl4dp/ssl4dp/train/schedule"
 )
@@ -102,7 +103,11 @@ func (f *Flags) Run(ctx context.Context, log io.Writer, given func(name string) 
 	if f.Model != "" {
 		cfg.Encoder, cfg.Width, cfg.OutputStride, cfg.Head = "", 0, 0, ""
 	}
-	task, err := New(cfg, trainSet, val, log)
+	build := cfg
+	if _, _, err := checkpoint.Latest(f.Out); f.Resume && err == nil {
+		build.Init = "" // the checkpoint holds the weights; the --init file need not exist any more
+	}
+	task, err := New(build, trainSet, val, log)
 	if err != nil {
 		return err
 	}

@@ -348,3 +348,32 @@ func TestTrainSegInit(t *testing.T) {
 		t.Fatal("the imported model does not hold the --init file's layer1.0.bn1.running_mean")
 	}
 }
+
+// --resume with the run folder alone takes every other setting from config.json (only
+// --iters is given here, which may change), and does not need the --init file any more:
+// the checkpoint holds the weights.
+func TestTrainSegResumeFromFolder(t *testing.T) {
+	dir := t.TempDir()
+	enc := filepath.Join(dir, "encoder.onnx")
+	if err := onnx.WriteFile(enc, buildModel(t, graphs.Spec{Encoder: graphs.ResNet18, Width: 0.0625, Seed: 9})); err != nil {
+		t.Fatal(err)
+	}
+	run := filepath.Join(dir, "run")
+	trainSeg(t, "--encoder", "resnet18", "--width", "0.0625", "--head", "nonlocal", "--init", enc, "--data", "synthetic:size=32,n=16,val=4",
+		"--crop", "32", "--batch", "4", "--iters", "2", "--lr", "0.02", "--weight-decay", "0.0001", "--out", run)
+	os.Remove(enc)
+	f, given := parseFlags(t, "--resume", "--out", run, "--iters", "4")
+	var log strings.Builder
+	if err := f.Run(context.Background(), &log, given); err != nil {
+		t.Fatal(err)
+	}
+	if f.Head != "nonlocal" || f.LR != 0.02 || f.WeightDecay != 0.0001 || f.Init != enc || f.Iters != 4 {
+		t.Fatalf("settings after --resume: head %s lr %v wd %v init %s iters %d", f.Head, f.LR, f.WeightDecay, f.Init, f.Iters)
+	}
+	if !strings.Contains(log.String(), "resumed from") {
+		t.Fatalf("log:\n%s", log.String())
+	}
+	if ri, err := train.ReadRunInfo(run); err != nil || ri.Steps != 4 {
+		t.Fatalf("run.json after the extended run: %+v, %v", ri, err)
+	}
+}
