@@ -32,7 +32,15 @@ func sepConvModule(b *Builder, p string, x Tensor, in, out, dilation int) Tensor
 	return convModule(b, p+".pointwise_conv", x, in, out, Conv{Kernel: 1})
 }
 
-// clsSeg is mmseg's cls_seg: a 1x1 conv with bias, weight N(0, 0.01²).
+// clsSeg is mmseg's cls_seg: a 1x1 conv with bias, weight N(0, 0.01²). As a decoder's
+// feature output (conv_dec) it is a plain nn.Conv2d instead, as CP2 replaces the classifier:
+// another layer reads those features, and two 0.01-scale layers in a row (decoder + PLR's
+// rotation classifier) leave the encoder almost no gradient (measured: PLR stayed at log 4
+// for 150 steps).
 func clsSeg(b *Builder, p string, x Tensor, in int, h headIn) Tensor {
-	return b.Conv2d(p+h.outName, x, in, h.out, Conv{Kernel: 1, Bias: true, Init: InitClassifier})
+	init := InitClassifier
+	if h.outName == "conv_dec" {
+		init = InitTorch
+	}
+	return b.Conv2d(p+h.outName, x, in, h.out, Conv{Kernel: 1, Bias: true, Init: init})
 }

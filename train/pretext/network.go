@@ -10,17 +10,11 @@ import (
 )
 
 // buildModel is the method's network as ONNX: graphs' architecture with the pretext heads
-// pt and the given outputs, freshly initialised (the decoder's output conv as features, see
-// initDecoderOutput), then overwritten by Options.Init.
+// pt and the given outputs, freshly initialised, then overwritten by Options.Init.
 func buildModel(o Options, pt graphs.Pretext, outputs ...string) (*pb.ModelProto, InitReport, error) {
 	mp, err := graphs.Build(o.Net.spec(pt, o.Seed, outputs...))
 	if err != nil {
 		return nil, InitReport{}, errorf("%w", err)
-	}
-	if o.Net.DecoderWidth > 0 {
-		if err := initDecoderOutput(mp, o.Seed); err != nil {
-			return nil, InitReport{}, err
-		}
 	}
 	var r InitReport
 	if o.Init != nil {
