@@ -1,0 +1,96 @@
+package bench
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// session is the measurement session docs/benchmarks.md quotes (run.sh and table.py beside
+// the reports say how it was made).
+const session = "testdata/session_2026-11-28"
+
+// The committed reports still decode into today's report types (a renamed or retyped field
+// means the docs' tables no longer match the code, and the session must be run again), and
+// scripts/bench_torch.py writes the same field names as Go for the same quantities, so
+// table.py reads both sides alike.
+func TestSessionReports(t *testing.T) {
+	for _, c := range []struct {
+		glob string
+		into func() any
+		// fields PyTorch's report has and Go's does not
+		torchOnly []string
+	}{
+		{"go_train_*.json", func() any { return new(TrainReport) }, []string{"env.python", "env.torch", "env.torchvision", "threads"}},
+		{"ort_infer_*.json", func() any { return new(InferReport) }, []string{"env.python", "env.torch", "env.torchvision", "runtime", "results.peak_reset"}},
+	} {
+		files, err := filepath.Glob(filepath.Join(session, c.glob))
+		if err != nil || len(files) != 4 {
+			t.Fatalf("%s: %d files (%v), want 4", c.glob, len(files), err)
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dec := json.NewDecoder(bytes.NewReader(b))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(c.into()); err != nil {
+				t.Errorf("%s: %v", f, err)
+			}
+			_, rest, _ := strings.Cut(filepath.Base(f), "_") // go_train_t1_1.json → train_t1_1.json
+			torch := filepath.Join(session, "torch_"+rest)
+			goKeys, torchKeys := jsonKeys(t, f), jsonKeys(t, torch)
+			for _, k := range torchKeys {
+				if !slices.Contains(goKeys, k) && !slices.Contains(c.torchOnly, k) {
+					t.Errorf("%s has %q, which %s lacks", torch, k, f)
+				}
+			}
+		}
+	}
+}
+
+// jsonKeys lists the dotted paths of every object key in a JSON file (array elements share
+// their array's path).
+func jsonKeys(t *testing.T, path string) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	seen := map[string]bool{}
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				p := k
+				if prefix != "" {
+					p = prefix + "." + k
+				}
+				seen[p] = true
+				walk(p, e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(prefix, e)
+			}
+		}
+	}
+	walk("", v)
+	var keys []string
+	for k := range seen {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
