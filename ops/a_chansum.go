@@ -12,13 +12,16 @@ import (
 // chanSumOp sums a [N, C, …] tensor over every axis but the channel axis 1, giving [C]. It is
 // the gradient of a per-channel bias (Conv2D's b, BatchNorm's bias): Gorgonia's Sum over
 // several axes is wrong when the reduced sizes are not 2, and this is one pass anyway.
-type chanSumOp struct{ dims int }
+type chanSumOp struct {
+	dims int
+	buf  *outBuf
+}
 
 func newChanSum(x *G.Node) (*G.Node, error) {
 	if x.Dims() < 2 {
 		return nil, errorf("channel sum: input has shape %v, want at least 2 dims [N, C, …]", x.Shape())
 	}
-	return G.ApplyOp(chanSumOp{dims: x.Dims()}, x)
+	return G.ApplyOp(chanSumOp{dims: x.Dims(), buf: new(outBuf)}, x)
 }
 
 func (op chanSumOp) Arity() int                        { return 1 }
@@ -52,7 +55,7 @@ func (op chanSumOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, err
 	s := a[0].Shape()
 	n, c := s[0], s[1]
 	inner := s.TotalSize() / max(n*c, 1)
-	out := outputFor(prealloc, a[0].Dtype(), tensor.Shape{c})
+	out := op.buf.get(prealloc, a[0].Dtype(), tensor.Shape{c})
 	if a[0].Dtype() == tensor.Float32 {
 		chanSum(elems[float32](a[0]), elems[float32](out), n, c, inner)
 	} else {

@@ -52,3 +52,35 @@ func usable(v G.Value, dt tensor.Dtype, shape tensor.Shape) *tensor.Dense {
 	}
 	return p
 }
+
+// keptOutput returns b's tensor for a result of this (non-scalar) shape and its elements, for
+// the part-B ops that build their results as slices: the caller overwrites every element.
+// A nil b (an op value built without a buffer) gets a fresh tensor every time.
+func keptOutput[T Float](b *outBuf, shape tensor.Shape) (*tensor.Dense, []T) {
+	var t *tensor.Dense
+	if b == nil {
+		t = tensor.New(tensor.Of(dtypeOf[T]()), tensor.WithShape(shape.Clone()...))
+	} else {
+		t = b.get(nil, dtypeOf[T](), shape)
+	}
+	return t, elems[T](t)
+}
+
+// resultSlice is keptOutput for shapes that may be scalar: a scalar result gets a new
+// one-element slice and a nil value (outValue then wraps it as Gorgonia wants scalars).
+func resultSlice[T Float](b *outBuf, shape tensor.Shape) (G.Value, []T) {
+	if len(shape) == 0 {
+		return nil, make([]T, 1)
+	}
+	t, d := keptOutput[T](b, shape)
+	return t, d
+}
+
+// outValue is the value holding y: kept, the tensor resultSlice returned with it, or else a
+// new value (scalars).
+func outValue[T Float](kept G.Value, shape tensor.Shape, y []T) G.Value {
+	if kept != nil {
+		return kept
+	}
+	return newValue(shape, y)
+}

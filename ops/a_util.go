@@ -59,22 +59,9 @@ func denseInputs(op string, want int, inputs []G.Value) ([]*tensor.Dense, error)
 }
 
 // elems returns the row-major elements of a float32 or float64 dense tensor that denseInputs
-// or outputFor produced (never a view).
+// or an outBuf produced (never a view).
 func elems[T Float](d *tensor.Dense) []T {
 	return floats[T](d)[:d.Shape().TotalSize()]
-}
-
-// outputFor returns the tensor an op writes its result into: the value the machine offers
-// through UsePreallocDo when it has the right dtype and shape, otherwise a fresh tensor.
-// (Gorgonia v0.9.18's TapeMachine.Reset empties its registers, so between runs it offers
-// none; ops that keep their output between runs use an outBuf instead, a_outbuf.go.)
-// Kernels must overwrite every element, or clear the result first, because an offered
-// tensor holds older values.
-func outputFor(prealloc G.Value, dt tensor.Dtype, shape tensor.Shape) *tensor.Dense {
-	if p := usable(prealloc, dt, shape); p != nil {
-		return p
-	}
-	return tensor.New(tensor.Of(dt), tensor.WithShape(shape.Clone()...))
 }
 
 // inputShapes converts the DimSizers InferShape receives into shapes.

@@ -15,9 +15,6 @@ type indexMap struct {
 	maps  [][]int // source offsets (already multiplied by the source's strides), -1 = fill
 }
 
-// size is the number of gathered elements.
-func (m indexMap) size() int { return volume(m.shape) }
-
 // rows calls fn once per innermost row of the gathered tensor, in row-major order: pos is the
 // row's first position, base the source offset of its outer indices, valid false when an
 // outer index is a fill. The kernels loop over maps[last] themselves, so the per-element cost
@@ -79,7 +76,7 @@ func scatterAdd[T Float](m indexMap, dst, src []T) {
 }
 
 // gatherValue runs gatherInto on a run-time value that must have shape in.
-func gatherValue(what string, m indexMap, in tensor.Shape, v G.Value, fill float64) (G.Value, error) {
+func gatherValue(what string, buf *outBuf, m indexMap, in tensor.Shape, v G.Value, fill float64) (G.Value, error) {
 	if err := checkRunShape(what, v, in); err != nil {
 		return nil, err
 	}
@@ -88,23 +85,24 @@ func gatherValue(what string, m indexMap, in tensor.Shape, v G.Value, fill float
 		return nil, err
 	}
 	if f32 {
-		return gatherT[float32](what, m, v, float32(fill))
+		return gatherT[float32](what, buf, m, v, float32(fill))
 	}
-	return gatherT[float64](what, m, v, fill)
+	return gatherT[float64](what, buf, m, v, fill)
 }
 
-func gatherT[T Float](what string, m indexMap, v G.Value, fill T) (G.Value, error) {
+func gatherT[T Float](what string, buf *outBuf, m indexMap, v G.Value, fill T) (G.Value, error) {
 	src, err := valueData[T](v)
 	if err != nil {
 		return nil, errorf("%s: %w", what, err)
 	}
-	dst := make([]T, m.size())
-	gatherInto(m, dst, src, fill)
-	return newValue(tensor.Shape(m.shape), dst), nil
+	shape := tensor.Shape(m.shape)
+	out, dst := resultSlice[T](buf, shape)
+	gatherInto(m, dst, src, fill) // writes every element
+	return outValue(out, shape, dst), nil
 }
 
 // scatterValue runs scatterAdd of g (shape m.shape) into a zero tensor of shape out.
-func scatterValue(what string, m indexMap, out tensor.Shape, g G.Value) (G.Value, error) {
+func scatterValue(what string, buf *outBuf, m indexMap, out tensor.Shape, g G.Value) (G.Value, error) {
 	if err := checkRunShape(what, g, tensor.Shape(m.shape)); err != nil {
 		return nil, err
 	}
@@ -113,17 +111,18 @@ func scatterValue(what string, m indexMap, out tensor.Shape, g G.Value) (G.Value
 		return nil, err
 	}
 	if f32 {
-		return scatterT[float32](what, m, out, g)
+		return scatterT[float32](what, buf, m, out, g)
 	}
-	return scatterT[float64](what, m, out, g)
+	return scatterT[float64](what, buf, m, out, g)
 }
 
-func scatterT[T Float](what string, m indexMap, out tensor.Shape, g G.Value) (G.Value, error) {
+func scatterT[T Float](what string, buf *outBuf, m indexMap, out tensor.Shape, g G.Value) (G.Value, error) {
 	src, err := valueData[T](g)
 	if err != nil {
 		return nil, errorf("%s: %w", what, err)
 	}
-	dst := make([]T, out.TotalSize())
+	res, dst := resultSlice[T](buf, out)
+	clear(dst) // scatterAdd accumulates
 	scatterAdd(m, dst, src)
-	return newValue(out, dst), nil
+	return outValue(res, out, dst), nil
 }

@@ -111,6 +111,7 @@ type bnOp struct {
 	id  uint64
 	x   tensor.Shape
 	run *bnRun
+	buf outBuf
 }
 
 // bnRun is what the last forward run normalised with, for the gradient ops of the same run:
@@ -158,11 +159,11 @@ func (op *bnOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if err != nil {
 		return nil, err
 	}
-	ds, err := G.ApplyOp(&bnDiffScaleOp{op}, x, output, grad)
+	ds, err := G.ApplyOp(&bnDiffScaleOp{bnOp: op}, x, output, grad)
 	if err != nil {
 		return nil, err
 	}
-	dx, err := G.ApplyOp(&bnDiffXOp{op}, x, scale, output, grad, ds, db)
+	dx, err := G.ApplyOp(&bnDiffXOp{bnOp: op}, x, scale, output, grad, ds, db)
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +189,7 @@ func (op *bnOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) 
 	if training && n*inner < 2 {
 		return nil, errorf("BatchNorm: training needs more than one value per channel, got x %v", op.x)
 	}
-	y := outputFor(prealloc, a[0].Dtype(), op.x)
+	y := op.buf.get(prealloc, a[0].Dtype(), op.x)
 	op.run.mu.Lock()
 	defer op.run.mu.Unlock()
 	op.run.training = training

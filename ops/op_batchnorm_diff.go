@@ -18,7 +18,10 @@ import (
 //	dx     = scale·invstd·dy                          eval: an affine map
 
 // bnDiffScaleOp: (x, y, dy) → dscale [C]. y only orders it after the forward pass.
-type bnDiffScaleOp struct{ *bnOp }
+type bnDiffScaleOp struct {
+	*bnOp
+	buf outBuf // its own, not the forward op's
+}
 
 func (op *bnDiffScaleOp) Arity() int { return 3 }
 func (op *bnDiffScaleOp) Type() hm.Type {
@@ -55,7 +58,7 @@ func (op *bnDiffScaleOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value
 	if len(op.run.mean) != op.x[1] {
 		return nil, errorf("BatchNorm dscale: %v has not run forward yet", op.bnOp)
 	}
-	ds := outputFor(prealloc, a[0].Dtype(), tensor.Shape{op.x[1]})
+	ds := op.buf.get(prealloc, a[0].Dtype(), tensor.Shape{op.x[1]})
 	if a[0].Dtype() == tensor.Float32 {
 		bnScaleGrad(op.bnOp, elems[float32](a[0]), elems[float32](a[2]), elems[float32](ds))
 	} else {
@@ -84,7 +87,10 @@ func bnScaleGrad[T Float](op *bnOp, x, dy, ds []T) {
 }
 
 // bnDiffXOp: (x, scale, y, dy, dscale, dbias) → dx. y only orders it after the forward pass.
-type bnDiffXOp struct{ *bnOp }
+type bnDiffXOp struct {
+	*bnOp
+	buf outBuf // its own, not the forward op's
+}
 
 func (op *bnDiffXOp) Arity() int { return 6 }
 func (op *bnDiffXOp) Type() hm.Type {
@@ -123,7 +129,7 @@ func (op *bnDiffXOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, er
 	if len(op.run.mean) != op.x[1] {
 		return nil, errorf("BatchNorm dx: %v has not run forward yet", op.bnOp)
 	}
-	dx := outputFor(prealloc, a[0].Dtype(), op.x)
+	dx := op.buf.get(prealloc, a[0].Dtype(), op.x)
 	if a[0].Dtype() == tensor.Float32 {
 		bnInputGrad(op.bnOp, elems[float32](a[0]), elems[float32](a[1]), elems[float32](a[3]), elems[float32](a[4]), elems[float32](a[5]), elems[float32](dx))
 	} else {

@@ -56,7 +56,7 @@ func applyArith(kind arithKind, a, b *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, errorf("%v(%q, %q): %w", kind, a.Name(), b.Name(), err)
 	}
-	op := arithOp{kind: kind, a: a.Shape().Clone(), b: b.Shape().Clone(), out: out}
+	op := arithOp{kind: kind, a: a.Shape().Clone(), b: b.Shape().Clone(), out: out, buf: new(outBuf)}
 	y, err := G.ApplyOp(op, a, b)
 	if err != nil {
 		return nil, errorf("%v: %w", kind, err)
@@ -68,6 +68,7 @@ func applyArith(kind arithKind, a, b *G.Node) (*G.Node, error) {
 type arithOp struct {
 	kind      arithKind
 	a, b, out tensor.Shape
+	buf       *outBuf
 }
 
 func (op arithOp) Arity() int    { return 2 }
@@ -113,7 +114,11 @@ func arithDo[T Float](op arithOp, av, bv G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, errorf("%v: %w", op.kind, err)
 	}
-	y := make([]T, op.out.TotalSize())
+	yt, y := resultSlice[T](op.buf, op.out)
+	if op.a.Eq(op.out) && op.b.Eq(op.out) {
+		arithSame(op.kind, a, b, y)
+		return outValue(yt, op.out, y), nil
+	}
 	s := newStrided(op.out, rowMajorStrides(op.out), broadcastStrides(op.a, op.out), broadcastStrides(op.b, op.out))
 	n, iy, ia, ib := s.rowLen(), s.inc(0), s.inc(1), s.inc(2)
 	s.rows(func(o []int) {
@@ -137,7 +142,33 @@ func arithDo[T Float](op arithOp, av, bv G.Value) (G.Value, error) {
 			}
 		}
 	})
-	return newValue(op.out, y), nil
+	return outValue(yt, op.out, y), nil
+}
+
+// arithSame is arithDo's loop for operands of the output's shape (a residual Add): plain
+// slices, split across CPUs.
+func arithSame[T Float](kind arithKind, a, b, y []T) {
+	parallelFor(len(y), len(y), func(lo, hi int) {
+		yr, ar, br := y[lo:hi], a[lo:hi], b[lo:hi]
+		switch kind {
+		case arithAdd:
+			for j := range yr {
+				yr[j] = ar[j] + br[j]
+			}
+		case arithSub:
+			for j := range yr {
+				yr[j] = ar[j] - br[j]
+			}
+		case arithMul:
+			for j := range yr {
+				yr[j] = ar[j] * br[j]
+			}
+		case arithDiv:
+			for j := range yr {
+				yr[j] = ar[j] / br[j]
+			}
+		}
+	})
 }
 
 func (op arithOp) DiffWRT(int) []bool { return []bool{true, true} }
@@ -148,7 +179,7 @@ func (op arithOp) SymDiff(in G.Nodes, out, g *G.Node) (G.Nodes, error) {
 	}
 	grads := make(G.Nodes, 2)
 	for k := range grads {
-		d, err := G.ApplyOp(arithDiffOp{f: op, wrt: k}, in[0], in[1], g)
+		d, err := G.ApplyOp(arithDiffOp{f: op, wrt: k, buf: new(outBuf)}, in[0], in[1], g)
 		if err != nil {
 			return nil, errorf("%v gradient: %w", op.kind, err)
 		}
@@ -163,6 +194,7 @@ func (op arithOp) SymDiff(in G.Nodes, out, g *G.Node) (G.Nodes, error) {
 type arithDiffOp struct {
 	f   arithOp
 	wrt int
+	buf *outBuf // its own, not the forward op's f.buf
 }
 
 func (op arithDiffOp) shape() tensor.Shape {
@@ -221,8 +253,13 @@ func arithDiffDo[T Float](op arithDiffOp, vs []G.Value) (G.Value, error) {
 	}
 	a, b, g := data[0], data[1], data[2]
 	shape := op.shape()
-	d := make([]T, shape.TotalSize())
+	dt, d := resultSlice[T](op.buf, shape)
 	out := op.f.out
+	if shape.Eq(out) && (op.f.kind == arithAdd || (op.f.kind == arithSub && op.wrt == 0)) {
+		copy(d, g) // d(a±b)/da for an operand that was not broadcast: the gradient itself
+		return outValue(dt, shape, d), nil
+	}
+	clear(d) // the rows below accumulate
 	s := newStrided(out, broadcastStrides(shape, out), rowMajorStrides(out), broadcastStrides(op.f.a, out), broadcastStrides(op.f.b, out))
 	n, id, ig, ia, ib := s.rowLen(), s.inc(0), s.inc(1), s.inc(2), s.inc(3)
 	kind, wrt := op.f.kind, op.wrt
@@ -256,5 +293,5 @@ func arithDiffDo[T Float](op arithDiffOp, vs []G.Value) (G.Value, error) {
 			}
 		}
 	})
-	return newValue(shape, d), nil
+	return outValue(dt, shape, d), nil
 }

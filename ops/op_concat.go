@@ -29,7 +29,7 @@ func Concat(axis int, xs ...*G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	op := concatOp{axis: ax}
+	op := concatOp{axis: ax, buf: new(outBuf)}
 	out := first.Clone()
 	out[ax] = 0
 	for i, x := range xs {
@@ -75,6 +75,7 @@ type concatOp struct {
 	ins  []tensor.Shape
 	out  tensor.Shape
 	maps []indexMap // input i's element → offset in the output
+	buf  *outBuf
 }
 
 func (op concatOp) Arity() int { return len(op.ins) }
@@ -118,7 +119,8 @@ func (op concatOp) Do(vs ...G.Value) (G.Value, error) {
 }
 
 func concatDo[T Float](op concatOp, vs []G.Value) (G.Value, error) {
-	y := make([]T, op.out.TotalSize())
+	yt, y := resultSlice[T](op.buf, op.out)
+	clear(y)
 	for i, v := range vs {
 		x, err := valueData[T](v)
 		if err != nil {
@@ -126,7 +128,7 @@ func concatDo[T Float](op concatOp, vs []G.Value) (G.Value, error) {
 		}
 		scatterAdd(op.maps[i], y, x) // y starts at zero and each position is written once
 	}
-	return newValue(op.out, y), nil
+	return outValue(yt, op.out, y), nil
 }
 
 func (op concatOp) DiffWRT(n int) []bool {
@@ -140,7 +142,7 @@ func (op concatOp) DiffWRT(n int) []bool {
 func (op concatOp) SymDiff(in G.Nodes, out, g *G.Node) (G.Nodes, error) {
 	grads := make(G.Nodes, len(in))
 	for i := range in {
-		d, err := G.ApplyOp(concatDiffOp{f: op, i: i}, g)
+		d, err := G.ApplyOp(concatDiffOp{f: op, i: i, buf: new(outBuf)}, g)
 		if err != nil {
 			return nil, errorf("Concat gradient: %w", err)
 		}
@@ -151,8 +153,9 @@ func (op concatOp) SymDiff(in G.Nodes, out, g *G.Node) (G.Nodes, error) {
 
 // concatDiffOp cuts input i's block out of the output gradient.
 type concatDiffOp struct {
-	f concatOp
-	i int
+	f   concatOp
+	i   int
+	buf *outBuf // its own, not the forward op's f.buf
 }
 
 func (op concatDiffOp) Arity() int    { return 1 }
@@ -175,5 +178,5 @@ func (op concatDiffOp) Do(vs ...G.Value) (G.Value, error) {
 	if len(vs) != 1 {
 		return nil, errorf("ConcatDiff: got %d inputs, want 1", len(vs))
 	}
-	return gatherValue("ConcatDiff", op.f.maps[op.i], op.f.out, vs[0], 0)
+	return gatherValue("ConcatDiff", op.buf, op.f.maps[op.i], op.f.out, vs[0], 0)
 }

@@ -50,6 +50,7 @@ type convOp struct {
 	hasBias bool
 	x, w    tensor.Shape
 	g       geom2D
+	buf     outBuf
 }
 
 func newConvOp(x, w, b *G.Node, p ConvParams) (*convOp, error) {
@@ -176,11 +177,11 @@ func (op *convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 		return nil, errorf("Conv2D: SymDiff got %d inputs, want %d", len(inputs), op.Arity())
 	}
 	x, w := inputs[0], inputs[1]
-	dx, err := G.ApplyOp(&convDiffXOp{op}, w, grad)
+	dx, err := G.ApplyOp(&convDiffXOp{convOp: op}, w, grad)
 	if err != nil {
 		return nil, err
 	}
-	dw, err := G.ApplyOp(&convDiffWOp{op}, x, grad)
+	dw, err := G.ApplyOp(&convDiffWOp{convOp: op}, x, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -204,7 +205,7 @@ func (op *convOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error
 	if !a[0].Shape().Eq(op.x) || !a[1].Shape().Eq(op.w) {
 		return nil, errorf("Conv2D: got x %v and w %v at run time, want %v and %v", a[0].Shape(), a[1].Shape(), op.x, op.w)
 	}
-	y := outputFor(prealloc, a[0].Dtype(), op.outShape())
+	y := op.buf.get(prealloc, a[0].Dtype(), op.outShape())
 	if a[0].Dtype() == tensor.Float32 {
 		convForward(op, elems[float32](a[0]), elems[float32](a[1]), biasData[float32](a), elems[float32](y))
 	} else {

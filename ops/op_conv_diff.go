@@ -10,7 +10,10 @@ import (
 )
 
 // convDiffXOp is Conv2D's gradient with respect to x: (w, dy) → dx = col2im(Wᵀ·dY).
-type convDiffXOp struct{ *convOp }
+type convDiffXOp struct {
+	*convOp
+	buf outBuf // its own, not the forward op's
+}
 
 func (op *convDiffXOp) Arity() int    { return 2 }
 func (op *convDiffXOp) Type() hm.Type { return dimsFnType(4, 4, 4) }
@@ -37,7 +40,7 @@ func (op *convDiffXOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, 
 	if !a[0].Shape().Eq(op.w) || !a[1].Shape().Eq(op.outShape()) {
 		return nil, errorf("Conv2D dx: got w %v and dy %v, want %v and %v", a[0].Shape(), a[1].Shape(), op.w, op.outShape())
 	}
-	dx := outputFor(prealloc, a[0].Dtype(), op.x)
+	dx := op.buf.get(prealloc, a[0].Dtype(), op.x)
 	if a[0].Dtype() == tensor.Float32 {
 		convBackwardX(op.convOp, elems[float32](a[0]), elems[float32](a[1]), elems[float32](dx))
 	} else {
@@ -47,7 +50,10 @@ func (op *convDiffXOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, 
 }
 
 // convDiffWOp is Conv2D's gradient with respect to w: (x, dy) → dw = Σ_n dY·im2col(x)ᵀ.
-type convDiffWOp struct{ *convOp }
+type convDiffWOp struct {
+	*convOp
+	buf outBuf // its own, not the forward op's
+}
 
 func (op *convDiffWOp) Arity() int    { return 2 }
 func (op *convDiffWOp) Type() hm.Type { return dimsFnType(4, 4, 4) }
@@ -74,7 +80,7 @@ func (op *convDiffWOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, 
 	if !a[0].Shape().Eq(op.x) || !a[1].Shape().Eq(op.outShape()) {
 		return nil, errorf("Conv2D dw: got x %v and dy %v, want %v and %v", a[0].Shape(), a[1].Shape(), op.x, op.outShape())
 	}
-	dw := outputFor(prealloc, a[0].Dtype(), op.w)
+	dw := op.buf.get(prealloc, a[0].Dtype(), op.w)
 	if a[0].Dtype() == tensor.Float32 {
 		convBackwardW(op.convOp, elems[float32](a[0]), elems[float32](a[1]), elems[float32](dw))
 	} else {

@@ -31,7 +31,7 @@ func Dropout(x *G.Node, p float64, phase *Phase, seed int64) (*G.Node, error) {
 	if !(p >= 0 && p < 1) {
 		return nil, errorf("Dropout: probability %v for input %q, want 0 <= p < 1", p, x.Name())
 	}
-	op := dropoutOp{p: p, seed: seed, phase: phase, in: x.Shape().Clone(), st: &dropoutState{}}
+	op := dropoutOp{p: p, seed: seed, phase: phase, in: x.Shape().Clone(), st: &dropoutState{}, buf: new(outBuf)}
 	y, err := G.ApplyOp(op, x)
 	if err != nil {
 		return nil, errorf("Dropout: %w", err)
@@ -51,6 +51,7 @@ type dropoutOp struct {
 	phase *Phase
 	in    tensor.Shape
 	st    *dropoutState
+	buf   *outBuf
 }
 
 func (op dropoutOp) Arity() int    { return 1 }
@@ -88,22 +89,22 @@ func (op dropoutOp) Do(vs ...G.Value) (G.Value, error) {
 		}
 	}
 	if f32 {
-		return dropoutApply[float32](op.st, op.p, op.in, vs[0])
+		return dropoutApply[float32](op.st, op.buf, op.p, op.in, vs[0])
 	}
-	return dropoutApply[float64](op.st, op.p, op.in, vs[0])
+	return dropoutApply[float64](op.st, op.buf, op.p, op.in, vs[0])
 }
 
 // dropoutApply multiplies v by the recorded mask scaled by 1/(1−p), or copies it when the run
 // was not in training mode. The backward pass applies the same map to the gradient.
-func dropoutApply[T Float](st *dropoutState, p float64, shape tensor.Shape, v G.Value) (G.Value, error) {
+func dropoutApply[T Float](st *dropoutState, buf *outBuf, p float64, shape tensor.Shape, v G.Value) (G.Value, error) {
 	x, err := valueData[T](v)
 	if err != nil {
 		return nil, errorf("Dropout: %w", err)
 	}
-	y := make([]T, len(x))
+	yt, y := keptOutput[T](buf, shape)
 	if !st.trained {
 		copy(y, x)
-		return newValue(shape, y), nil
+		return yt, nil
 	}
 	if len(st.keep) != len(x) {
 		return nil, errorf("Dropout: mask has %d entries, input %d (backward ran without its forward)", len(st.keep), len(x))
@@ -112,9 +113,11 @@ func dropoutApply[T Float](st *dropoutState, p float64, shape tensor.Shape, v G.
 	for i, k := range st.keep {
 		if k {
 			y[i] = x[i] * scale
+		} else {
+			y[i] = 0
 		}
 	}
-	return newValue(shape, y), nil
+	return yt, nil
 }
 
 func (op dropoutOp) DiffWRT(int) []bool { return []bool{true} }
@@ -122,7 +125,7 @@ func (op dropoutOp) DiffWRT(int) []bool { return []bool{true} }
 // SymDiff applies the diff op to (y, g): y is there only so that the backward node runs after
 // this node's forward in every topological order, even when g does not depend on y.
 func (op dropoutOp) SymDiff(in G.Nodes, out, g *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(dropoutDiffOp{op}, out, g)
+	dx, err := G.ApplyOp(dropoutDiffOp{f: op, buf: new(outBuf)}, out, g)
 	if err != nil {
 		return nil, errorf("Dropout gradient: %w", err)
 	}
@@ -130,7 +133,10 @@ func (op dropoutOp) SymDiff(in G.Nodes, out, g *G.Node) (G.Nodes, error) {
 }
 
 // dropoutDiffOp multiplies the output gradient by the mask the forward run drew.
-type dropoutDiffOp struct{ f dropoutOp }
+type dropoutDiffOp struct {
+	f   dropoutOp
+	buf *outBuf // its own, not the forward op's f.buf
+}
 
 func (op dropoutDiffOp) Arity() int { return 2 }
 func (op dropoutDiffOp) Type() hm.Type {
@@ -163,7 +169,7 @@ func (op dropoutDiffOp) Do(vs ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	if f32 {
-		return dropoutApply[float32](op.f.st, op.f.p, op.f.in, vs[1])
+		return dropoutApply[float32](op.f.st, op.buf, op.f.p, op.f.in, vs[1])
 	}
-	return dropoutApply[float64](op.f.st, op.f.p, op.f.in, vs[1])
+	return dropoutApply[float64](op.f.st, op.buf, op.f.p, op.f.in, vs[1])
 }

@@ -29,7 +29,7 @@ func L2Normalize(x *G.Node, axis int, eps float64) (*G.Node, error) {
 	if !(eps > 0) || math.IsInf(eps, 1) {
 		return nil, errorf("L2Normalize: eps %v, want a positive finite value", eps)
 	}
-	y, err := G.ApplyOp(l2normOp{axis: ax, eps: eps, in: in}, x)
+	y, err := G.ApplyOp(l2normOp{axis: ax, eps: eps, in: in, buf: new(outBuf)}, x)
 	if err != nil {
 		return nil, errorf("L2Normalize: %w", err)
 	}
@@ -40,6 +40,7 @@ type l2normOp struct {
 	axis int
 	eps  float64
 	in   tensor.Shape
+	buf  *outBuf
 }
 
 func (op l2normOp) Arity() int    { return 1 }
@@ -90,7 +91,7 @@ func l2normDo[T Float](op l2normOp, v G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, errorf("L2Normalize: %w", err)
 	}
-	y := make([]T, len(x))
+	yt, y := keptOutput[T](op.buf, op.in)
 	outer, n, inner := splitAt(op.in, op.axis)
 	for o := 0; o < outer; o++ {
 		for i := 0; i < inner; i++ {
@@ -101,13 +102,13 @@ func l2normDo[T Float](op l2normOp, v G.Value) (G.Value, error) {
 			}
 		}
 	}
-	return newValue(op.in, y), nil
+	return yt, nil
 }
 
 func (op l2normOp) DiffWRT(int) []bool { return []bool{true} }
 
 func (op l2normOp) SymDiff(in G.Nodes, out, g *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(l2normDiffOp{op}, in[0], out, g)
+	dx, err := G.ApplyOp(l2normDiffOp{f: op, buf: new(outBuf)}, in[0], out, g)
 	if err != nil {
 		return nil, errorf("L2Normalize gradient: %w", err)
 	}
@@ -116,7 +117,10 @@ func (op l2normOp) SymDiff(in G.Nodes, out, g *G.Node) (G.Nodes, error) {
 
 // l2normDiffOp computes dL/dx from (x, y, g) per fibre with norm r: (g − y·Σ g⊙y) / r where
 // r > eps, and g / eps where the clamp is active (the denominator is then a constant).
-type l2normDiffOp struct{ f l2normOp }
+type l2normDiffOp struct {
+	f   l2normOp
+	buf *outBuf // its own, not the forward op's f.buf
+}
 
 func (op l2normDiffOp) Arity() int { return 3 }
 func (op l2normDiffOp) Type() hm.Type {
@@ -151,12 +155,12 @@ func (op l2normDiffOp) Do(vs ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	if f32 {
-		return l2normDiffDo[float32](op.f, vs)
+		return l2normDiffDo[float32](op.f, op.buf, vs)
 	}
-	return l2normDiffDo[float64](op.f, vs)
+	return l2normDiffDo[float64](op.f, op.buf, vs)
 }
 
-func l2normDiffDo[T Float](op l2normOp, vs []G.Value) (G.Value, error) {
+func l2normDiffDo[T Float](op l2normOp, buf *outBuf, vs []G.Value) (G.Value, error) {
 	var data [3][]T
 	for i := range data {
 		d, err := valueData[T](vs[i])
@@ -166,7 +170,7 @@ func l2normDiffDo[T Float](op l2normOp, vs []G.Value) (G.Value, error) {
 		data[i] = d
 	}
 	x, y, g := data[0], data[1], data[2]
-	dx := make([]T, len(x))
+	dxt, dx := keptOutput[T](buf, op.in)
 	outer, n, inner := splitAt(op.in, op.axis)
 	for o := 0; o < outer; o++ {
 		for i := 0; i < inner; i++ {
@@ -188,5 +192,5 @@ func l2normDiffDo[T Float](op l2normOp, vs []G.Value) (G.Value, error) {
 			}
 		}
 	}
-	return newValue(op.in, dx), nil
+	return dxt, nil
 }

@@ -29,7 +29,7 @@ func MatMul(a, b *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return G.ApplyOp(&matmulOp{p}, a, b)
+	return G.ApplyOp(&matmulOp{matmulPlan: p}, a, b)
 }
 
 // matmulPlan is the shape analysis of one MatMul: the matrix sizes, and for every output
@@ -134,7 +134,10 @@ func broadcastBatchStrides(dims, batch []int, mat int) []int {
 	return st
 }
 
-type matmulOp struct{ *matmulPlan }
+type matmulOp struct {
+	*matmulPlan
+	buf outBuf
+}
 
 func (op *matmulOp) Arity() int            { return 2 }
 func (op *matmulOp) Type() hm.Type         { return dimsFnType(op.a.Dims(), op.b.Dims(), op.out.Dims()) }
@@ -163,7 +166,7 @@ func (op *matmulOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 	}
 	var out G.Nodes
 	for wrt := range 2 {
-		d, err := G.ApplyOp(&matmulDiffOp{op.matmulPlan, wrt}, inputs[0], inputs[1], grad)
+		d, err := G.ApplyOp(&matmulDiffOp{matmulPlan: op.matmulPlan, wrt: wrt}, inputs[0], inputs[1], grad)
 		if err != nil {
 			return nil, err
 		}
@@ -182,7 +185,7 @@ func (op *matmulOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, err
 	if !v[0].Shape().Eq(op.a) || !v[1].Shape().Eq(op.b) {
 		return nil, errorf("MatMul: got %v × %v at run time, want %v × %v", v[0].Shape(), v[1].Shape(), op.a, op.b)
 	}
-	y := outputFor(prealloc, v[0].Dtype(), op.out)
+	y := op.buf.get(prealloc, v[0].Dtype(), op.out)
 	if v[0].Dtype() == tensor.Float32 {
 		matmulForward(op.matmulPlan, elems[float32](v[0]), elems[float32](v[1]), elems[float32](y))
 	} else {

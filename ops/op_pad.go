@@ -61,7 +61,7 @@ func Pad(x *G.Node, pads []int, mode PadMode, value float64) (*G.Node, error) {
 	if math.IsNaN(value) {
 		return nil, errorf("Pad: constant value is NaN")
 	}
-	op := padOp{pads: append([]int(nil), pads...), mode: mode, value: value, in: in}
+	op := padOp{pads: append([]int(nil), pads...), mode: mode, value: value, in: in, buf: new(outBuf)}
 	st := rowMajorStrides(in)
 	op.m = indexMap{shape: make([]int, r), maps: make([][]int, r)}
 	for ax, n := range in {
@@ -121,6 +121,7 @@ type padOp struct {
 	value float64
 	in    tensor.Shape
 	m     indexMap
+	buf   *outBuf
 }
 
 func (op padOp) Arity() int    { return 1 }
@@ -143,13 +144,13 @@ func (op padOp) Do(vs ...G.Value) (G.Value, error) {
 	if len(vs) != 1 {
 		return nil, errorf("Pad: got %d inputs, want 1", len(vs))
 	}
-	return gatherValue("Pad", op.m, op.in, vs[0], op.value)
+	return gatherValue("Pad", op.buf, op.m, op.in, vs[0], op.value)
 }
 
 func (op padOp) DiffWRT(int) []bool { return []bool{true} }
 
 func (op padOp) SymDiff(in G.Nodes, out, g *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(padDiffOp{op}, g)
+	dx, err := G.ApplyOp(padDiffOp{f: op, buf: new(outBuf)}, g)
 	if err != nil {
 		return nil, errorf("Pad gradient: %w", err)
 	}
@@ -158,7 +159,10 @@ func (op padOp) SymDiff(in G.Nodes, out, g *G.Node) (G.Nodes, error) {
 
 // padDiffOp sums the output gradient back into the input positions each output element was
 // copied from (several, for reflect and edge); constant fill and cropped elements get none.
-type padDiffOp struct{ f padOp }
+type padDiffOp struct {
+	f   padOp
+	buf *outBuf // its own, not the forward op's f.buf
+}
 
 func (op padDiffOp) Arity() int    { return 1 }
 func (op padDiffOp) Type() hm.Type { return rankFnType(len(op.f.in), len(op.f.in)) }
@@ -178,5 +182,5 @@ func (op padDiffOp) Do(vs ...G.Value) (G.Value, error) {
 	if len(vs) != 1 {
 		return nil, errorf("PadDiff: got %d inputs, want 1", len(vs))
 	}
-	return scatterValue("PadDiff", op.f.m, op.f.in, vs[0])
+	return scatterValue("PadDiff", op.buf, op.f.m, op.f.in, vs[0])
 }

@@ -58,6 +58,7 @@ type avgPoolOp struct {
 	oh, ow     int
 	rows, cols []window
 	desc       string // names the op and every parameter that shaped the windows
+	buf        outBuf
 }
 
 func (op *avgPoolOp) outShape() tensor.Shape { return tensor.Shape{op.x[0], op.x[1], op.oh, op.ow} }
@@ -87,7 +88,7 @@ func (op *avgPoolOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, err
 	if len(inputs) != 1 {
 		return nil, errorf("%s: SymDiff got %d inputs, want 1", op.desc, len(inputs))
 	}
-	dx, err := G.ApplyOp(&avgPoolDiffOp{op}, grad)
+	dx, err := G.ApplyOp(&avgPoolDiffOp{avgPoolOp: op}, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +105,7 @@ func (op *avgPoolOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, er
 	if !a[0].Shape().Eq(op.x) {
 		return nil, errorf("%s: got x %v at run time, want %v", op.desc, a[0].Shape(), op.x)
 	}
-	y := outputFor(prealloc, a[0].Dtype(), op.outShape())
+	y := op.buf.get(prealloc, a[0].Dtype(), op.outShape())
 	if a[0].Dtype() == tensor.Float32 {
 		avgPool(op, elems[float32](a[0]), elems[float32](y))
 	} else {
@@ -137,7 +138,10 @@ func avgPool[T Float](op *avgPoolOp, x, y []T) {
 
 // avgPoolDiffOp is the average pools' gradient: dy → dx, each dy spread evenly (by the same
 // divisor) over its window.
-type avgPoolDiffOp struct{ *avgPoolOp }
+type avgPoolDiffOp struct {
+	*avgPoolOp
+	buf outBuf // its own, not the forward op's
+}
 
 func (op *avgPoolDiffOp) Arity() int            { return 1 }
 func (op *avgPoolDiffOp) Type() hm.Type         { return dimsFnType(4, 4) }
@@ -166,7 +170,7 @@ func (op *avgPoolDiffOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value
 	if !a[0].Shape().Eq(op.outShape()) {
 		return nil, errorf("%s dx: got dy %v, want %v", op.desc, a[0].Shape(), op.outShape())
 	}
-	dx := outputFor(prealloc, a[0].Dtype(), op.x)
+	dx := op.buf.get(prealloc, a[0].Dtype(), op.x)
 	if a[0].Dtype() == tensor.Float32 {
 		avgPoolBackward(op.avgPoolOp, elems[float32](a[0]), elems[float32](dx))
 	} else {

@@ -26,8 +26,9 @@ func MaxPool2D(x *G.Node, p PoolParams) (*G.Node, error) {
 }
 
 type maxPoolOp struct {
-	g geom2D
-	x tensor.Shape
+	g   geom2D
+	x   tensor.Shape
+	buf outBuf
 }
 
 func (op *maxPoolOp) outShape() tensor.Shape {
@@ -59,7 +60,7 @@ func (op *maxPoolOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, err
 	if len(inputs) != 1 {
 		return nil, errorf("MaxPool2D: SymDiff got %d inputs, want 1", len(inputs))
 	}
-	dx, err := G.ApplyOp(&maxPoolDiffOp{op}, inputs[0], grad)
+	dx, err := G.ApplyOp(&maxPoolDiffOp{maxPoolOp: op}, inputs[0], grad)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +77,7 @@ func (op *maxPoolOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, er
 	if !a[0].Shape().Eq(op.x) {
 		return nil, errorf("MaxPool2D: got x %v at run time, want %v", a[0].Shape(), op.x)
 	}
-	y := outputFor(prealloc, a[0].Dtype(), op.outShape())
+	y := op.buf.get(prealloc, a[0].Dtype(), op.outShape())
 	planes := op.x[0] * op.x[1]
 	if a[0].Dtype() == tensor.Float32 {
 		maxPool(&op.g, planes, elems[float32](a[0]), elems[float32](y), math.MaxFloat32)
@@ -155,7 +156,10 @@ func windowMax[T Float](g *geom2D, xp []T, oh, ow int) (best T, at int) {
 }
 
 // maxPoolDiffOp is MaxPool2D's gradient: (x, dy) → dx.
-type maxPoolDiffOp struct{ *maxPoolOp }
+type maxPoolDiffOp struct {
+	*maxPoolOp
+	buf outBuf // its own, not the forward op's
+}
 
 func (op *maxPoolDiffOp) Arity() int            { return 2 }
 func (op *maxPoolDiffOp) Type() hm.Type         { return dimsFnType(4, 4, 4) }
@@ -184,7 +188,7 @@ func (op *maxPoolDiffOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value
 	if !a[0].Shape().Eq(op.x) || !a[1].Shape().Eq(op.outShape()) {
 		return nil, errorf("MaxPool2D dx: got x %v and dy %v, want %v and %v", a[0].Shape(), a[1].Shape(), op.x, op.outShape())
 	}
-	dx := outputFor(prealloc, a[0].Dtype(), op.x)
+	dx := op.buf.get(prealloc, a[0].Dtype(), op.x)
 	planes := op.x[0] * op.x[1]
 	if a[0].Dtype() == tensor.Float32 {
 		maxPoolBackward(&op.g, planes, elems[float32](a[0]), elems[float32](a[1]), elems[float32](dx))

@@ -50,7 +50,7 @@ func applyReduce(name string, mean bool, x *G.Node, axes []int, keepDims bool) (
 		}
 		reduced[ax] = true
 	}
-	op := reduceOp{name: name, mean: mean, keep: keepDims, in: in, reduced: reduced}
+	op := reduceOp{name: name, mean: mean, keep: keepDims, in: in, reduced: reduced, buf: new(outBuf)}
 	op.kept, op.out, op.count = reduceShapes(in, reduced, keepDims)
 	y, err := G.ApplyOp(op, x)
 	if err != nil {
@@ -87,6 +87,7 @@ type reduceOp struct {
 	reduced   []bool
 	kept, out tensor.Shape
 	count     int
+	buf       *outBuf
 }
 
 // axes lists the reduced axes, for hashing and printing.
@@ -178,18 +179,18 @@ func reduceDo[T Float](op reduceOp, v G.Value) (G.Value, error) {
 			yr[j*iy] += float64(xr[j*ix])
 		}
 	})
-	y := make([]T, len(acc))
+	yt, y := resultSlice[T](op.buf, op.out)
 	sc := op.scale()
 	for i, a := range acc {
 		y[i] = T(a * sc)
 	}
-	return newValue(op.out, y), nil
+	return outValue(yt, op.out, y), nil
 }
 
 func (op reduceOp) DiffWRT(int) []bool { return []bool{true} }
 
 func (op reduceOp) SymDiff(in G.Nodes, out, g *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(reduceDiffOp{op}, g)
+	dx, err := G.ApplyOp(reduceDiffOp{f: op, buf: new(outBuf)}, g)
 	if err != nil {
 		return nil, errorf("%s gradient: %w", op.name, err)
 	}
@@ -198,7 +199,10 @@ func (op reduceOp) SymDiff(in G.Nodes, out, g *G.Node) (G.Nodes, error) {
 
 // reduceDiffOp spreads the output gradient back over the reduced axes (times 1/count for the
 // mean): dL/dx[i] = scale · dL/dy[out(i)].
-type reduceDiffOp struct{ f reduceOp }
+type reduceDiffOp struct {
+	f   reduceOp
+	buf *outBuf // its own, not the forward op's f.buf
+}
 
 func (op reduceDiffOp) Arity() int    { return 1 }
 func (op reduceDiffOp) Type() hm.Type { return rankFnType(len(op.f.in), len(op.f.out)) }
@@ -229,17 +233,17 @@ func (op reduceDiffOp) Do(vs ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	if f32 {
-		return reduceDiffDo[float32](op.f, vs[0])
+		return reduceDiffDo[float32](op.f, op.buf, vs[0])
 	}
-	return reduceDiffDo[float64](op.f, vs[0])
+	return reduceDiffDo[float64](op.f, op.buf, vs[0])
 }
 
-func reduceDiffDo[T Float](op reduceOp, gv G.Value) (G.Value, error) {
+func reduceDiffDo[T Float](op reduceOp, buf *outBuf, gv G.Value) (G.Value, error) {
 	g, err := valueData[T](gv)
 	if err != nil {
 		return nil, errorf("%sDiff: %w", op.name, err)
 	}
-	dx := make([]T, op.in.TotalSize())
+	dxt, dx := resultSlice[T](buf, op.in)
 	sc := T(op.scale())
 	s := op.walker()
 	n, ix, iy := s.rowLen(), s.inc(0), s.inc(1)
@@ -249,5 +253,5 @@ func reduceDiffDo[T Float](op reduceOp, gv G.Value) (G.Value, error) {
 			dr[j*ix] = sc * gr[j*iy]
 		}
 	})
-	return newValue(op.in, dx), nil
+	return outValue(dxt, op.in, dx), nil
 }

@@ -37,7 +37,7 @@ func Relu(x *G.Node) (*G.Node, error) {
 
 type reluOp struct {
 	in  tensor.Shape
-	out outBuf
+	buf outBuf
 }
 
 func (op *reluOp) Arity() int    { return 1 }
@@ -78,7 +78,7 @@ func (op *reluOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error
 	if !a[0].Shape().Eq(op.in) {
 		return nil, errorf("Relu: input has shape %v at run time, want %v", a[0].Shape(), op.in)
 	}
-	y := op.out.get(prealloc, a[0].Dtype(), op.in)
+	y := op.buf.get(prealloc, a[0].Dtype(), op.in)
 	if a[0].Dtype() == tensor.Float32 {
 		reluForward(elems[float32](a[0]), elems[float32](y))
 	} else {
@@ -102,7 +102,7 @@ func reluForward[T Float](x, y []T) {
 // reluDiffOp is Relu's gradient: (y, dy) → dy ⊙ [y > 0].
 type reluDiffOp struct {
 	in  tensor.Shape
-	out outBuf
+	buf outBuf
 }
 
 func (op *reluDiffOp) Arity() int    { return 2 }
@@ -133,7 +133,7 @@ func (op *reluDiffOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, e
 	if !a[0].Shape().Eq(op.in) || !a[1].Shape().Eq(op.in) {
 		return nil, errorf("Relu gradient: got y %v and dy %v at run time, want %v", a[0].Shape(), a[1].Shape(), op.in)
 	}
-	dx := op.out.get(prealloc, a[0].Dtype(), op.in)
+	dx := op.buf.get(prealloc, a[0].Dtype(), op.in)
 	if a[0].Dtype() == tensor.Float32 {
 		reluBackward(elems[float32](a[0]), elems[float32](a[1]), elems[float32](dx))
 	} else {

@@ -78,7 +78,7 @@ func applyResize(name string, x *G.Node, outH, outW int, scaleH, scaleW float64,
 	}
 	r := len(in)
 	op := resizeOp{
-		mode: mode, coord: coord, nearest: nearest, in: in,
+		mode: mode, coord: coord, nearest: nearest, in: in, buf: new(outBuf),
 		h: resizeAxis{in: in[r-2], out: outH, scale: float32(scaleH)},
 		w: resizeAxis{in: in[r-1], out: outW, scale: float32(scaleW)},
 	}
@@ -106,6 +106,7 @@ type resizeOp struct {
 	h, w    resizeAxis
 	in, out tensor.Shape
 	rh, rw  []float64 // outH×inH and outW×inW interpolation matrices
+	buf     *outBuf
 }
 
 func (op resizeOp) Arity() int    { return 1 }
@@ -161,20 +162,21 @@ func resizeDo[T Float](op resizeOp, v G.Value) (G.Value, error) {
 	p, ih, iw, oh, ow := op.planes(), op.h.in, op.w.in, op.h.out, op.w.out
 	rh, rw := convertSlice[T](op.rh), convertSlice[T](op.rw)
 	// Width first for all planes at once: T1[p·ih, ow] = X[p·ih, iw] · Rwᵀ.
-	t1 := make([]T, p*ih*ow)
-	gemm(false, true, p*ih, ow, iw, 1, x, iw, rw, iw, 0, t1, ow)
+	t1 := getScratch[T](p * ih * ow)
+	defer putScratch(t1)
+	gemmPar(false, true, p*ih, ow, iw, 1, x, iw, rw, iw, 0, t1, ow)
 	// Then height, plane by plane: Y[p] = Rh · T1[p].
-	y := make([]T, p*oh*ow)
-	for k := 0; k < p; k++ {
+	yt, y := keptOutput[T](op.buf, op.out)
+	runBlocks(p, func(k int) {
 		gemm(false, false, oh, ow, ih, 1, rh, ih, t1[k*ih*ow:], ow, 0, y[k*oh*ow:], ow)
-	}
-	return newValue(op.out, y), nil
+	})
+	return yt, nil
 }
 
 func (op resizeOp) DiffWRT(int) []bool { return []bool{true} }
 
 func (op resizeOp) SymDiff(in G.Nodes, out, g *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(resizeDiffOp{op}, g)
+	dx, err := G.ApplyOp(resizeDiffOp{f: op, buf: new(outBuf)}, g)
 	if err != nil {
 		return nil, errorf("Resize gradient: %w", err)
 	}
@@ -182,7 +184,10 @@ func (op resizeOp) SymDiff(in G.Nodes, out, g *G.Node) (G.Nodes, error) {
 }
 
 // resizeDiffOp is the adjoint of the resize: dX[p] = Rhᵀ · dY[p] · Rw.
-type resizeDiffOp struct{ f resizeOp }
+type resizeDiffOp struct {
+	f   resizeOp
+	buf *outBuf // its own, not the forward op's f.buf
+}
 
 func (op resizeDiffOp) Arity() int    { return 1 }
 func (op resizeDiffOp) Type() hm.Type { return rankFnType(len(op.f.in), len(op.f.in)) }
@@ -212,12 +217,12 @@ func (op resizeDiffOp) Do(vs ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	if f32 {
-		return resizeDiffDo[float32](op.f, vs[0])
+		return resizeDiffDo[float32](op.f, op.buf, vs[0])
 	}
-	return resizeDiffDo[float64](op.f, vs[0])
+	return resizeDiffDo[float64](op.f, op.buf, vs[0])
 }
 
-func resizeDiffDo[T Float](op resizeOp, v G.Value) (G.Value, error) {
+func resizeDiffDo[T Float](op resizeOp, buf *outBuf, v G.Value) (G.Value, error) {
 	dy, err := valueData[T](v)
 	if err != nil {
 		return nil, errorf("ResizeDiff: %w", err)
@@ -225,12 +230,13 @@ func resizeDiffDo[T Float](op resizeOp, v G.Value) (G.Value, error) {
 	p, ih, iw, oh, ow := op.planes(), op.h.in, op.w.in, op.h.out, op.w.out
 	rh, rw := convertSlice[T](op.rh), convertSlice[T](op.rw)
 	// Height first, plane by plane: T2[p] = Rhᵀ · dY[p]  (ih × ow).
-	t2 := make([]T, p*ih*ow)
-	for k := 0; k < p; k++ {
+	t2 := getScratch[T](p * ih * ow)
+	defer putScratch(t2)
+	runBlocks(p, func(k int) {
 		gemm(true, false, ih, ow, oh, 1, rh, ih, dy[k*oh*ow:], ow, 0, t2[k*ih*ow:], ow)
-	}
+	})
 	// Then width for all planes: dX[p·ih, iw] = T2[p·ih, ow] · Rw.
-	dx := make([]T, p*ih*iw)
-	gemm(false, false, p*ih, iw, ow, 1, t2, ow, rw, iw, 0, dx, iw)
-	return newValue(op.in, dx), nil
+	dxt, dx := keptOutput[T](buf, op.in)
+	gemmPar(false, false, p*ih, iw, ow, 1, t2, ow, rw, iw, 0, dx, iw)
+	return dxt, nil
 }

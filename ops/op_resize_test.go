@@ -360,7 +360,7 @@ func BenchmarkResize2DBilinear(b *testing.B) {
 		b.Fatal(err)
 	}
 	fwd := y.Op().(resizeOp)
-	bwd := resizeDiffOp{fwd}
+	bwd := resizeDiffOp{f: fwd, buf: new(outBuf)}
 	x := bTo32(gradcheck.Rand(1, []int{8, 21, 32, 32}))
 	dy := bTo32(gradcheck.Rand(2, []int{8, 21, 128, 128}))
 	b.ReportAllocs()

@@ -42,7 +42,7 @@ func Slice(x *G.Node, starts, ends, axes, steps []int) (*G.Node, error) {
 	if len(axes) != len(starts) || len(steps) != len(starts) {
 		return nil, errorf("Slice: %d starts, %d axes %v and %d steps %v, want equal counts", len(starts), len(axes), axes, len(steps), steps)
 	}
-	op := sliceOp{in: in, start: make([]int, r), step: make([]int, r)}
+	op := sliceOp{in: in, start: make([]int, r), step: make([]int, r), buf: new(outBuf)}
 	out := in.Clone()
 	for i := range op.step {
 		op.step[i] = 1
@@ -106,6 +106,7 @@ type sliceOp struct {
 	in          tensor.Shape
 	start, step []int // per axis, resolved
 	m           indexMap
+	buf         *outBuf
 }
 
 func (op sliceOp) Arity() int    { return 1 }
@@ -128,13 +129,13 @@ func (op sliceOp) Do(vs ...G.Value) (G.Value, error) {
 	if len(vs) != 1 {
 		return nil, errorf("Slice: got %d inputs, want 1", len(vs))
 	}
-	return gatherValue("Slice", op.m, op.in, vs[0], 0)
+	return gatherValue("Slice", op.buf, op.m, op.in, vs[0], 0)
 }
 
 func (op sliceOp) DiffWRT(int) []bool { return []bool{true} }
 
 func (op sliceOp) SymDiff(in G.Nodes, out, g *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(sliceDiffOp{op}, g)
+	dx, err := G.ApplyOp(sliceDiffOp{f: op, buf: new(outBuf)}, g)
 	if err != nil {
 		return nil, errorf("Slice gradient: %w", err)
 	}
@@ -143,7 +144,10 @@ func (op sliceOp) SymDiff(in G.Nodes, out, g *G.Node) (G.Nodes, error) {
 
 // sliceDiffOp places the output gradient at the sliced positions of a zero input-shaped
 // tensor.
-type sliceDiffOp struct{ f sliceOp }
+type sliceDiffOp struct {
+	f   sliceOp
+	buf *outBuf // its own, not the forward op's f.buf
+}
 
 func (op sliceDiffOp) Arity() int    { return 1 }
 func (op sliceDiffOp) Type() hm.Type { return rankFnType(len(op.f.in), len(op.f.in)) }
@@ -165,5 +169,5 @@ func (op sliceDiffOp) Do(vs ...G.Value) (G.Value, error) {
 	if len(vs) != 1 {
 		return nil, errorf("SliceDiff: got %d inputs, want 1", len(vs))
 	}
-	return scatterValue("SliceDiff", op.f.m, op.f.in, vs[0])
+	return scatterValue("SliceDiff", op.buf, op.f.m, op.f.in, vs[0])
 }

@@ -35,7 +35,7 @@ func applySoftmax(name string, log bool, x *G.Node, axis int) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	y, err := G.ApplyOp(softmaxOp{axis: ax, log: log, in: in}, x)
+	y, err := G.ApplyOp(softmaxOp{axis: ax, log: log, in: in, buf: new(outBuf)}, x)
 	if err != nil {
 		return nil, errorf("%s: %w", name, err)
 	}
@@ -46,6 +46,7 @@ type softmaxOp struct {
 	axis int
 	log  bool
 	in   tensor.Shape
+	buf  *outBuf
 }
 
 func (op softmaxOp) name() string {
@@ -91,7 +92,7 @@ func softmaxDo[T Float](op softmaxOp, v G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, errorf("%s: %w", op.name(), err)
 	}
-	y := make([]T, len(x))
+	yt, y := keptOutput[T](op.buf, op.in)
 	outer, n, inner := splitAt(op.in, op.axis)
 	for o := 0; o < outer; o++ {
 		for i := 0; i < inner; i++ {
@@ -99,7 +100,7 @@ func softmaxDo[T Float](op softmaxOp, v G.Value) (G.Value, error) {
 			softmaxFibre(x[base:], y[base:], n, inner, op.log)
 		}
 	}
-	return newValue(op.in, y), nil
+	return yt, nil
 }
 
 // softmaxFibre writes the (log-)softmax of the n values x[0], x[inner], x[2·inner], … to the
@@ -128,7 +129,7 @@ func softmaxFibre[T Float](x, y []T, n, inner int, log bool) {
 func (op softmaxOp) DiffWRT(int) []bool { return []bool{true} }
 
 func (op softmaxOp) SymDiff(in G.Nodes, out, g *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(softmaxDiffOp{op}, out, g)
+	dx, err := G.ApplyOp(softmaxDiffOp{f: op, buf: new(outBuf)}, out, g)
 	if err != nil {
 		return nil, errorf("%s gradient: %w", op.name(), err)
 	}
@@ -137,7 +138,10 @@ func (op softmaxOp) SymDiff(in G.Nodes, out, g *G.Node) (G.Nodes, error) {
 
 // softmaxDiffOp computes dL/dx from the forward output y and dL/dy, per fibre along the axis:
 // softmax: y ⊙ (g − Σ g⊙y); log-softmax: g − exp(y) · Σ g.
-type softmaxDiffOp struct{ f softmaxOp }
+type softmaxDiffOp struct {
+	f   softmaxOp
+	buf *outBuf // its own, not the forward op's f.buf
+}
 
 func (op softmaxDiffOp) Arity() int { return 2 }
 func (op softmaxDiffOp) Type() hm.Type {
@@ -173,12 +177,12 @@ func (op softmaxDiffOp) Do(vs ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	if f32 {
-		return softmaxDiffDo[float32](op.f, vs[0], vs[1])
+		return softmaxDiffDo[float32](op.f, op.buf, vs[0], vs[1])
 	}
-	return softmaxDiffDo[float64](op.f, vs[0], vs[1])
+	return softmaxDiffDo[float64](op.f, op.buf, vs[0], vs[1])
 }
 
-func softmaxDiffDo[T Float](op softmaxOp, yv, gv G.Value) (G.Value, error) {
+func softmaxDiffDo[T Float](op softmaxOp, buf *outBuf, yv, gv G.Value) (G.Value, error) {
 	y, err := valueData[T](yv)
 	if err != nil {
 		return nil, errorf("%sDiff: %w", op.name(), err)
@@ -187,7 +191,7 @@ func softmaxDiffDo[T Float](op softmaxOp, yv, gv G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, errorf("%sDiff: %w", op.name(), err)
 	}
-	dx := make([]T, len(y))
+	dxt, dx := keptOutput[T](buf, op.in)
 	outer, n, inner := splitAt(op.in, op.axis)
 	for o := 0; o < outer; o++ {
 		for i := 0; i < inner; i++ {
@@ -211,5 +215,5 @@ func softmaxDiffDo[T Float](op softmaxOp, yv, gv G.Value) (G.Value, error) {
 			}
 		}
 	}
-	return newValue(op.in, dx), nil
+	return dxt, nil
 }

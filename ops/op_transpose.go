@@ -49,6 +49,7 @@ type transposeOp struct {
 	perm []int
 	in   tensor.Shape
 	m    indexMap // output element → input offset
+	buf  *outBuf
 }
 
 func newTransposeOp(in tensor.Shape, perm []int) transposeOp {
@@ -61,7 +62,7 @@ func newTransposeOp(in tensor.Shape, perm []int) transposeOp {
 			m.maps[i][o] = o * st[p]
 		}
 	}
-	return transposeOp{perm: append([]int(nil), perm...), in: in, m: m}
+	return transposeOp{perm: append([]int(nil), perm...), in: in, m: m, buf: new(outBuf)}
 }
 
 func (op transposeOp) Arity() int    { return 1 }
@@ -80,13 +81,13 @@ func (op transposeOp) Do(vs ...G.Value) (G.Value, error) {
 	if len(vs) != 1 {
 		return nil, errorf("Transpose: got %d inputs, want 1", len(vs))
 	}
-	return gatherValue("Transpose", op.m, op.in, vs[0], 0)
+	return gatherValue("Transpose", op.buf, op.m, op.in, vs[0], 0)
 }
 
 func (op transposeOp) DiffWRT(int) []bool { return []bool{true} }
 
 func (op transposeOp) SymDiff(in G.Nodes, out, g *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(transposeDiffOp{op}, g)
+	dx, err := G.ApplyOp(transposeDiffOp{f: op, buf: new(outBuf)}, g)
 	if err != nil {
 		return nil, errorf("Transpose gradient: %w", err)
 	}
@@ -96,7 +97,10 @@ func (op transposeOp) SymDiff(in G.Nodes, out, g *G.Node) (G.Nodes, error) {
 // transposeDiffOp scatters the output gradient back through the forward op's index map: the
 // inverse permutation without a second map. Like every diff op here it is not itself
 // differentiable (ssl4dp needs first derivatives only).
-type transposeDiffOp struct{ f transposeOp }
+type transposeDiffOp struct {
+	f   transposeOp
+	buf *outBuf // its own, not the forward op's f.buf
+}
 
 func (op transposeDiffOp) Arity() int    { return 1 }
 func (op transposeDiffOp) Type() hm.Type { return rankFnType(len(op.f.in), len(op.f.in)) }
@@ -116,5 +120,5 @@ func (op transposeDiffOp) Do(vs ...G.Value) (G.Value, error) {
 	if len(vs) != 1 {
 		return nil, errorf("TransposeDiff: got %d inputs, want 1", len(vs))
 	}
-	return scatterValue("TransposeDiff", op.f.m, op.f.in, vs[0])
+	return scatterValue("TransposeDiff", op.buf, op.f.m, op.f.in, vs[0])
 }

@@ -89,26 +89,48 @@ func (op xentOp) check(what string, vs []G.Value, n int) error {
 	return nil
 }
 
-// xentVisit calls fn for every labelled position that is not ignored, with the offset of its
-// first logit, the stride between classes, and its class; it returns how many it visited, or
-// an error for the first invalid label.
-func xentVisit[T Float](op xentOp, labels []T, fn func(base, inner, class int)) (int, error) {
-	outer, c, inner := splitAt(op.logits, 1)
+// xentCount checks every label and counts the positions that are not ignored; it fails on
+// the first label that is neither a class in [0, C) nor the ignore value.
+func xentCount[T Float](op xentOp, labels []T) (int, error) {
+	c := op.logits[1]
 	count := 0
-	for o := 0; o < outer; o++ {
-		for i := 0; i < inner; i++ {
-			l := float64(labels[o*inner+i])
-			if l == float64(op.ignore) {
-				continue
-			}
-			if l != math.Trunc(l) || l < 0 || l >= float64(c) {
-				return 0, errorf("SoftmaxCrossEntropy: label %v at position %d of labels %v is not a class in [0, %d) nor the ignore value %d", l, o*inner+i, op.labels, c, op.ignore)
-			}
-			fn(o*c*inner+i, inner, int(l))
-			count++
+	for pos, v := range labels {
+		l := float64(v)
+		if l == float64(op.ignore) {
+			continue
 		}
+		if l != math.Trunc(l) || l < 0 || l >= float64(c) {
+			return 0, errorf("SoftmaxCrossEntropy: label %v at position %d of labels %v is not a class in [0, %d) nor the ignore value %d", l, pos, op.labels, c, op.ignore)
+		}
+		count++
 	}
 	return count, nil
+}
+
+// xentImages runs fn(o, e) for every image o (outer index) across CPUs; e is a per-goroutine
+// scratch of C float64s. Images are independent, so any split gives the same results.
+func xentImages(op xentOp, fn func(o int, e []float64)) {
+	outer, c, inner := splitAt(op.logits, 1)
+	parallelFor(outer, outer*c*inner, func(lo, hi int) {
+		e := make([]float64, c)
+		for o := lo; o < hi; o++ {
+			fn(o, e)
+		}
+	})
+}
+
+// xentPosition fills e with exp(x_k − max) for the C logits x[0], x[inner], … of one position
+// and returns max and Σ e.
+func xentPosition[T Float](x []T, inner int, e []float64) (m, sum float64) {
+	m = math.Inf(-1)
+	for k := range e {
+		m = math.Max(m, float64(x[k*inner]))
+	}
+	for k := range e {
+		e[k] = math.Exp(float64(x[k*inner]) - m)
+		sum += e[k]
+	}
+	return m, sum
 }
 
 func xentDo[T Float](op xentOp, lv, yv G.Value) (G.Value, error) {
@@ -120,22 +142,28 @@ func xentDo[T Float](op xentOp, lv, yv G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, errorf("SoftmaxCrossEntropy: %w", err)
 	}
-	c := op.logits[1]
-	var total float64
-	count, err := xentVisit(op, labels, func(base, inner, class int) {
-		f := x[base:]
-		m := math.Inf(-1)
-		for k := 0; k < c; k++ {
-			m = math.Max(m, float64(f[k*inner]))
-		}
-		var s float64
-		for k := 0; k < c; k++ {
-			s += math.Exp(float64(f[k*inner]) - m)
-		}
-		total += m + math.Log(s) - float64(f[class*inner])
-	})
+	count, err := xentCount(op, labels)
 	if err != nil {
 		return nil, err
+	}
+	// Per-image sums, added in image order: the same total for any number of CPUs.
+	outer, c, inner := splitAt(op.logits, 1)
+	partial := make([]float64, outer)
+	xentImages(op, func(o int, e []float64) {
+		var sum float64
+		for i, l := range labels[o*inner : (o+1)*inner] {
+			if int(l) == op.ignore {
+				continue
+			}
+			f := x[o*c*inner+i:]
+			m, s := xentPosition(f, inner, e)
+			sum += m + math.Log(s) - float64(f[int(l)*inner])
+		}
+		partial[o] = sum
+	})
+	var total float64
+	for _, v := range partial {
+		total += v
 	}
 	if count > 0 {
 		total /= float64(count)
@@ -149,7 +177,7 @@ func (op xentOp) SymDiff(in G.Nodes, out, g *G.Node) (G.Nodes, error) {
 	if len(in) != 2 {
 		return nil, errorf("SoftmaxCrossEntropy gradient: got %d inputs, want 2", len(in))
 	}
-	dx, err := G.ApplyOp(xentDiffOp{op}, in[0], in[1], g)
+	dx, err := G.ApplyOp(xentDiffOp{f: op, buf: new(outBuf)}, in[0], in[1], g)
 	if err != nil {
 		return nil, errorf("SoftmaxCrossEntropy gradient: %w", err)
 	}
@@ -158,7 +186,10 @@ func (op xentOp) SymDiff(in G.Nodes, out, g *G.Node) (G.Nodes, error) {
 
 // xentDiffOp computes dL/dlogits = g · (softmax(logits) − onehot(label)) / count from
 // (logits, labels, g), with zero rows for ignored positions.
-type xentDiffOp struct{ f xentOp }
+type xentDiffOp struct {
+	f   xentOp
+	buf *outBuf
+}
 
 func (op xentDiffOp) Arity() int { return 3 }
 func (op xentDiffOp) Type() hm.Type {
@@ -187,12 +218,12 @@ func (op xentDiffOp) Do(vs ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	if f32 {
-		return xentDiffDo[float32](op.f, vs)
+		return xentDiffDo[float32](op.f, op.buf, vs)
 	}
-	return xentDiffDo[float64](op.f, vs)
+	return xentDiffDo[float64](op.f, op.buf, vs)
 }
 
-func xentDiffDo[T Float](op xentOp, vs []G.Value) (G.Value, error) {
+func xentDiffDo[T Float](op xentOp, buf *outBuf, vs []G.Value) (G.Value, error) {
 	x, err := valueData[T](vs[0])
 	if err != nil {
 		return nil, errorf("SoftmaxCrossEntropyDiff: %w", err)
@@ -206,33 +237,34 @@ func xentDiffDo[T Float](op xentOp, vs []G.Value) (G.Value, error) {
 		return nil, errorf("SoftmaxCrossEntropyDiff: output gradient: %w", err)
 	}
 	// Count first: every row's gradient is divided by the number of labelled positions.
-	count, err := xentVisit(op, labels, func(int, int, int) {})
+	count, err := xentCount(op, labels)
 	if err != nil {
 		return nil, err
 	}
+	dxt, dx := keptOutput[T](buf, op.logits)
 	if count == 0 {
-		return newValue(op.logits, make([]T, len(x))), nil
+		clear(dx)
+		return dxt, nil
 	}
-	c := op.logits[1]
+	_, c, inner := splitAt(op.logits, 1)
 	w := float64(g) / float64(count)
-	dx := make([]T, len(x))
-	_, err = xentVisit(op, labels, func(base, inner, class int) {
-		f, d := x[base:], dx[base:]
-		m := math.Inf(-1)
-		for k := 0; k < c; k++ {
-			m = math.Max(m, float64(f[k*inner]))
+	xentImages(op, func(o int, e []float64) {
+		for i, l := range labels[o*inner : (o+1)*inner] {
+			base := o*c*inner + i
+			d := dx[base:]
+			if int(l) == op.ignore {
+				for k := range e {
+					d[k*inner] = 0
+				}
+				continue
+			}
+			_, s := xentPosition(x[base:], inner, e)
+			ws := w / s
+			for k, v := range e {
+				d[k*inner] = T(ws * v)
+			}
+			d[int(l)*inner] -= T(w)
 		}
-		var s float64
-		for k := 0; k < c; k++ {
-			s += math.Exp(float64(f[k*inner]) - m)
-		}
-		for k := 0; k < c; k++ {
-			d[k*inner] = T(w * math.Exp(float64(f[k*inner])-m) / s)
-		}
-		d[class*inner] -= T(w)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return newValue(op.logits, dx), nil
+	return dxt, nil
 }
