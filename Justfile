@@ -23,6 +23,11 @@ _build:
     go build -tags '{{tags}}' -o bin/ssl4dp ./cmd/ssl4dp
     @echo "built bin/ssl4dp ($(bin/ssl4dp version | head -1))"
 
+# The main job on built-in synthetic data: pre-train (MoCo v2, then PLMoCo), fine-tune, export, evaluate, bench; prints the table (runs/demo). Installs what it needs first.
+demo: setup
+    @{{just}} _build
+    bin/ssl4dp demo
+
 # Run every test (what CI runs): formatting, vet and staticcheck on both BLAS builds, unit and integration tests, a short fuzz.
 test: setup
     @{{just}} _test

@@ -2,8 +2,11 @@ package experiment
 
 import (
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ssl4dp/ssl4dp/internal/testenv"
 )
 
 // base is a valid grid; the error cases below append to it or replace parts of it.
@@ -155,5 +158,28 @@ func TestFlagText(t *testing.T) {
 	args := argsFor(Flags{"b": "1", "a": "x"}, Flags{"b": "2"})
 	if strings.Join(args, " ") != "--a=x --b=2" {
 		t.Errorf("argsFor: %v, want later sets to win, sorted", args)
+	}
+}
+
+// The grids shipped in experiments/ parse and plan (with their variables set).
+func TestShippedGrids(t *testing.T) {
+	dir := filepath.Join(testenv.RepoRoot(t), "experiments")
+	files, err := filepath.Glob(filepath.Join(dir, "*.toml"))
+	if err != nil || len(files) < 3 {
+		t.Fatalf("grids in %s: %v %v", dir, files, err)
+	}
+	env := map[string]string{"VOC": "/data/VOC2012", "IMAGENET": "/data/imagenet", "CUTPASTE": "cutpaste:objects=/o,backgrounds=/b"}
+	for _, f := range files {
+		g, err := Load(f)
+		if err != nil {
+			t.Errorf("%v", err)
+			continue
+		}
+		p, err := g.Plan(PlanOptions{Getenv: func(k string) string { return env[k] }})
+		if err != nil {
+			t.Errorf("%v", err)
+			continue
+		}
+		t.Logf("%s: %d stages, %d cells, skipped %v", filepath.Base(f), len(p.Stages), len(p.Cells), p.Skipped)
 	}
 }

@@ -12,7 +12,9 @@ import (
 
 	"github.com/ssl4dp/ssl4dp/evaluate/metrics"
 	"github.com/ssl4dp/ssl4dp/experiment"
+	"github.com/ssl4dp/ssl4dp/export/modelinfo"
 	"github.com/ssl4dp/ssl4dp/internal/testenv"
+	"github.com/ssl4dp/ssl4dp/onnx"
 )
 
 // `ssl4dp demo --quick` end to end: the table in the seed's format, the files it lists, and
@@ -25,6 +27,12 @@ func TestDemoQuick(t *testing.T) {
 		t.Fatalf("demo --quick: exit %d\n%s\n%s", code, errText, stdoutText)
 	}
 	// Progress: which stage, and the engine's progress lines.
+	// Each stage and cell starts from the previous one's encoder, every tensor loaded.
+	moco := regexp.MustCompile(`init from \S+/stages/moco-s1-[0-9a-f]{10}/encoder\.onnx: 100 loaded`)
+	plmoco := regexp.MustCompile(`init from \S+/stages/plmoco-s1-[0-9a-f]{10}/encoder\.onnx: 100 loaded`)
+	if n := len(moco.FindAllString(errText, -1)); n != 2 || !plmoco.MatchString(errText) {
+		t.Errorf("MoCo's encoder loaded %d times (want 2: the PLMoCo stage and the MoCo v2 cell), PLMoCo's %v", n, plmoco.MatchString(errText))
+	}
 	for _, want := range []string{"== [1/5] fine-tune MoCoFCN from RandomInit", "== [2/5] pre-train moco", "== [4/5] pre-train plmoco",
 		"step 6/6 100%", "== bench: onnxruntime inference"} {
 		if !strings.Contains(errText, want) {
@@ -76,6 +84,14 @@ func TestDemoQuick(t *testing.T) {
 		shown, _ := strconv.ParseFloat(rows[i][2], 64)
 		if math.Abs(100*r.Scores.MIoU-shown) > 0.05+1e-9 {
 			t.Errorf("%s: the table shows %v, evaluate says %.4f%%", rows[i][1], shown, 100*r.Scores.MIoU)
+		}
+		// The model is this cell's: its metadata names the cell's training run.
+		em, err := onnx.ReadFile(model)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info, err := modelinfo.Read(em); err != nil || info.Source != filepath.Join(cell, "train") || info.Method != "seg" {
+			t.Errorf("%s: metadata %+v, %v; want the source %s", model, info, err, filepath.Join(cell, "train"))
 		}
 		var rec experiment.Record
 		b, err := os.ReadFile(filepath.Join(cell, experiment.DoneFile))
