@@ -91,7 +91,7 @@ func trainSteps(spec graphs.Spec, steps int) (*pb.ModelProto, error) {
 	if err := G.Let(in, tensor.New(tensor.WithShape(n, 3, h, w), tensor.WithBacking(x))); err != nil {
 		return nil, err
 	}
-	vm := G.NewTapeMachine(m.Graph, G.BindDualValues(m.Learnables()...))
+	vm := G.NewTapeMachine(m.Graph) // no BindDualValues: it accumulates gradients across runs
 	defer vm.Close()
 	for s := 0; s < steps; s++ {
 		vm.Reset()

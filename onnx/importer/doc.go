@@ -14,7 +14,8 @@
 //	logits, err := m.Output("output")             // or m.Tensor("features"): any tensor by name
 //	loss, err := ops.SoftmaxCrossEntropy(logits, labels, 255)
 //	_, err = G.Grad(loss, m.Learnables()...)
-//	vm := G.NewTapeMachine(m.Graph, G.BindDualValues(m.Learnables()...))
+//	vm := G.NewTapeMachine(m.Graph)                // not BindDualValues: v0.9.18 then adds every
+//	                                              // run's gradient to the last (see train/doc.go)
 //	m.SetTraining(true)                           // BatchNorm batch statistics, Dropout on
 //	... vm.RunAll(); optimizer step on m.Params() values and gradients; vm.Reset() ...
 //	m.SetTraining(false)                          // evaluation: same graph, same machine

@@ -147,7 +147,7 @@ func TestWholeModelGradientsMatchPyTorch(t *testing.T) {
 				t.Fatal(err)
 			}
 			bindFeeds(t, m, fs)
-			vm := G.NewTapeMachine(m.Graph, G.BindDualValues(m.Learnables()...))
+			vm := G.NewTapeMachine(m.Graph)
 			defer vm.Close()
 			if err := vm.RunAll(); err != nil {
 				t.Fatal(err)

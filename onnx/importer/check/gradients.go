@@ -57,11 +57,7 @@ func Gradients(mp *pb.ModelProto, o Options) ([]GradSample, error) {
 		if err := bind(m, shapes, values); err != nil {
 			return nil, nil, nil, err
 		}
-		var opts []G.VMOpt
-		if grad {
-			opts = append(opts, G.BindDualValues(m.Learnables()...))
-		}
-		return m, loss, G.NewTapeMachine(m.Graph, opts...), nil
+		return m, loss, G.NewTapeMachine(m.Graph), nil
 	}
 	am, _, avm, err := build(true)
 	if err != nil {
