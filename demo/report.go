@@ -75,7 +75,7 @@ func (r *Result) WriteReport(w io.Writer) error {
 		ew.printf("\n  (%s; the full report: %s)\n", r.BenchModel, r.BenchJSON)
 	}
 	ew.printf("\nfiles in %s:\n", r.Out)
-	ew.printf("  %-22s the table with every seed and the times; a bar chart\n", experiment.ResultsFile+", "+experiment.ChartFile)
+	ew.printf("  %s, %s  the table with the times; a bar chart\n", filepath.Join(r.Out, experiment.ResultsFile), filepath.Join(r.Out, experiment.ChartFile))
 	for _, l := range lines {
 		ew.printf("  %s × %s:\n", l.Pretraining, l.Head)
 		ew.printf("    %s  exported model (ONNX, dynamic batch and size)\n", filepath.Join(l.Cell, "model.onnx"))

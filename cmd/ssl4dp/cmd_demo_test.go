@@ -45,7 +45,7 @@ func TestDemoQuick(t *testing.T) {
 		"| MoCo v2          | 0.75       | MoCoFCN |",
 		"| MoCo v2 + PLMoCo | 0.75 + 0.5 | MoCoFCN |",
 		"inference (onnxruntime", "batch 1: p50",
-		"results.md, results.png",
+		"demo/results.md, " + out + "/results.png  the table",
 		"pre-training curves:",
 	} {
 		if !strings.Contains(stdoutText, want) {
