@@ -30,6 +30,7 @@ type Table struct {
 // TableRow is one pre-training row.
 type TableRow struct {
 	Name   string
+	From   string // the row it continues (Row.From)
 	Epochs string // per stage, "20 + 10"; "—" for no pre-training
 	Note   string
 	Shared []string // stages this row shares with other rows ("moco (with MoCo + PLR)")
@@ -74,7 +75,7 @@ func Collect(p *Plan, out string) (*Table, error) {
 		if skipped(p, r.Name) {
 			continue
 		}
-		tr := &TableRow{Name: r.Name, Note: r.Note, Epochs: "—"}
+		tr := &TableRow{Name: r.Name, From: r.From, Note: r.Note, Epochs: "—"}
 		for _, h := range g.Heads {
 			c := TableCell{Head: h.Name, MIoU: make([]float64, len(g.Seeds)), Folder: make([]string, len(g.Seeds))}
 			for i := range c.MIoU {
@@ -268,6 +269,23 @@ func (t *Table) Markdown() string {
 				ft = seconds(c.TrainS)
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", r.Name, pre, c.Head, ft)
+		}
+	}
+	if cmp := t.Comparisons(); len(cmp) > 0 {
+		b.WriteString("\n## Differences\n\nEach row against the first row and against the row it continues: the difference of " +
+			"the mean mIoU (points), Welch's t and its degrees of freedom, and whether the difference exceeds the " +
+			"seed-to-seed spread (two-sided Welch t-test at 5%; needs two seeds on each side).\n\n" +
+			"| pre-training | against | head | Δ mIoU | Welch t (df) | beyond the spread? |\n|---|---|---|---|---|---|\n")
+		for _, c := range cmp {
+			tcol, verdict := "—", "— (too few seeds)"
+			if c.Tested {
+				tcol = fmt.Sprintf("%.2f (%.1f)", c.T, c.DF)
+				verdict = "no"
+				if c.Beyond {
+					verdict = "**yes**"
+				}
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %+.1f | %s | %s |\n", c.Row, c.Base, c.Head, 100*c.Delta, tcol, verdict)
 		}
 	}
 	var shared []string

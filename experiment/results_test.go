@@ -101,6 +101,11 @@ func TestCollectAndRender(t *testing.T) {
 		"| MoCo + PLR | 3m20s | MoCoFCN | 30.0s |",
 		"**Incomplete:** 1 planned cells",
 		"moco stage shared by MoCo v2, MoCo + PLR, MoCo + EDMoCo",
+		// 0.50/0.52 against 0.40/0.42: Δ 0.10, each std 0.01·√2, t = 0.1/0.01414 = 7.07 on 2 df.
+		"| MoCo + PLR | RandomInit | MoCoFCN | +10.0 | 7.07 (2.0) | **yes** |",
+		"| MoCo + PLR | MoCo v2 | MoCoFCN | +10.0 | 7.07 (2.0) | **yes** |",
+		"| MoCo v2 | RandomInit | PSPNet | +0.0 | 0.00 (2.0) | no |",
+		"| MoCo + EDMoCo | RandomInit | PSPNet | -1.0 | — | — (too few seeds) |",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("results.md lacks %q:\n%s", want, md)
@@ -150,6 +155,32 @@ func TestMeanStd(t *testing.T) {
 	for in, want := range map[float64]string{20: "20", 19.97: "20", 9.5: "9.5", 0.75: "0.75"} {
 		if got := formatEpochs(in); got != want {
 			t.Errorf("formatEpochs(%v) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// Welch's t against a worked example: {0.50, 0.52, 0.54} vs {0.40, 0.41, 0.42}: variances of
+// the means 4/3·1e-4 and 1/3·1e-4, so t = 0.11/√(5/3·1e-4) = 11/√(5/3) and
+// df = (5/3)² / ((4/3)²/2 + (1/3)²/2) = 50/17.
+func TestWelch(t *testing.T) {
+	cell := func(v ...float64) TableCell {
+		c := TableCell{MIoU: v, N: len(v)}
+		c.Mean, c.Std = meanStd(v)
+		return c
+	}
+	tv, df, ok := welch(cell(0.50, 0.52, 0.54), cell(0.40, 0.41, 0.42))
+	if !ok || math.Abs(tv-11/math.Sqrt(5.0/3)) > 1e-9 || math.Abs(df-50.0/17) > 1e-9 {
+		t.Errorf("t %v df %v ok %v; want %v and %v", tv, df, ok, 11/math.Sqrt(5.0/3), 50.0/17)
+	}
+	if _, _, ok := welch(cell(0.5), cell(0.4, 0.41)); ok {
+		t.Error("one seed was tested")
+	}
+	if _, _, ok := welch(cell(0.5, 0.5), cell(0.4, 0.4)); ok {
+		t.Error("no spread at all was tested")
+	}
+	for df, want := range map[float64]float64{2.94: 4.303, 3: 3.182, 4.5: 2.776, 200: 1.980} {
+		if got := tCritical(df); got != want {
+			t.Errorf("tCritical(%v) = %v, want %v", df, got, want)
 		}
 	}
 }
