@@ -7,9 +7,11 @@ import "sync"
 // serve every layer: no per-step allocation and no per-layer copy of the largest im2col matrix.
 // (sync.Pool would be emptied by every other GC and reallocate megabytes per step.)
 
-// maxKeptScratch bounds how many free buffers a pool keeps; more are only needed when several
+// maxKeptScratch bounds how many free buffers a pool keeps: as many as one op holds at once
+// (the per-image weight gradient: convWGroups−1 partial sums and a column matrix per CPU on
+// two CPUs), so that steady training allocates none. More are only needed when several
 // machines run at once, and those extra buffers are left to the GC.
-const maxKeptScratch = 4
+const maxKeptScratch = 8
 
 type scratchPool[T Float] struct {
 	mu   sync.Mutex

@@ -213,26 +213,28 @@ func convBackwardWImages[T Float](op *convOp, x, dy, dw []T) {
 		partials[i] = getScratch[T](len(dw))
 		defer putScratch(partials[i])
 	}
-	runBlocks(groups, func(gr int) {
-		dst := partials[gr]
+	parallelFor(groups, minParallelWork, func(lo, hi int) {
 		var col []T
 		if !op.pointwise() {
 			col = getScratch[T](k * ohw)
 			defer putScratch(col)
 		}
-		first, last := gr*n/groups, (gr+1)*n/groups
-		for ni := first; ni < last; ni++ {
-			var beta T
-			if ni > first {
-				beta = 1
-			}
-			for gi := 0; gi < grp; gi++ {
-				src := x[(ni*c+gi*cg)*hw:][:cg*hw]
-				if col != nil {
-					im2col(g, src, cg, col, ohw)
-					src = col
+		for gr := lo; gr < hi; gr++ {
+			dst := partials[gr]
+			first, last := gr*n/groups, (gr+1)*n/groups
+			for ni := first; ni < last; ni++ {
+				var beta T
+				if ni > first {
+					beta = 1
 				}
-				gemm(false, true, mg, k, ohw, 1, dy[(ni*m+gi*mg)*ohw:], ohw, src, ohw, beta, dst[gi*mg*k:], k)
+				for gi := 0; gi < grp; gi++ {
+					src := x[(ni*c+gi*cg)*hw:][:cg*hw]
+					if col != nil {
+						im2col(g, src, cg, col, ohw)
+						src = col
+					}
+					gemm(false, true, mg, k, ohw, 1, dy[(ni*m+gi*mg)*ohw:], ohw, src, ohw, beta, dst[gi*mg*k:], k)
+				}
 			}
 		}
 	})
