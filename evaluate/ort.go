@@ -75,7 +75,7 @@ func (m *Model) describe() error {
 	names := func(vs []ort.ValueInfo) string {
 		var s []string
 		for _, v := range vs {
-			s = append(s, fmt.Sprintf("%q %s %s", v.Name, v.Type, dims(v.Shape)))
+			s = append(s, fmt.Sprintf("%q %s %s", v.Name, v.Type, ort.ShapeString(v.Shape)))
 		}
 		return strings.Join(s, ", ")
 	}
@@ -104,14 +104,14 @@ func (m *Model) describe() error {
 	switch m.Output.Type {
 	case "float32":
 		if shape != nil && len(shape) != 4 {
-			return bad("output %q has shape %s; evaluate needs logits [N,K,H,W]", m.Output.Name, dims(shape))
+			return bad("output %q has shape %s; evaluate needs logits [N,K,H,W]", m.Output.Name, ort.ShapeString(shape))
 		}
 		if shape != nil && shape[1] > 0 {
 			m.Classes = int(shape[1])
 		}
 	case "int64":
 		if shape != nil && len(shape) != 3 {
-			return bad("output %q has shape %s; evaluate needs class indices [N,H,W]", m.Output.Name, dims(shape))
+			return bad("output %q has shape %s; evaluate needs class indices [N,H,W]", m.Output.Name, ort.ShapeString(shape))
 		}
 		m.Argmax = true
 	default:
@@ -227,18 +227,3 @@ func (m *Model) logits(t ort.Tensor) (data.Tensor, error) {
 
 // Close releases the onnxruntime session.
 func (m *Model) Close() error { return m.s.Close() }
-
-func dims(s []int64) string {
-	if s == nil {
-		return "[?]"
-	}
-	parts := make([]string, len(s))
-	for i, d := range s {
-		if d < 0 {
-			parts[i] = "?"
-		} else {
-			parts[i] = fmt.Sprint(d)
-		}
-	}
-	return "[" + strings.Join(parts, " ") + "]"
-}

@@ -294,7 +294,7 @@ func outputData(m *Model, name string, want pb.TensorProto_DataType) ([]int64, a
 		if v.node.IsScalar() {
 			shape = nil
 		}
-		f = valueOf(v.node.Value())
+		f = Float64s(v.node.Value())
 	case v.k != nil:
 		shape = v.k.shape
 		f = v.k.floats()

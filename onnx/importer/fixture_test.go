@@ -152,7 +152,7 @@ func TestWholeModelGradientsMatchPyTorch(t *testing.T) {
 			if err := vm.RunAll(); err != nil {
 				t.Fatal(err)
 			}
-			if got, want := valueOf(loss.Value())[0], goldenFloats(t, gold, "loss")[0]; math.Abs(got-want) > tol*math.Max(1, math.Abs(want)) {
+			if got, want := Float64s(loss.Value())[0], goldenFloats(t, gold, "loss")[0]; math.Abs(got-want) > tol*math.Max(1, math.Abs(want)) {
 				t.Errorf("loss %.12g, PyTorch %.12g", got, want)
 			}
 			worst, worstName := 0.0, ""
@@ -161,7 +161,7 @@ func TestWholeModelGradientsMatchPyTorch(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: %v", p.Name, err)
 				}
-				if e := relErr(valueOf(gv), goldenFloats(t, gold, "grad/"+p.Name)); e > worst || math.IsNaN(e) {
+				if e := relErr(Float64s(gv), goldenFloats(t, gold, "grad/"+p.Name)); e > worst || math.IsNaN(e) {
 					worst, worstName = e, p.Name
 				}
 			}
@@ -170,7 +170,7 @@ func TestWholeModelGradientsMatchPyTorch(t *testing.T) {
 					name string
 					v    *tensor.Dense
 				}{{bn.Mean, bn.State.Mean}, {bn.Var, bn.State.Var}} {
-					if e := relErr(valueOf(s.v), goldenFloats(t, gold, "running/"+s.name)); e > worst || math.IsNaN(e) {
+					if e := relErr(Float64s(s.v), goldenFloats(t, gold, "running/"+s.name)); e > worst || math.IsNaN(e) {
 						worst, worstName = e, s.name
 					}
 				}

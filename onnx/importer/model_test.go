@@ -51,7 +51,7 @@ func runOnce(t testing.TB, m *Model) {
 func statsOf(m *Model) [][]float64 {
 	var s [][]float64
 	for _, bn := range m.BatchNorms() {
-		s = append(s, valueOf(bn.State.Mean), valueOf(bn.State.Var))
+		s = append(s, Float64s(bn.State.Mean), Float64s(bn.State.Var))
 	}
 	return s
 }
@@ -93,7 +93,7 @@ func TestModeSwitchingKeepsRunningStats(t *testing.T) {
 	if !sameStats(statsOf(m), s1) {
 		t.Fatal("an evaluation run (with a new machine) changed the running statistics")
 	}
-	evalOut := valueOf(out.Value())
+	evalOut := Float64s(out.Value())
 	wb, err := m.WriteBack()
 	if err != nil {
 		t.Fatal(err)
@@ -318,7 +318,7 @@ func TestTwoImportsOneGraph(t *testing.T) {
 	d[0] += 1
 	bindFeeds(t, q, map[string]feed{"input": randFeed(2, 2, 3, 32, 32)})
 	runOnce(t, q)
-	a, b := valueOf(qo.Value()), valueOf(ko.Value())
+	a, b := Float64s(qo.Value()), Float64s(ko.Value())
 	if a[0] == b[0] {
 		t.Fatal("key encoder output equals query encoder output after perturbing its weights")
 	}

@@ -77,8 +77,9 @@ func store(g *pb.GraphProto, old *pb.TensorProto, data any) error {
 	return nil
 }
 
-// valueOf is a node value's data as float64 (for checks and tests).
-func valueOf(t interface{ Data() any }) []float64 {
+// Float64s returns a node value's data (float32 or float64, tensor or scalar) as a new
+// []float64, for comparisons against references; nil for other types.
+func Float64s(t interface{ Data() any }) []float64 {
 	switch d := t.Data().(type) {
 	case []float32:
 		out := make([]float64, len(d))

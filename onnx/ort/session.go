@@ -115,7 +115,7 @@ func (s *Session) Run(inputs map[string]Tensor) (map[string]Tensor, error) {
 	for i, vi := range s.inputs {
 		t, ok := inputs[vi.Name]
 		if !ok {
-			return nil, fmt.Errorf("ort: %s: input %q (%s %s) is missing", s.name, vi.Name, vi.Type, shapeString(vi.Shape))
+			return nil, fmt.Errorf("ort: %s: input %q (%s %s) is missing", s.name, vi.Name, vi.Type, ShapeString(vi.Shape))
 		}
 		if err := t.check(vi); err != nil {
 			return nil, fmt.Errorf("ort: %s: %w", s.name, err)

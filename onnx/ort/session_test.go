@@ -89,7 +89,7 @@ func TestRunMatchesReference(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if in := s.Inputs(); len(in) != 1 || in[0].Name != "X" || in[0].Type != "float32" || shapeString(in[0].Shape) != "[? 3]" {
+	if in := s.Inputs(); len(in) != 1 || in[0].Name != "X" || in[0].Type != "float32" || ShapeString(in[0].Shape) != "[? 3]" {
 		t.Fatalf("Inputs() = %+v", in)
 	}
 	if out := s.Outputs(); len(out) != 2 || out[1].Name != "M" || out[1].Shape == nil || len(out[1].Shape) != 0 {

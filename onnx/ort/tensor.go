@@ -94,18 +94,18 @@ func (t Tensor) check(want ValueInfo) error {
 		return nil
 	}
 	if len(t.Shape) != len(want.Shape) {
-		return fmt.Errorf("input %q: got shape %v (rank %d), want %s (rank %d)", want.Name, t.Shape, len(t.Shape), shapeString(want.Shape), len(want.Shape))
+		return fmt.Errorf("input %q: got shape %v (rank %d), want %s (rank %d)", want.Name, t.Shape, len(t.Shape), ShapeString(want.Shape), len(want.Shape))
 	}
 	for i, d := range want.Shape {
 		if d >= 0 && t.Shape[i] != d {
-			return fmt.Errorf("input %q: got shape %v, want %s (dimension %d)", want.Name, t.Shape, shapeString(want.Shape), i)
+			return fmt.Errorf("input %q: got shape %v, want %s (dimension %d)", want.Name, t.Shape, ShapeString(want.Shape), i)
 		}
 	}
 	return nil
 }
 
-// shapeString writes a declared shape with "?" for dynamic dimensions: [? 3 224 224].
-func shapeString(s []int64) string {
+// ShapeString writes a declared shape with "?" for dynamic dimensions: [? 3 224 224].
+func ShapeString(s []int64) string {
 	if s == nil {
 		return "(unknown rank)"
 	}

@@ -135,22 +135,3 @@ func bind(m *importer.Model, shapes map[string][]int, values map[string][]float3
 	}
 	return nil
 }
-
-// floats64 returns a node value's data as float64.
-func floats64(v G.Value) []float64 {
-	switch d := v.Data().(type) {
-	case []float32:
-		out := make([]float64, len(d))
-		for i, x := range d {
-			out[i] = float64(x)
-		}
-		return out
-	case []float64:
-		return append([]float64{}, d...)
-	case float32:
-		return []float64{float64(d)}
-	case float64:
-		return []float64{d}
-	}
-	return nil
-}

@@ -89,7 +89,7 @@ func Forward(mp *pb.ModelProto, o Options) (*ForwardReport, error) {
 		if err != nil {
 			return nil, fmt.Errorf("check: output %q: %w", name, err)
 		}
-		got := floats64(outs[i].Value())
+		got := importer.Float64s(outs[i].Value())
 		if len(got) != len(ref) {
 			return nil, fmt.Errorf("check: output %q has %d values, onnxruntime's %d", name, len(got), len(ref))
 		}

@@ -77,7 +77,7 @@ func Gradients(mp *pb.ModelProto, o Options) ([]GradSample, error) {
 		if err := fvm.RunAll(); err != nil {
 			return 0, fmt.Errorf("check: forward pass: %w", err)
 		}
-		return floats64(floss.Value())[0], nil
+		return importer.Float64s(floss.Value())[0], nil
 	}
 
 	params := am.Params()
@@ -99,7 +99,7 @@ func Gradients(mp *pb.ModelProto, o Options) ([]GradSample, error) {
 		if err != nil {
 			return nil, fmt.Errorf("check: %s has no gradient: %w", params[i].Name, err)
 		}
-		grad := floats64(gv)
+		grad := importer.Float64s(gv)
 		data := fparams[i].Node.Value().Data().([]float64)
 		j := r.Intn(len(data))
 		x := data[j]
