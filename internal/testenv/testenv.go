@@ -26,7 +26,8 @@ func missing(t testing.TB, what, fix string) {
 }
 
 // ORTLibrary returns the onnxruntime shared library for tests: $ONNXRUNTIME_SHARED_LIBRARY_PATH,
-// else the setup cache (scripts/setup_ort.sh).
+// else the setup cache (scripts/setup_ort.sh). The cache path repeats ort.CacheLibrary's on
+// purpose: onnx/ort's own tests use testenv, so testenv cannot import ort (an import cycle).
 func ORTLibrary(t testing.TB) string {
 	t.Helper()
 	if p := os.Getenv("ONNXRUNTIME_SHARED_LIBRARY_PATH"); p != "" {
