@@ -16,7 +16,7 @@ import (
 const (
 	MinIRVersion  = 3
 	MaxIRVersion  = 11
-	MinOpset      = 7
+	MinOpset      = 1
 	MaxOpset      = 23
 	IRVersion     = 8
 	MinWriteOpset = 13

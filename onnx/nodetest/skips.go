@@ -1,11 +1,5 @@
 package nodetest
 
-import (
-	"fmt"
-
-	"github.com/ssl4dp/ssl4dp/onnx"
-)
-
 // Skips lists the CNN-op node tests that are not run, with the reason. Nothing else may be
 // skipped: a new failure is a bug to fix, not a line to add here without a reason that holds
 // for every backend.
@@ -16,14 +10,4 @@ var Skips = map[string]string{
 	// [1 4]. ONNX keeps its behaviour on purpose (onnx/onnx#2462).
 	"test_resize_downsample_scales_cubic_align_corners":  "ONNX's reference and onnxruntime disagree on align_corners downsampling (known upstream issue)",
 	"test_resize_downsample_scales_linear_align_corners": "ONNX's reference and onnxruntime disagree on align_corners downsampling (known upstream issue)",
-}
-
-func init() {
-	// The two GlobalAveragePool tests import opset 1. onnxruntime runs them, but ssl4dp's
-	// reader refuses opsets below onnx.MinOpset; they run again once that limit allows them.
-	if onnx.MinOpset > 1 {
-		reason := fmt.Sprintf("the model imports opset 1, below onnx.MinOpset (%d), so onnx.ReadFile refuses it", onnx.MinOpset)
-		Skips["test_globalaveragepool"] = reason
-		Skips["test_globalaveragepool_precomputed"] = reason
-	}
 }
