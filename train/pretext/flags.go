@@ -7,13 +7,11 @@ import (
 	"io"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/ssl4dp/ssl4dp/data"
 	"github.com/ssl4dp/ssl4dp/graphs"
 	"github.com/ssl4dp/ssl4dp/onnx"
 	"github.com/ssl4dp/ssl4dp/train"
-	"github.com/ssl4dp/ssl4dp/train/optim"
 	"github.com/ssl4dp/ssl4dp/train/schedule"
 )
 
@@ -51,11 +49,9 @@ type Flags struct {
 	GlobalWeight    float64 `name:"global-weight" help:"PLMoCo: weight λ of an added image-level MoCo loss (default 0: dense only)."`
 
 	schedule.Flags `embed:""`
-	EncoderLRMult  float64 `name:"encoder-lr-mult" default:"1" help:"LR multiplier for the encoder (all but the heads: head., projector., predictor., dense_projector., rotation.); 0.01 lets an --init encoder move 100x slower than the new heads."`
-	Momentum       float64 `name:"momentum" default:"0.9" help:"SGD momentum."`
-	WeightDecay    float64 `name:"weight-decay" default:"0.0001" help:"L2 weight decay on weights (BatchNorm and biases excluded); MoCo, SimSiam: 1e-4."`
-	Nesterov       bool    `name:"nesterov" help:"Nesterov momentum."`
-	MaxGradNorm    float64 `name:"max-grad-norm" default:"0" help:"Clip the global gradient norm to this before each step (0: no clipping)."`
+	// The SGD flags, shared with train seg; the default weight decay is DefaultWeightDecay
+	// and heads are HeadPrefixes.
+	train.OptimFlags `embed:"" kong:"set='weight_decay=0.0001',set='weight_decay_source=MoCo, SimSiam: 1e-4',set='heads=head., projector., predictor., dense_projector., rotation.'"`
 
 	CheckpointEvery int    `name:"checkpoint-every" default:"1000" help:"Steps between checkpoints (one is always written at the end and on Ctrl-C)."`
 	Keep            int    `name:"keep" default:"2" help:"Checkpoints kept."`
@@ -158,8 +154,7 @@ func (f *Flags) Run(ctx context.Context, log io.Writer, given func(name string) 
 	fmt.Fprintf(log, "ssl4dp train pretext %s\n", f.commandLine(iters))
 	f.describe(log, task, c, ds, iters)
 	return train.Run(ctx, task, train.Config{Dir: f.Out, Data: f.Data, Dataset: ds, Iters: iters, Batch: f.Batch,
-		Seed: f.Seed, LR: f.Flags, EncoderLRMult: f.EncoderLRMult,
-		Optim:           optim.Config{Momentum: f.Momentum, WeightDecay: f.WeightDecay, Nesterov: f.Nesterov, MaxGradNorm: f.MaxGradNorm},
+		Seed: f.Seed, LR: f.Flags, Optim: f.OptimFlags.Config(), EncoderLRMult: f.EncoderLRMult,
 		CheckpointEvery: f.CheckpointEvery, Keep: f.Keep, Resume: f.Resume, Workers: f.Workers,
 		Settings: settings, Log: log})
 }
@@ -372,68 +367,36 @@ func (f *Flags) fromSaved(rc *train.RunConfig, given func(string) bool) (*Settin
 	set("keep", func() { f.Keep = rc.Keep })
 	set("workers", func() { f.Workers = rc.Workers })
 
-	sc := rc.Schedule
-	set("lr", func() { f.LR = sc.BaseLR })
-	set("schedule", func() { f.Schedule = string(sc.Kind) })
-	set("final-lr", func() { v := sc.FinalLR; f.FinalLR = &v })
-	set("power", func() { f.Power = sc.Power })
-	set("milestones", func() { f.Milestones = append([]float64(nil), sc.Milestones...) })
-	set("gamma", func() { f.Gamma = sc.Gamma })
-	set("warmup", func() { f.Warmup = sc.Warmup })
-	set("warmup-start", func() { f.WarmupStart = sc.WarmupStart })
-
-	o := rc.Optimizer
-	set("momentum", func() { f.Momentum = o.Momentum })
-	set("weight-decay", func() { f.WeightDecay = o.WeightDecay })
-	set("nesterov", func() { f.Nesterov = o.Nesterov })
-	set("max-grad-norm", func() { f.MaxGradNorm = o.MaxGradNorm })
-	set("encoder-lr-mult", func() { f.EncoderLRMult = o.EncoderLRMult })
+	f.Flags.FromSaved(rc.Schedule, set)
+	f.OptimFlags.FromSaved(rc.Optimizer, set)
 	return &s, nil
 }
 
 // commandLine is the resolved command line, so that every run says exactly what it did.
 func (f *Flags) commandLine(iters int) string {
-	var b strings.Builder
-	add := func(name, v string) { fmt.Fprintf(&b, " --%s %s", name, v) }
-	num := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-	add("method", f.Method)
-	add("encoder", f.Encoder)
-	add("width", num(f.Width))
-	add("output-stride", strconv.Itoa(f.OutputStride))
+	var c train.CommandLine
+	c.Add("method", f.Method)
+	c.Add("encoder", f.Encoder)
+	c.Float("width", f.Width)
+	c.Int("output-stride", f.OutputStride)
 	if Decoder(f.Method) {
-		add("head", f.Head)
-		add("decoder-width", strconv.Itoa(f.DecoderWidth))
+		c.Add("head", f.Head)
+		c.Int("decoder-width", f.DecoderWidth)
 	}
 	if f.Init != "" {
-		add("init", f.Init)
+		c.Add("init", f.Init)
 	}
-	add("data", f.Data)
-	add("iters", strconv.Itoa(iters))
-	add("batch", strconv.Itoa(f.Batch))
-	add("size", strconv.Itoa(f.Size))
-	add("scale", f.Scale)
-	add("lr", num(f.LR))
-	add("schedule", f.Schedule)
-	if f.FinalLR != nil {
-		add("final-lr", num(*f.FinalLR))
-	}
-	if f.Warmup > 0 {
-		add("warmup", strconv.Itoa(f.Warmup))
-		add("warmup-start", num(f.WarmupStart))
-	}
-	add("encoder-lr-mult", num(f.EncoderLRMult))
-	add("momentum", num(f.Momentum))
-	add("weight-decay", num(f.WeightDecay))
-	if f.Nesterov {
-		b.WriteString(" --nesterov")
-	}
-	if f.MaxGradNorm > 0 {
-		add("max-grad-norm", num(f.MaxGradNorm))
-	}
-	add("seed", strconv.FormatUint(f.Seed, 10))
-	add("out", f.Out)
+	c.Add("data", f.Data)
+	c.Int("iters", iters)
+	c.Int("batch", f.Batch)
+	c.Int("size", f.Size)
+	c.Add("scale", f.Scale)
+	f.Flags.WriteArgs(c.Add)
+	f.OptimFlags.WriteArgs(&c)
+	c.Add("seed", strconv.FormatUint(f.Seed, 10))
+	c.Add("out", f.Out)
 	if f.Resume {
-		b.WriteString(" --resume")
+		c.Switch("resume")
 	}
-	return strings.TrimSpace(b.String())
+	return c.String()
 }

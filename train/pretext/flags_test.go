@@ -33,21 +33,23 @@ func parseFlags(t testing.TB, args ...string) (*Flags, func(string) bool) {
 	return &f, func(n string) bool { return given[n] }
 }
 
-// TestFlagsCommandLine pins the resolved command line train pretext prints: the shared
-// schedule and optimizer flags must write it as before.
+// TestFlagsCommandLine pins the resolved command line train pretext prints. The schedule's
+// flags are written by schedule.Flags.WriteArgs, as train seg's are: with poly or step the
+// line also has --power or --milestones and --gamma (it used to leave them out, so a line
+// given again could train another schedule); with cosine, linear and constant it is as before.
 func TestFlagsCommandLine(t *testing.T) {
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
 		{[]string{"--method", "moco", "--data", "synthetic", "--out", "run"},
-			"--method moco --encoder resnet50 --width 1 --output-stride 16 --data synthetic --iters 100 --batch 256 --size 224 --scale paper --lr 0.01 --schedule poly --encoder-lr-mult 1 --momentum 0.9 --weight-decay 0.0001 --seed 1 --out run"},
+			"--method moco --encoder resnet50 --width 1 --output-stride 16 --data synthetic --iters 100 --batch 256 --size 224 --scale paper --lr 0.01 --schedule poly --power 0.9 --encoder-lr-mult 1 --momentum 0.9 --weight-decay 0.0001 --seed 1 --out run"},
 		{[]string{"--method", "pledmoco", "--data", "synthetic", "--out", "run", "--schedule", "cosine", "--final-lr", "0",
 			"--warmup", "10", "--warmup-start", "0.1", "--encoder-lr-mult", "0.01", "--momentum", "0.8", "--weight-decay", "5e-4",
 			"--nesterov", "--max-grad-norm", "5", "--resume"},
 			"--method pledmoco --encoder resnet50 --width 1 --output-stride 16 --head fcn --decoder-width 128 --data synthetic --iters 100 --batch 256 --size 224 --scale paper --lr 0.01 --schedule cosine --final-lr 0 --warmup 10 --warmup-start 0.1 --encoder-lr-mult 0.01 --momentum 0.8 --weight-decay 0.0005 --nesterov --max-grad-norm 5 --seed 1 --out run --resume"},
 		{[]string{"--method", "simclr", "--data", "synthetic", "--out", "run", "--schedule", "step", "--milestones", "0.5", "--gamma", "0.5"},
-			"--method simclr --encoder resnet50 --width 1 --output-stride 16 --data synthetic --iters 100 --batch 256 --size 224 --scale paper --lr 0.01 --schedule step --encoder-lr-mult 1 --momentum 0.9 --weight-decay 0.0001 --seed 1 --out run"},
+			"--method simclr --encoder resnet50 --width 1 --output-stride 16 --data synthetic --iters 100 --batch 256 --size 224 --scale paper --lr 0.01 --schedule step --milestones 0.5 --gamma 0.5 --encoder-lr-mult 1 --momentum 0.9 --weight-decay 0.0001 --seed 1 --out run"},
 	} {
 		f, _ := parseFlags(t, c.args...)
 		if got := f.commandLine(100); got != c.want {
@@ -60,7 +62,7 @@ func TestFlagsCommandLine(t *testing.T) {
 // the help that goes with them.
 func TestFlagsDefaults(t *testing.T) {
 	f, _ := parseFlags(t, "--out", "run")
-	if f.WeightDecay != 0.0001 || f.Momentum != 0.9 || f.EncoderLRMult != 1 || f.Nesterov || f.MaxGradNorm != 0 {
+	if f.WeightDecay != DefaultWeightDecay || f.Momentum != 0.9 || f.EncoderLRMult != 1 || f.Nesterov || f.MaxGradNorm != 0 {
 		t.Errorf("optimizer defaults: %+v", f)
 	}
 	var help strings.Builder

@@ -2,6 +2,7 @@ package schedule
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -47,6 +48,50 @@ func (f Flags) Build(total int) (Schedule, error) {
 		return Schedule{}, err
 	}
 	return s, nil
+}
+
+// FromSaved takes the flags back from a run's saved schedule (config.json's "schedule"), so
+// that `--resume --out RUN` alone continues with the schedule the run started with. set(name,
+// apply) is the command's: it calls apply unless the flag was given on the command line, and
+// a given flag keeps its value (the engine then refuses it if it may not change).
+func (f *Flags) FromSaved(s Schedule, set func(name string, apply func())) {
+	set("lr", func() { f.LR = s.BaseLR })
+	set("schedule", func() { f.Schedule = string(s.Kind) })
+	set("final-lr", func() { v := s.FinalLR; f.FinalLR = &v })
+	set("power", func() { f.Power = s.Power })
+	set("milestones", func() { f.Milestones = append([]float64(nil), s.Milestones...) })
+	set("gamma", func() { f.Gamma = s.Gamma })
+	set("warmup", func() { f.Warmup = s.Warmup })
+	set("warmup-start", func() { f.WarmupStart = s.WarmupStart })
+}
+
+// WriteArgs writes the flags that decide the schedule into a command's resolved command line,
+// add(name, value) for each (train.CommandLine.Add; this package cannot import train): --lr and --schedule, --final-lr when it was given, --power for
+// poly, --milestones and --gamma for step, and the warm-up when there is one. The flags a
+// schedule does not read are left out, so the line says what the run did and, given again,
+// does it again.
+func (f Flags) WriteArgs(add func(name, value string)) {
+	num := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	add("lr", num(f.LR))
+	add("schedule", f.Schedule)
+	if f.FinalLR != nil {
+		add("final-lr", num(*f.FinalLR))
+	}
+	switch k, _ := ParseKind(f.Schedule); k {
+	case Poly:
+		add("power", num(f.Power))
+	case Step:
+		ms := make([]string, len(f.Milestones))
+		for i, m := range f.Milestones {
+			ms[i] = num(m)
+		}
+		add("milestones", strings.Join(ms, ","))
+		add("gamma", num(f.Gamma))
+	}
+	if f.Warmup > 0 {
+		add("warmup", strconv.Itoa(f.Warmup))
+		add("warmup-start", num(f.WarmupStart))
+	}
 }
 
 // ParseKind reads a schedule name, case-insensitively, and suggests the nearest one when it is

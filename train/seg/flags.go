@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 
 	"github.com/ssl4dp/ssl4dp/data"
 	"github.com/ssl4dp/ssl4dp/graphs"
 	"github.com/ssl4dp/ssl4dp/train"
 	"github.com/ssl4dp/ssl4dp/train/checkpoint"
-	"github.com/ssl4dp/ssl4dp/train/optim"
 	"github.com/ssl4dp/ssl4dp/train/schedule"
 )
 
@@ -32,11 +30,8 @@ type Flags struct {
 	Crop  int    `name:"crop" default:"512" help:"Training crop side after a random rescale by 0.5-2x and a flip (mmseg VOC: 512)."`
 
 	schedule.Flags `embed:""`
-	EncoderLRMult  float64 `name:"encoder-lr-mult" default:"1" help:"LR multiplier for the encoder (all but head.*): 0.01 lets a pre-trained encoder move 100x slower than the new head."`
-	Momentum       float64 `name:"momentum" default:"0.9" help:"SGD momentum."`
-	WeightDecay    float64 `name:"weight-decay" default:"0.0005" help:"L2 weight decay on weights (BatchNorm and biases excluded); mmseg VOC: 5e-4."`
-	Nesterov       bool    `name:"nesterov" help:"Nesterov momentum."`
-	MaxGradNorm    float64 `name:"max-grad-norm" default:"0" help:"Clip the global gradient norm to this before each step (0: no clipping)."`
+	// The SGD flags, shared with train pretext; mmseg's VOC weight decay is the default here.
+	train.OptimFlags `embed:"" kong:"set='weight_decay=0.0005',set='weight_decay_source=mmseg VOC: 5e-4',set='heads=head.*'"`
 
 	ValEvery        int `name:"val-every" default:"2000" help:"Steps between validations (mIoU on the val split); 0: only at the end."`
 	ValBatch        int `name:"val-batch" default:"1" help:"Validation images per forward pass (only images of one size share one)."`
@@ -112,66 +107,36 @@ func (f *Flags) Run(ctx context.Context, log io.Writer, given func(name string) 
 		return err
 	}
 	return train.Run(ctx, task, train.Config{Dir: f.Out, Data: f.Data, Dataset: trainSet, Iters: f.Iters, Batch: f.Batch,
-		Seed: f.Seed, LR: f.Flags, EncoderLRMult: f.EncoderLRMult,
-		Optim:           optim.Config{Momentum: f.Momentum, WeightDecay: f.WeightDecay, Nesterov: f.Nesterov, MaxGradNorm: f.MaxGradNorm},
+		Seed: f.Seed, LR: f.Flags, Optim: f.OptimFlags.Config(), EncoderLRMult: f.EncoderLRMult,
 		CheckpointEvery: f.CheckpointEvery, Keep: f.Keep, ValEvery: f.ValEvery, Resume: f.Resume, Workers: f.Workers,
 		Settings: cfg, Log: log})
 }
 
 // commandLine is the resolved command line, so that every run says exactly what it did.
 func (f *Flags) commandLine() string {
-	var b strings.Builder
-	add := func(name, v string) { fmt.Fprintf(&b, " --%s %s", name, v) }
-	num := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	var c train.CommandLine
 	if f.Model != "" {
-		add("model", f.Model)
+		c.Add("model", f.Model)
 	} else {
-		add("encoder", f.Encoder)
-		add("width", num(f.Width))
-		add("output-stride", strconv.Itoa(f.OutputStride))
-		add("head", f.Head)
+		c.Add("encoder", f.Encoder)
+		c.Float("width", f.Width)
+		c.Int("output-stride", f.OutputStride)
+		c.Add("head", f.Head)
 	}
 	if f.Init != "" {
-		add("init", f.Init)
+		c.Add("init", f.Init)
 	}
-	add("data", f.Data)
-	add("iters", strconv.Itoa(f.Iters))
-	add("batch", strconv.Itoa(f.Batch))
-	add("crop", strconv.Itoa(f.Crop))
-	add("lr", num(f.LR))
-	add("schedule", f.Schedule)
-	if f.FinalLR != nil {
-		add("final-lr", num(*f.FinalLR))
-	}
-	if k, _ := schedule.ParseKind(f.Schedule); k == schedule.Poly {
-		add("power", num(f.Power))
-	}
-	if k, _ := schedule.ParseKind(f.Schedule); k == schedule.Step {
-		ms := make([]string, len(f.Milestones))
-		for i, m := range f.Milestones {
-			ms[i] = num(m)
-		}
-		add("milestones", strings.Join(ms, ","))
-		add("gamma", num(f.Gamma))
-	}
-	if f.Warmup > 0 {
-		add("warmup", strconv.Itoa(f.Warmup))
-		add("warmup-start", num(f.WarmupStart))
-	}
-	add("encoder-lr-mult", num(f.EncoderLRMult))
-	add("momentum", num(f.Momentum))
-	add("weight-decay", num(f.WeightDecay))
-	if f.Nesterov {
-		b.WriteString(" --nesterov")
-	}
-	if f.MaxGradNorm > 0 {
-		add("max-grad-norm", num(f.MaxGradNorm))
-	}
-	add("val-every", strconv.Itoa(f.ValEvery))
-	add("seed", strconv.FormatUint(f.Seed, 10))
-	add("out", f.Out)
+	c.Add("data", f.Data)
+	c.Int("iters", f.Iters)
+	c.Int("batch", f.Batch)
+	c.Int("crop", f.Crop)
+	f.Flags.WriteArgs(c.Add)
+	f.OptimFlags.WriteArgs(&c)
+	c.Int("val-every", f.ValEvery)
+	c.Add("seed", strconv.FormatUint(f.Seed, 10))
+	c.Add("out", f.Out)
 	if f.Resume {
-		b.WriteString(" --resume")
+		c.Switch("resume")
 	}
-	return strings.TrimSpace(b.String())
+	return c.String()
 }

@@ -47,21 +47,7 @@ func (f *Flags) fromSaved(rc *train.RunConfig, given func(string) bool) error {
 	set("val-every", func() { f.ValEvery = rc.ValEvery })
 	set("workers", func() { f.Workers = rc.Workers })
 
-	s := rc.Schedule
-	set("lr", func() { f.LR = s.BaseLR })
-	set("schedule", func() { f.Schedule = string(s.Kind) })
-	set("final-lr", func() { v := s.FinalLR; f.FinalLR = &v })
-	set("power", func() { f.Power = s.Power })
-	set("milestones", func() { f.Milestones = append([]float64(nil), s.Milestones...) })
-	set("gamma", func() { f.Gamma = s.Gamma })
-	set("warmup", func() { f.Warmup = s.Warmup })
-	set("warmup-start", func() { f.WarmupStart = s.WarmupStart })
-
-	o := rc.Optimizer
-	set("momentum", func() { f.Momentum = o.Momentum })
-	set("weight-decay", func() { f.WeightDecay = o.WeightDecay })
-	set("nesterov", func() { f.Nesterov = o.Nesterov })
-	set("max-grad-norm", func() { f.MaxGradNorm = o.MaxGradNorm })
-	set("encoder-lr-mult", func() { f.EncoderLRMult = o.EncoderLRMult })
+	f.Flags.FromSaved(rc.Schedule, set)
+	f.OptimFlags.FromSaved(rc.Optimizer, set)
 	return nil
 }
