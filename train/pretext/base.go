@@ -158,6 +158,61 @@ func (b *base) restoreOnline(files map[string][]byte) error {
 	return restoreModel(b.online, files[ModelFile], ModelFile)
 }
 
+// savedQueue is a queue of negative keys and the checkpoint file it is saved as.
+type savedQueue struct {
+	file  string
+	queue *Queue // nil: the run has no such queue (PLMoCo's global one when λ = 0)
+}
+
+// checkpointMomentum is the checkpoint of a method with a momentum network (MoCo, PLMoCo and
+// their encoder-decoder variants, BYOL): the online network, the momentum network (key.onnx)
+// and the queues that are not nil, each under its file name. A resumed run must continue
+// exactly as an uninterrupted one, so everything a step reads besides the optimizer is here;
+// restoreMomentum reads the same list back.
+func (b *base) checkpointMomentum(key *keyNet, queues ...savedQueue) (map[string][]byte, error) {
+	files := map[string][]byte{}
+	if err := b.checkpointOnline(files); err != nil {
+		return nil, err
+	}
+	var err error
+	if files[KeyFile], err = encodeModel(key.m); err != nil {
+		return nil, err
+	}
+	for _, q := range queues {
+		if q.queue == nil {
+			continue
+		}
+		if files[q.file], err = q.queue.MarshalBinary(); err != nil {
+			return nil, err
+		}
+	}
+	return files, nil
+}
+
+// restoreMomentum loads what checkpointMomentum wrote, given the same key network and queues;
+// a file missing from the checkpoint is an error.
+func (b *base) restoreMomentum(files map[string][]byte, key *keyNet, queues ...savedQueue) error {
+	if err := b.restoreOnline(files); err != nil {
+		return err
+	}
+	if err := restoreModel(key.m, files[KeyFile], KeyFile); err != nil {
+		return err
+	}
+	for _, q := range queues {
+		if q.queue == nil {
+			continue
+		}
+		data, ok := files[q.file]
+		if !ok {
+			return errorf("restore: the checkpoint has no %s", q.file)
+		}
+		if err := q.queue.UnmarshalBinary(data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Outputs are model.onnx (the whole trained network), encoder.onnx and, for the
 // encoder-decoder methods, decoder.onnx: graphs' encoder (and head) with the trained values
 // copied by name, ready for `train seg --init`.

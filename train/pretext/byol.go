@@ -116,20 +116,7 @@ func (m *BYOL) AfterStep(step int) error {
 }
 
 // Checkpoint holds the online and the target network.
-func (m *BYOL) Checkpoint() (map[string][]byte, error) {
-	files := map[string][]byte{}
-	if err := m.checkpointOnline(files); err != nil {
-		return nil, err
-	}
-	var err error
-	files[KeyFile], err = encodeModel(m.target.m)
-	return files, err
-}
+func (m *BYOL) Checkpoint() (map[string][]byte, error) { return m.checkpointMomentum(m.target) }
 
 // Restore loads what Checkpoint wrote.
-func (m *BYOL) Restore(files map[string][]byte) error {
-	if err := m.restoreOnline(files); err != nil {
-		return err
-	}
-	return restoreModel(m.target.m, files[KeyFile], KeyFile)
-}
+func (m *BYOL) Restore(files map[string][]byte) error { return m.restoreMomentum(files, m.target) }

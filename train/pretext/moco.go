@@ -118,35 +118,10 @@ func (m *MoCo) AfterStep(int) error {
 
 // Checkpoint holds the query network, the key network and the queue.
 func (m *MoCo) Checkpoint() (map[string][]byte, error) {
-	files := map[string][]byte{}
-	if err := m.checkpointOnline(files); err != nil {
-		return nil, err
-	}
-	var err error
-	if files[KeyFile], err = encodeModel(m.mom.key.m); err != nil {
-		return nil, err
-	}
-	if files[QueueFile], err = m.queue.MarshalBinary(); err != nil {
-		return nil, err
-	}
-	return files, nil
+	return m.checkpointMomentum(m.mom.network(), savedQueue{QueueFile, m.queue})
 }
 
 // Restore loads what Checkpoint wrote.
 func (m *MoCo) Restore(files map[string][]byte) error {
-	if err := m.restoreOnline(files); err != nil {
-		return err
-	}
-	if err := restoreModel(m.mom.key.m, files[KeyFile], KeyFile); err != nil {
-		return err
-	}
-	return restoreQueue(m.queue, files, QueueFile)
-}
-
-func restoreQueue(q *Queue, files map[string][]byte, name string) error {
-	b, ok := files[name]
-	if !ok {
-		return errorf("restore: the checkpoint has no %s", name)
-	}
-	return q.UnmarshalBinary(b)
+	return m.restoreMomentum(files, m.mom.network(), savedQueue{QueueFile, m.queue})
 }

@@ -36,6 +36,15 @@ func newMomentumNet(mp *pb.ModelProto, online *importer.Model, n, chunks, size i
 	return &momentumNet{key: key, ema: ema, chunks: chunks, seed: seed}, nil
 }
 
+// network is the key network, nil before Build: Checkpoint and Restore called too early then
+// report the missing Build instead of dereferencing nil.
+func (mn *momentumNet) network() *keyNet {
+	if mn == nil {
+		return nil
+	}
+	return mn.key
+}
+
 // encode first moves the key network towards the online one (m, before the key forward, as
 // the official code does it), then encodes images in a fresh random order split into chunks,
 // and returns the outputs in the batch's order. Each chunk gets its own BatchNorm statistics,

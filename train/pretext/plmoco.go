@@ -228,40 +228,18 @@ func (m *PLMoCo) sampleCells(step int) []float32 {
 	return out
 }
 
-// Checkpoint holds the query and key networks and the queues.
+// Checkpoint holds the query and key networks and the queues (the global one only with
+// λ > 0).
 func (m *PLMoCo) Checkpoint() (map[string][]byte, error) {
-	files := map[string][]byte{}
-	if err := m.checkpointOnline(files); err != nil {
-		return nil, err
-	}
-	var err error
-	if files[KeyFile], err = encodeModel(m.mom.key.m); err != nil {
-		return nil, err
-	}
-	if files[DenseQueueFile], err = m.dqueue.MarshalBinary(); err != nil {
-		return nil, err
-	}
-	if m.gqueue != nil {
-		if files[QueueFile], err = m.gqueue.MarshalBinary(); err != nil {
-			return nil, err
-		}
-	}
-	return files, nil
+	return m.checkpointMomentum(m.mom.network(), m.queues()...)
 }
 
 // Restore loads what Checkpoint wrote.
 func (m *PLMoCo) Restore(files map[string][]byte) error {
-	if err := m.restoreOnline(files); err != nil {
-		return err
-	}
-	if err := restoreModel(m.mom.key.m, files[KeyFile], KeyFile); err != nil {
-		return err
-	}
-	if err := restoreQueue(m.dqueue, files, DenseQueueFile); err != nil {
-		return err
-	}
-	if m.gqueue != nil {
-		return restoreQueue(m.gqueue, files, QueueFile)
-	}
-	return nil
+	return m.restoreMomentum(files, m.mom.network(), m.queues()...)
+}
+
+// queues are the queues a checkpoint holds; gqueue is nil without the global branch.
+func (m *PLMoCo) queues() []savedQueue {
+	return []savedQueue{{DenseQueueFile, m.dqueue}, {QueueFile, m.gqueue}}
 }
