@@ -2,14 +2,12 @@ package experiment
 
 import (
 	"fmt"
-	"io"
 	"maps"
 	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/alecthomas/kong"
-
+	"github.com/ssl4dp/ssl4dp/train"
 	"github.com/ssl4dp/ssl4dp/train/pretext"
 	"github.com/ssl4dp/ssl4dp/train/seg"
 )
@@ -112,27 +110,18 @@ func parseFinetune(args []string, check bool) (*parsed[seg.Flags], error) {
 // commands' resume logic takes the others from the saved run).
 type parsed[T any] struct {
 	Flags T
-	given map[string]bool
+	given func(string) bool
 }
 
-func (p *parsed[T]) Given(name string) bool { return p.given[name] }
+func (p *parsed[T]) Given(name string) bool { return p.given(name) }
 
 func parseInto[T any](args []string) (*parsed[T], error) {
-	p := &parsed[T]{given: map[string]bool{}}
-	k, err := kong.New(&p.Flags, kong.Name("experiment"), kong.Writers(io.Discard, io.Discard),
-		kong.Exit(func(int) {}))
-	if err != nil {
-		return nil, fmt.Errorf("experiment: internal error building the flag parser: %w", err)
-	}
-	kctx, err := k.Parse(args)
+	p := &parsed[T]{}
+	given, err := train.ParseFlags(&p.Flags, "experiment", args)
 	if err != nil {
 		return nil, fmt.Errorf("%v (flags: %s)", err, strings.Join(args, " "))
 	}
-	for _, el := range kctx.Path {
-		if el.Flag != nil {
-			p.given[el.Flag.Name] = true
-		}
-	}
+	p.given = given
 	return p, nil
 }
 

@@ -2,8 +2,11 @@ package train
 
 import (
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
+
+	"github.com/alecthomas/kong"
 
 	"github.com/ssl4dp/ssl4dp/train/optim"
 )
@@ -82,3 +85,32 @@ func (c *CommandLine) Switch(name string) { fmt.Fprintf(&c.b, " --%s", name) }
 
 // String is the line so far, without the command's name.
 func (c *CommandLine) String() string { return strings.TrimSpace(c.b.String()) }
+
+// GivenFlags reports which flags a parsed command line gave (not defaults), by name: the
+// train commands' --resume takes every other flag from the saved run.
+func GivenFlags(kctx *kong.Context) func(string) bool {
+	given := map[string]bool{}
+	if kctx != nil {
+		for _, p := range kctx.Path {
+			if p.Flag != nil {
+				given[p.Flag.Name] = true
+			}
+		}
+	}
+	return func(name string) bool { return given[name] }
+}
+
+// ParseFlags parses args into a command's flag struct (a pointer) as the CLI does —
+// defaults, enums, embedded flag groups — without printing or exiting, and returns which
+// flags were given. The experiment runner and the commands' tests read command lines with it.
+func ParseFlags(flags any, name string, args []string) (given func(string) bool, err error) {
+	k, err := kong.New(flags, kong.Name(name), kong.Writers(io.Discard, io.Discard), kong.Exit(func(int) {}))
+	if err != nil {
+		return nil, fmt.Errorf("%s: internal error building the flag parser: %w", name, err)
+	}
+	kctx, err := k.Parse(args)
+	if err != nil {
+		return nil, err
+	}
+	return GivenFlags(kctx), nil
+}

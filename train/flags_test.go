@@ -14,22 +14,12 @@ type optimCLI struct {
 	OptimFlags `embed:"" kong:"set='weight_decay=0.25',set='weight_decay_source=a test',set='heads=head.'"`
 }
 
-func parseOptim(t *testing.T, args ...string) (OptimFlags, map[string]bool) {
+func parseOptim(t *testing.T, args ...string) (OptimFlags, func(string) bool) {
 	t.Helper()
 	var cli optimCLI
-	p, err := kong.New(&cli, kong.Exit(func(int) { t.Fatal("kong exited") }))
+	given, err := ParseFlags(&cli, "optim", args)
 	if err != nil {
 		t.Fatal(err)
-	}
-	kctx, err := p.Parse(args)
-	if err != nil {
-		t.Fatal(err)
-	}
-	given := map[string]bool{}
-	for _, e := range kctx.Path {
-		if e.Flag != nil {
-			given[e.Flag.Name] = true
-		}
 	}
 	return cli.OptimFlags, given
 }
@@ -53,7 +43,7 @@ func TestOptimFlags(t *testing.T) {
 	// A resumed run: the given flags stay, the others come from config.json.
 	saved := OptimizerConfig{Name: "sgd", Momentum: 0.8, WeightDecay: 1e-3, Nesterov: false, MaxGradNorm: 3, EncoderLRMult: 0.1}
 	f.FromSaved(saved, func(name string, apply func()) {
-		if !given[name] {
+		if !given(name) {
 			apply()
 		}
 	})

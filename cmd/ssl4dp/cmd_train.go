@@ -9,6 +9,7 @@ import (
 
 	"github.com/alecthomas/kong"
 
+	"github.com/ssl4dp/ssl4dp/train"
 	"github.com/ssl4dp/ssl4dp/train/seg"
 )
 
@@ -28,7 +29,7 @@ type TrainSegCmd struct {
 func (c *TrainSegCmd) Run(_ *Globals, kctx *kong.Context) error {
 	ctx, stop := trainContext()
 	defer stop()
-	return c.Flags.Run(ctx, stderr, givenFlags(kctx))
+	return c.Flags.Run(ctx, stderr, train.GivenFlags(kctx))
 }
 
 // trainContext is cancelled by the first SIGINT or SIGTERM: the engine then finishes its
@@ -51,17 +52,4 @@ func trainContext() (context.Context, context.CancelFunc) {
 		signal.Stop(sig)
 		cancel()
 	}
-}
-
-// givenFlags reports which flags were on the command line (not defaults), by name.
-func givenFlags(kctx *kong.Context) func(string) bool {
-	given := map[string]bool{}
-	if kctx != nil {
-		for _, p := range kctx.Path {
-			if p.Flag != nil {
-				given[p.Flag.Name] = true
-			}
-		}
-	}
-	return func(name string) bool { return given[name] }
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/alecthomas/kong"
 
+	"github.com/ssl4dp/ssl4dp/train"
 	"github.com/ssl4dp/ssl4dp/train/pretext"
 )
 
@@ -16,5 +17,5 @@ type TrainPretextCmd struct {
 func (c *TrainPretextCmd) Run(_ *Globals, kctx *kong.Context) error {
 	ctx, stop := trainContext()
 	defer stop()
-	return c.Flags.Run(ctx, stderr, givenFlags(kctx))
+	return c.Flags.Run(ctx, stderr, train.GivenFlags(kctx))
 }

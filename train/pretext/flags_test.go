@@ -16,21 +16,11 @@ import (
 func parseFlags(t testing.TB, args ...string) (*Flags, func(string) bool) {
 	t.Helper()
 	var f Flags
-	p, err := kong.New(&f, kong.Name("pretext"), kong.Exit(func(int) { t.Fatal("kong exited") }))
+	given, err := train.ParseFlags(&f, "pretext", args)
 	if err != nil {
 		t.Fatal(err)
 	}
-	kctx, err := p.Parse(args)
-	if err != nil {
-		t.Fatal(err)
-	}
-	given := map[string]bool{}
-	for _, e := range kctx.Path {
-		if e.Flag != nil {
-			given[e.Flag.Name] = true
-		}
-	}
-	return &f, func(n string) bool { return given[n] }
+	return &f, given
 }
 
 // TestFlagsCommandLine pins the resolved command line train pretext prints. The schedule's

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/alecthomas/kong"
-
 	"github.com/ssl4dp/ssl4dp/data"
 	"github.com/ssl4dp/ssl4dp/evaluate"
 	"github.com/ssl4dp/ssl4dp/graphs"
@@ -29,21 +27,11 @@ import (
 func parseFlags(t testing.TB, args ...string) (*Flags, func(string) bool) {
 	t.Helper()
 	var f Flags
-	p, err := kong.New(&f, kong.Name("seg"), kong.Exit(func(int) { t.Fatal("kong exited") }))
+	given, err := train.ParseFlags(&f, "seg", args)
 	if err != nil {
 		t.Fatal(err)
 	}
-	kctx, err := p.Parse(args)
-	if err != nil {
-		t.Fatal(err)
-	}
-	given := map[string]bool{}
-	for _, e := range kctx.Path {
-		if e.Flag != nil {
-			given[e.Flag.Name] = true
-		}
-	}
-	return &f, func(n string) bool { return given[n] }
+	return &f, given
 }
 
 func trainSeg(t testing.TB, args ...string) {
