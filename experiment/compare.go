@@ -4,14 +4,25 @@ import (
 	"math"
 )
 
-// Comparison is one row's mean mIoU against another row's, for one head, with Welch's
-// t-test: does the difference exceed what the seeds spread?
+// Comparison is one row's mean mIoU against another row's, for one head: does the difference
+// exceed what the seeds spread? Two tests answer. Welch's t-test treats the two rows' seeds
+// as independent samples. The paired t-test uses that they are not: a seed fixes the
+// fine-tuning's head initialisation, data order and augmentation (and a shared pre-training
+// stage), so seed k of one row and seed k of the other differ only by the pre-training; the
+// per-seed differences then remove what the seed does to both, which is often most of the
+// spread.
 type Comparison struct {
 	Row, Base, Head string
 	Delta           float64 // mean(Row) − mean(Base), as a fraction
 	Tested          bool    // both sides have at least two seeds with a spread
 	T, DF           float64 // Welch's t and its Welch–Satterthwaite degrees of freedom
 	Beyond          bool    // |T| exceeds the two-sided 5% critical value for DF
+
+	PairedTested bool    // at least two seeds finished on both sides, and their differences vary
+	PairedN      int     // seeds finished on both sides
+	PairedDelta  float64 // mean of the per-seed differences (equals Delta when every seed finished on both)
+	PairedT      float64 // paired t: mean difference over its standard error; PairedN−1 degrees of freedom
+	PairedBeyond bool    // |PairedT| exceeds the two-sided 5% critical value
 }
 
 // Comparisons compares every row with the first row and with the row it continues (From),
@@ -41,6 +52,8 @@ func (t *Table) Comparisons() []Comparison {
 				c := Comparison{Row: r.Name, Base: base.Name, Head: a.Head, Delta: a.Mean - b.Mean}
 				c.T, c.DF, c.Tested = welch(a, b)
 				c.Beyond = c.Tested && math.Abs(c.T) > tCritical(c.DF)
+				c.PairedN, c.PairedDelta, c.PairedT, c.PairedTested = paired(a, b)
+				c.PairedBeyond = c.PairedTested && math.Abs(c.PairedT) > tCritical(float64(c.PairedN-1))
 				out = append(out, c)
 			}
 		}
@@ -62,6 +75,27 @@ func welch(a, b TableCell) (t, df float64, ok bool) {
 	t = (a.Mean - b.Mean) / se
 	df = (va + vb) * (va + vb) / (va*va/float64(a.N-1) + vb*vb/float64(b.N-1))
 	return t, df, true
+}
+
+// paired is the paired t statistic of two cells' per-seed values (seeds finished on both
+// sides only): the mean difference over its standard error, with n−1 degrees of freedom.
+// ok is false with fewer than two pairs or identical differences.
+func paired(a, b TableCell) (n int, mean, t float64, ok bool) {
+	var d []float64
+	for i := range a.MIoU {
+		if i < len(b.MIoU) && !math.IsNaN(a.MIoU[i]) && !math.IsNaN(b.MIoU[i]) {
+			d = append(d, a.MIoU[i]-b.MIoU[i])
+		}
+	}
+	n = len(d)
+	if n == 0 {
+		return 0, math.NaN(), 0, false
+	}
+	mean, std := meanStd(d)
+	if n < 2 || !(std > 0) {
+		return n, mean, 0, false
+	}
+	return n, mean, mean / (std / math.Sqrt(float64(n))), true
 }
 
 // tCritical is the two-sided 5% critical value of Student's t with df degrees of freedom

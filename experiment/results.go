@@ -273,19 +273,29 @@ func (t *Table) Markdown() string {
 	}
 	if cmp := t.Comparisons(); len(cmp) > 0 {
 		b.WriteString("\n## Differences\n\nEach row against the first row and against the row it continues: the difference of " +
-			"the mean mIoU (points), Welch's t and its degrees of freedom, and whether the difference exceeds the " +
-			"seed-to-seed spread (two-sided Welch t-test at 5%; needs two seeds on each side).\n\n" +
-			"| pre-training | against | head | Δ mIoU | Welch t (df) | beyond the spread? |\n|---|---|---|---|---|---|\n")
+			"the mean mIoU (points) and two two-sided t-tests at 5% of whether it exceeds the seed-to-seed spread. " +
+			"Welch's treats the rows' seeds as independent samples. The paired test compares seed k with seed k " +
+			"(n seeds finished on both sides, n−1 degrees of freedom): a seed fixes the fine-tuning's head " +
+			"initialisation, data order and augmentation, so the per-seed differences remove what the seed does to " +
+			"both rows. Either needs two seeds. With many rows some 5% tests pass by chance (one in twenty when " +
+			"nothing differs): read a yes as a lead to confirm with more seeds, not a finding.\n\n" +
+			"| pre-training | against | head | Δ mIoU | Welch t (df) | paired Δ, t (n) | beyond the spread? |\n|---|---|---|---|---|---|---|\n")
 		for _, c := range cmp {
-			tcol, verdict := "—", "— (too few seeds)"
+			tcol, pcol := "—", "—"
+			welchV, pairedV := "—", "—"
 			if c.Tested {
 				tcol = fmt.Sprintf("%.2f (%.1f)", c.T, c.DF)
-				verdict = "no"
-				if c.Beyond {
-					verdict = "**yes**"
-				}
+				welchV = yesNo(c.Beyond)
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %+.1f | %s | %s |\n", c.Row, c.Base, c.Head, 100*c.Delta, tcol, verdict)
+			if c.PairedTested {
+				pcol = fmt.Sprintf("%+.1f, %.2f (%d)", 100*c.PairedDelta, c.PairedT, c.PairedN)
+				pairedV = yesNo(c.PairedBeyond)
+			}
+			verdict := "Welch " + welchV + ", paired " + pairedV
+			if !c.Tested && !c.PairedTested {
+				verdict = "— (too few seeds)"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %+.1f | %s | %s | %s |\n", c.Row, c.Base, c.Head, 100*c.Delta, tcol, pcol, verdict)
 		}
 	}
 	var shared []string
@@ -302,6 +312,14 @@ func (t *Table) Markdown() string {
 		b.WriteString("\nShared pre-training (run once per seed): " + strings.Join(shared, "; ") + ".\n")
 	}
 	return b.String()
+}
+
+// yesNo is a test's verdict in the table: a yes stands out.
+func yesNo(beyond bool) string {
+	if beyond {
+		return "**yes**"
+	}
+	return "no"
 }
 
 // cellText keeps a note inside its table cell.

@@ -102,10 +102,11 @@ func TestCollectAndRender(t *testing.T) {
 		"**Incomplete:** 1 planned cells",
 		"moco stage shared by MoCo v2, MoCo + PLR, MoCo + EDMoCo",
 		// 0.50/0.52 against 0.40/0.42: Δ 0.10, each std 0.01·√2, t = 0.1/0.01414 = 7.07 on 2 df.
-		"| MoCo + PLR | RandomInit | MoCoFCN | +10.0 | 7.07 (2.0) | **yes** |",
-		"| MoCo + PLR | MoCo v2 | MoCoFCN | +10.0 | 7.07 (2.0) | **yes** |",
-		"| MoCo v2 | RandomInit | PSPNet | +0.0 | 0.00 (2.0) | no |",
-		"| MoCo + EDMoCo | RandomInit | PSPNet | -1.0 | — | — (too few seeds) |",
+		// Paired: both seeds differ by exactly 0.10, no spread to test against.
+		"| MoCo + PLR | RandomInit | MoCoFCN | +10.0 | 7.07 (2.0) | — | Welch **yes**, paired — |",
+		"| MoCo + PLR | MoCo v2 | MoCoFCN | +10.0 | 7.07 (2.0) | — | Welch **yes**, paired — |",
+		"| MoCo v2 | RandomInit | PSPNet | +0.0 | 0.00 (2.0) | — | Welch no, paired — |",
+		"| MoCo + EDMoCo | RandomInit | PSPNet | -1.0 | — | — | — (too few seeds) |",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("results.md lacks %q:\n%s", want, md)
@@ -177,6 +178,20 @@ func TestWelch(t *testing.T) {
 	}
 	if _, _, ok := welch(cell(0.5, 0.5), cell(0.4, 0.4)); ok {
 		t.Error("no spread at all was tested")
+	}
+	// Paired against a worked example: differences {0.010, 0.012, 0.011} have mean 0.011 and
+	// sample std 0.001, so t = 0.011/(0.001/√3) = 11√3 ≈ 19.05 on 2 df: beyond the spread,
+	// although Welch's test (each side's spread ≈ 0.02) is nowhere near it.
+	a, b := cell(0.470, 0.492, 0.451), cell(0.46, 0.48, 0.44)
+	if n, mean, tv, ok := paired(a, b); !ok || n != 3 || math.Abs(mean-0.011) > 1e-12 || math.Abs(tv-11*math.Sqrt(3)) > 1e-6 {
+		t.Errorf("paired: n %d mean %v t %v ok %v; want 3, 0.011, %v", n, mean, tv, ok, 11*math.Sqrt(3))
+	}
+	if wt, wdf, _ := welch(a, b); math.Abs(wt) > tCritical(wdf) {
+		t.Errorf("Welch t %v (df %v) should not exceed the spread here", wt, wdf)
+	}
+	// Only seeds finished on both sides pair up.
+	if n, mean, _, ok := paired(cell(0.5, math.NaN(), 0.6), cell(0.4, 0.3, 0.45)); !ok || n != 2 || math.Abs(mean-0.125) > 1e-12 {
+		t.Errorf("paired with a missing seed: n %d mean %v ok %v; want 2 pairs, mean 0.125, tested", n, mean, ok)
 	}
 	for df, want := range map[float64]float64{2.94: 4.303, 3: 3.182, 4.5: 2.776, 200: 1.980} {
 		if got := tCritical(df); got != want {
