@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The real-photo benchmark: builds the cut-paste segmentation dataset from Debian packages
 # (no installation: apt-get download + dpkg -x) and runs experiments/cutpaste.toml on it —
-# RandomInit, MoCo v2 and the four dense continuations of MoCo v2, MoCoFCN head, 3 seeds.
+# RandomInit, MoCo v2, the four dense continuations of MoCo v2 and a MoCo-continued control,
+# MoCoFCN head, 3 seeds.
 # docs/results.md holds what it gave on this project's 2-core machine.
 #
 #   ./scripts/run_cutpaste_benchmark.sh [OUT]          # default OUT: runs/cutpaste
