@@ -11,15 +11,25 @@ import (
 	"testing"
 )
 
-// session is the measurement session docs/benchmarks.md quotes (run.sh and table.py beside
-// the reports say how it was made).
-const session = "testdata/session_2026-11-28"
+// sessions are the measurement sessions docs/benchmarks.md quotes (run.sh and table.py beside
+// each one's reports say how it was made).
+const sessions = "testdata/session_*"
 
 // The committed reports still decode into today's report types (a renamed or retyped field
 // means the docs' tables no longer match the code, and the session must be run again), and
 // scripts/bench_torch.py writes the same field names as Go for the same quantities, so
 // table.py reads both sides alike.
 func TestSessionReports(t *testing.T) {
+	dirs, err := filepath.Glob(sessions)
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no measurement sessions in %s (%v)", sessions, err)
+	}
+	for _, session := range dirs {
+		t.Run(filepath.Base(session), func(t *testing.T) { checkSession(t, session) })
+	}
+}
+
+func checkSession(t *testing.T, session string) {
 	for _, c := range []struct {
 		glob string
 		into func() any
