@@ -11,9 +11,9 @@ import (
 	"testing"
 )
 
-// sessions are the measurement sessions docs/benchmarks.md quotes (run.sh and table.py beside
-// each one's reports say how it was made).
-const sessions = "testdata/session_*"
+// sessions are the measurement sessions docs/benchmarks.md quotes (testdata/session_run.sh made
+// each one's reports, testdata/session_table.py the docs' tables).
+const sessions = "testdata/session_20*" // one folder per session, named by its date
 
 // The committed reports still decode into today's report types (a renamed or retyped field
 // means the docs' tables no longer match the code, and the session must be run again), and

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# The measurement session behind docs/benchmarks.md's "bench" section: ssl4dp and PyTorch
+# A measurement session behind docs/benchmarks.md's "bench" section: ssl4dp and PyTorch
 # 1.13 alternately, two runs of each configuration, at 2 and then 1 thread; the training step
 # first, then inference. Writes the JSON reports and load.txt (time and /proc/loadavg before
-# each command) into OUT. Run from the repository root:
+# each command) into OUT. Run from the repository root, on a clean tree (the reports record
+# the commit):
 #
-#   bench/testdata/session_2026-11-28/run.sh OUT
-#   /usr/bin/python3 bench/testdata/session_2026-11-28/table.py OUT    # the tables
+#   bench/testdata/session_run.sh OUT
+#   /usr/bin/python3 bench/testdata/session_table.py OUT    # the tables
 #
-# The committed files came from this script (with BIN built as below at commit 6b130b2) on
-# 2026-11-28, 17:34–17:47 UTC.
+# The committed sessions came from this script: session_2026-11-28/ (commit 6b130b2,
+# 17:34–17:47 UTC, a loaded machine) and session_2026-12-05/ (commit 4968c25, 2026-12-06
+# 00:21–00:24 UTC, a quiet one).
 set -euo pipefail
 D=${1:?usage: run.sh OUT}
 mkdir -p "$D"
