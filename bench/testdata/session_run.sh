@@ -12,7 +12,7 @@
 # 17:34–17:47 UTC, a loaded machine) and session_2026-12-05/ (commit 4968c25, 2026-12-06
 # 00:21–00:24 UTC, a quiet one).
 set -euo pipefail
-D=${1:?usage: run.sh OUT}
+D=${1:?usage: session_run.sh OUT}
 mkdir -p "$D"
 BIN=$D/ssl4dp
 go build -buildvcs=true -o "$BIN" ./cmd/ssl4dp
