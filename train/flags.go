@@ -31,7 +31,8 @@ type OptimFlags struct {
 	MaxGradNorm   float64 `name:"max-grad-norm" default:"0" help:"Clip the global gradient norm to this before each step (0: no clipping)."`
 }
 
-// Config is the optimizer's settings; the encoder's LR multiplier goes to Config.EncoderLRMult.
+// Config is the optimizer's settings; the encoder's LR multiplier is not one of them (it goes
+// to train.Config.EncoderLRMult, which scales the LR of everything outside the heads).
 func (f OptimFlags) Config() optim.Config {
 	return optim.Config{Momentum: f.Momentum, WeightDecay: f.WeightDecay, Nesterov: f.Nesterov, MaxGradNorm: f.MaxGradNorm}
 }

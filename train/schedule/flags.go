@@ -66,10 +66,11 @@ func (f *Flags) FromSaved(s Schedule, set func(name string, apply func())) {
 }
 
 // WriteArgs writes the flags that decide the schedule into a command's resolved command line,
-// add(name, value) for each (train.CommandLine.Add; this package cannot import train): --lr and --schedule, --final-lr when it was given, --power for
-// poly, --milestones and --gamma for step, and the warm-up when there is one. The flags a
-// schedule does not read are left out, so the line says what the run did and, given again,
-// does it again.
+// add(name, value) for each (train.CommandLine.Add; this package cannot import train, so it
+// formats its numbers itself, the same way): --lr and --schedule, --final-lr when it was
+// given, --power for poly, --milestones and --gamma for step, and the warm-up when there is
+// one. The flags a schedule does not read are left out, so the line says what the run did
+// and, given again, does it again.
 func (f Flags) WriteArgs(add func(name, value string)) {
 	num := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 	add("lr", num(f.LR))
