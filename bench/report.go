@@ -74,6 +74,9 @@ func (r *TrainReport) WriteText(w io.Writer) error {
 	if !r.PeakReset {
 		ew.printf("peak RSS could not be reset before building: it covers the whole process\n")
 	}
+	if r.Profile != nil {
+		r.Profile.write(ew)
+	}
 	return ew.err
 }
 

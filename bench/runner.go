@@ -2,11 +2,13 @@ package bench
 
 import (
 	"fmt"
+	"time"
 
 	G "gorgonia.org/gorgonia"
 
 	"github.com/ssl4dp/ssl4dp/data"
 	"github.com/ssl4dp/ssl4dp/onnx/importer"
+	"github.com/ssl4dp/ssl4dp/ops"
 	"github.com/ssl4dp/ssl4dp/train/optim"
 )
 
@@ -27,6 +29,30 @@ type runner struct {
 	params []*optim.Param
 	opt    *optim.SGD
 	work   Work // counted on the forward graph, before differentiation
+	phases phaseTimes
+}
+
+// phaseTimes is where the steps' time went, summed over steps: each part of a step (see
+// runner.step), and how much of that part ran inside ops (ops' profile, when one is active).
+type phaseTimes struct {
+	Bind, Run, Optimizer, AfterStep             float64
+	OpsInBind, OpsInRun, OpsInOptim, OpsInAfter float64
+}
+
+// timed runs fn, adding its wall time to *total and the ops time it contained to *inOps.
+func timed(total, inOps *float64, fn func() error) error {
+	p := ops.ActiveProfile()
+	var before float64
+	if p != nil {
+		before = p.Seconds()
+	}
+	t := time.Now()
+	err := fn()
+	*total += time.Since(t).Seconds()
+	if p != nil {
+		*inOps += p.Seconds() - before
+	}
+	return err
 }
 
 // newRunner builds the step for batch, counts its work, differentiates the loss with respect
@@ -66,20 +92,24 @@ func newRunner(s Step, batch int) (*runner, error) {
 
 // step runs step i on batch b and returns its loss.
 func (r *runner) step(b *data.Batch, i int) (float64, error) {
+	ph := &r.phases
 	r.vm.Reset()
-	if err := r.s.Bind(b, i); err != nil {
+	if err := timed(&ph.Bind, &ph.OpsInBind, func() error { return r.s.Bind(b, i) }); err != nil {
 		return 0, err
 	}
-	if err := r.vm.RunAll(); err != nil {
+	if err := timed(&ph.Run, &ph.OpsInRun, r.vm.RunAll); err != nil {
 		return 0, fmt.Errorf("bench: %s step %d: %w", r.s.Name(), i, err)
 	}
-	if err := r.collectGrads(); err != nil {
+	err := timed(&ph.Optimizer, &ph.OpsInOptim, func() error {
+		if err := r.collectGrads(); err != nil {
+			return err
+		}
+		return r.opt.Step(trainLR)
+	})
+	if err != nil {
 		return 0, err
 	}
-	if err := r.opt.Step(trainLR); err != nil {
-		return 0, err
-	}
-	if err := r.s.AfterStep(i); err != nil {
+	if err := timed(&ph.AfterStep, &ph.OpsInAfter, func() error { return r.s.AfterStep(i) }); err != nil {
 		return 0, err
 	}
 	return scalar(r.s.Loss())

@@ -2,11 +2,13 @@ package bench
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -19,14 +21,33 @@ import (
 
 // scripts/bench_torch.py times graphs' network: loaded by name from an ONNX file written by
 // graphs.Build (BatchNorm statistics and affine values perturbed, so that every buffer has
-// to land in the right place), its eager logits equal onnxruntime's on the same input.
+// to land in the right place), its eager logits equal onnxruntime's on the same input. The
+// cases cover both of graphs' dilation rules: BasicBlock (MMSegmentation's, conv1 only) at
+// output strides 16 and 8, and Bottleneck (torchvision's replace_stride_with_dilation) at 8,
+// where layer4's first block keeps layer3's dilation 2.
 func TestTorchInferenceMatchesORT(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds a 50 MB model and starts PyTorch; run without -short")
+		t.Skip("builds 50–120 MB models and starts PyTorch; run without -short")
 	}
 	lib := testenv.ORTLibrary(t)
-	const batch, size, classes = 2, 64, 21
-	m, err := graphs.Build(graphs.Spec{Encoder: graphs.ResNet18, OutputStride: 16, Head: graphs.HeadFCN, Classes: classes, Seed: 5})
+	for _, c := range []struct {
+		encoder      graphs.Encoder
+		outputStride int
+		batch        int
+	}{
+		{graphs.ResNet18, 16, 2},
+		{graphs.ResNet18, 8, 1},
+		{graphs.ResNet50, 8, 1},
+	} {
+		t.Run(fmt.Sprintf("%s_os%d", c.encoder, c.outputStride), func(t *testing.T) {
+			torchMatchesORT(t, lib, c.encoder, c.outputStride, c.batch)
+		})
+	}
+}
+
+func torchMatchesORT(t *testing.T, lib string, encoder graphs.Encoder, outputStride, batch int) {
+	const size, classes = 64, 21
+	m, err := graphs.Build(graphs.Spec{Encoder: encoder, OutputStride: outputStride, Head: graphs.HeadFCN, Classes: classes, Seed: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,8 +58,9 @@ func TestTorchInferenceMatchesORT(t *testing.T) {
 		t.Fatal(err)
 	}
 	script := filepath.Join(testenv.RepoRoot(t), "scripts", "bench_torch.py")
-	out, err := exec.Command(testenv.DebianPython, script, "infer", "--model", model, "--batch", "2", "--size", "64",
-		"--threads", "1", "--dump", dir).CombinedOutput()
+	out, err := exec.Command(testenv.DebianPython, script, "infer", "--model", model,
+		"--encoder", string(encoder), "--output-stride", strconv.Itoa(outputStride),
+		"--batch", strconv.Itoa(batch), "--size", strconv.Itoa(size), "--threads", "1", "--dump", dir).CombinedOutput()
 	if err != nil && strings.Contains(string(out), "ModuleNotFoundError") {
 		// One interpreter start instead of a separate probe: importing torch is slow.
 		t.Skipf("%s lacks torch, torchvision or onnx (not a CI dependency): %s", testenv.DebianPython, lastLine(out))
@@ -56,7 +78,7 @@ func TestTorchInferenceMatchesORT(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	res, err := s.Run(map[string]ort.Tensor{graphs.Input: {Shape: []int64{batch, 3, size, size}, Data: x}})
+	res, err := s.Run(map[string]ort.Tensor{graphs.Input: {Shape: []int64{int64(batch), 3, size, size}, Data: x}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/ssl4dp/ssl4dp/data"
 	"github.com/ssl4dp/ssl4dp/graphs"
 	"github.com/ssl4dp/ssl4dp/internal/blas"
+	"github.com/ssl4dp/ssl4dp/ops"
 	"github.com/ssl4dp/ssl4dp/train/pretext"
 )
 
@@ -17,50 +18,57 @@ type TrainConfig struct {
 	Method string // a name from Methods; "" means "seg"
 	// Spec is the network: Encoder, Width, OutputStride (0 means 16), Head, Classes (seg; 0
 	// means 21, PASCAL VOC's), DecoderWidth (encoder-decoder pretext methods) and Seed.
-	Spec    graphs.Spec
-	Scale   pretext.Scale // pretext methods' hyper-parameters; "" means pretext.CPU
-	Batch   int           // 0 means 8
-	Size    int           // square crop or view side; 0 means 128
-	Steps   int           // timed steps; 0 means 10
-	Warmup  int           // untimed steps first (the first step also allocates every buffer)
-	Threads int           // GOMAXPROCS and BLAS threads while Train runs; 0 means one per CPU
-	Seed    int64         // of the data and of per-step random choices
+	Spec   graphs.Spec
+	Scale  pretext.Scale // pretext methods' hyper-parameters; "" means pretext.CPU
+	Batch  int           // 0 means 8
+	Size   int           // square crop or view side; 0 means 128
+	Steps  int           // timed steps; 0 means 10
+	Warmup int           // untimed steps first (the first step also allocates every buffer)
+	// Threads is GOMAXPROCS while Train runs (0 means one per CPU): the CPUs the ops split
+	// their work over. OpenBLAS keeps the thread count internal/blas gave it (one, as the
+	// training engine runs it; see that package for why).
+	Threads int
+	Seed    int64 // of the data and of per-step random choices
+	// Profile times every op run of the timed steps (ops.StartProfile) and the parts of the
+	// step outside the ops, into TrainReport.Profile.
+	Profile bool
 }
 
 // TrainReport is what Train measured, with the settings and the machine.
 type TrainReport struct {
-	Method         string  `json:"method"`
-	MethodConfig   string  `json:"method_config,omitempty"` // a pretext method's hyper-parameters
-	Scale          string  `json:"scale,omitempty"`
-	Encoder        string  `json:"encoder"`
-	Head           string  `json:"head"`
-	Width          float64 `json:"width"`
-	OutputStride   int     `json:"output_stride"`
-	Classes        int     `json:"classes,omitempty"`
-	DecoderWidth   int     `json:"decoder_width,omitempty"`
-	Batch          int     `json:"batch"`
-	Size           int     `json:"size"`
-	Steps          int     `json:"steps"`
-	Warmup         int     `json:"warmup"`
-	Params         int64   `json:"params"`  // trained values
-	BuildS         float64 `json:"build_s"` // importing, differentiating and compiling the graph
-	StepS          Summary `json:"step_s"`  // seconds per step: bind, forward, backward, update, after-step
-	CPUS           Summary `json:"cpu_s"`   // process CPU seconds per step (user+system, all threads)
-	ImagesPerS     float64 `json:"images_per_s"`
-	Work           Work    `json:"work"`
-	GFLOPPerStep   float64 `json:"gflop_per_step"`
-	GFLOPPerS      float64 `json:"gflop_per_s"` // GFLOPPerStep / p50
-	FLOPConvention string  `json:"flop_convention"`
-	LossFirst      float64 `json:"loss_first"` // the loss of the first and last steps: the network trains
-	LossLast       float64 `json:"loss_last"`
-	PeakRSSMiB     float64 `json:"peak_rss_mib"`     // VmHWM from building the network to the last step
-	BaselineRSSMiB float64 `json:"baseline_rss_mib"` // resident set before the network was built
-	NetworkRSSMiB  float64 `json:"network_rss_mib"`  // PeakRSSMiB − BaselineRSSMiB
-	PeakReset      bool    `json:"peak_reset"`       // false: the peak covers the whole process
-	BLAS           string  `json:"blas"`
-	BLASThreads    int     `json:"blas_threads"`
-	GoMaxProcs     int     `json:"gomaxprocs"`
-	Env            Env     `json:"env"`
+	Method         string       `json:"method"`
+	MethodConfig   string       `json:"method_config,omitempty"` // a pretext method's hyper-parameters
+	Scale          string       `json:"scale,omitempty"`
+	Encoder        string       `json:"encoder"`
+	Head           string       `json:"head"`
+	Width          float64      `json:"width"`
+	OutputStride   int          `json:"output_stride"`
+	Classes        int          `json:"classes,omitempty"`
+	DecoderWidth   int          `json:"decoder_width,omitempty"`
+	Batch          int          `json:"batch"`
+	Size           int          `json:"size"`
+	Steps          int          `json:"steps"`
+	Warmup         int          `json:"warmup"`
+	Params         int64        `json:"params"`  // trained values
+	BuildS         float64      `json:"build_s"` // importing, differentiating and compiling the graph
+	StepS          Summary      `json:"step_s"`  // seconds per step: bind, forward, backward, update, after-step
+	CPUS           Summary      `json:"cpu_s"`   // process CPU seconds per step (user+system, all threads)
+	ImagesPerS     float64      `json:"images_per_s"`
+	Work           Work         `json:"work"`
+	GFLOPPerStep   float64      `json:"gflop_per_step"`
+	GFLOPPerS      float64      `json:"gflop_per_s"` // GFLOPPerStep / p50
+	FLOPConvention string       `json:"flop_convention"`
+	LossFirst      float64      `json:"loss_first"` // the loss of the first and last steps: the network trains
+	LossLast       float64      `json:"loss_last"`
+	PeakRSSMiB     float64      `json:"peak_rss_mib"`     // VmHWM from building the network to the last step
+	BaselineRSSMiB float64      `json:"baseline_rss_mib"` // resident set before the network was built
+	NetworkRSSMiB  float64      `json:"network_rss_mib"`  // PeakRSSMiB − BaselineRSSMiB
+	PeakReset      bool         `json:"peak_reset"`       // false: the peak covers the whole process
+	BLAS           string       `json:"blas"`
+	BLASThreads    int          `json:"blas_threads"`
+	GoMaxProcs     int          `json:"gomaxprocs"`
+	Env            Env          `json:"env"`
+	Profile        *StepProfile `json:"profile,omitempty"` // with TrainConfig.Profile
 }
 
 func (c TrainConfig) normalized() (TrainConfig, error) {
@@ -114,9 +122,8 @@ func Train(cfg TrainConfig) (*TrainReport, error) {
 		return nil, err
 	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(c.Threads))
-	defer setBLASThreads(setBLASThreads(c.Threads))
 	r := &TrainReport{Method: c.Method, Batch: c.Batch, Size: c.Size, Steps: c.Steps, Warmup: c.Warmup,
-		BLAS: blas.Name, BLASThreads: blasThreads(), GoMaxProcs: runtime.GOMAXPROCS(0),
+		BLAS: blas.Name, BLASThreads: blas.Threads(), GoMaxProcs: runtime.GOMAXPROCS(0),
 		FLOPConvention: FLOPConvention, Env: startEnv(false, 0)}
 	step, ds, err := newStep(c, r)
 	if err != nil {
@@ -142,7 +149,11 @@ func Train(cfg TrainConfig) (*TrainReport, error) {
 		r.Work.ForwardOnlyMACs += r.Work.TrainedMACs
 	}
 	times, cpu := make([]float64, 0, c.Steps), make([]float64, 0, c.Steps)
+	var prof *ops.Profile
 	for i := 0; i < c.Warmup+c.Steps; i++ {
+		if c.Profile && i == c.Warmup {
+			prof, run.phases = ops.StartProfile(), phaseTimes{}
+		}
 		t, cpu0 := time.Now(), processCPU()
 		loss, err := run.step(batch, i)
 		if err != nil {
@@ -156,6 +167,10 @@ func Train(cfg TrainConfig) (*TrainReport, error) {
 		if i >= c.Warmup {
 			times, cpu = append(times, elapsed), append(cpu, cpuUsed)
 		}
+	}
+	if prof != nil {
+		ops.StopProfile()
+		r.Profile = newStepProfile(prof, run.phases, c.Steps)
 	}
 	if r.StepS, err = Summarize(times); err != nil {
 		return nil, err

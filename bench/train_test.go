@@ -180,3 +180,48 @@ func TestTrainConfigErrors(t *testing.T) {
 		t.Errorf("scale huge: got %v; want a pretext.UsageError", err)
 	}
 }
+
+// --profile's rows account for the step: op rows and outside rows add up to the mean step
+// time, every op of the network appears, and the convolutions carry their FLOPs.
+func TestTrainProfile(t *testing.T) {
+	r, err := Train(TrainConfig{Spec: smallSpec, Batch: 2, Size: 48, Steps: 2, Warmup: 1, Threads: 1, Profile: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := r.Profile
+	if p == nil || p.Steps != 2 || len(p.Ops) == 0 || len(p.Outside) != 4 {
+		t.Fatalf("profile %+v", p)
+	}
+	var ms, share, opsMS float64
+	names := map[string]bool{}
+	for _, row := range p.Ops {
+		ms, share, opsMS = ms+row.MS, share+row.Share, opsMS+row.MS
+		names[row.Name+" "+row.Pass] = true
+		conv := strings.HasPrefix(row.Name, "Conv2D")
+		if conv != (row.GFLOPPerS > 0) || row.Calls <= 0 {
+			t.Errorf("row %+v: GFLOP/s only and always for convolutions, calls > 0", row)
+		}
+	}
+	for _, row := range p.Outside {
+		ms, share = ms+row.MS, share+row.Share
+	}
+	if !near(ms/1e3, p.StepS, 1e-9) || !near(share, 1, 1e-9) || !near(opsMS/1e3, p.OpsS, 1e-9) {
+		t.Errorf("rows add up to %v ms and share %v; step %v s, ops %v s", ms, share, p.StepS, p.OpsS)
+	}
+	for _, want := range []string{"Conv2D 3×3 forward", "Conv2D 3×3 ∂x backward", "Conv2D 3×3 ∂w backward", "Conv2D 7×7 forward",
+		"BatchNorm forward", "BatchNorm ∂x backward", "Relu forward", "Relu backward", "MaxPool forward", "Resize backward",
+		"SoftmaxCrossEntropy forward", "SoftmaxCrossEntropy backward"} {
+		if !names[want] {
+			t.Errorf("no %q row; rows %v", want, names)
+		}
+	}
+	var sb strings.Builder
+	if err := r.WriteText(&sb); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"profile over 2 steps", "Conv2D 3×3 ∂w", "outside ops:", outsideOptimizer} {
+		if !strings.Contains(sb.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, sb.String())
+		}
+	}
+}

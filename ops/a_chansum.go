@@ -48,6 +48,7 @@ func (op chanSumOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 }
 
 func (op chanSumOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	defer timeOp("ChanSum", backward, 0)()
 	a, err := denseInputs("channel sum", 1, in)
 	if err != nil {
 		return nil, err

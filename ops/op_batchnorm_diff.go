@@ -46,6 +46,7 @@ func (op *bnDiffScaleOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 func (op *bnDiffScaleOp) Do(in ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, in...) }
 
 func (op *bnDiffScaleOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	defer timeOp("BatchNorm ∂γβ", backward, 0)()
 	a, err := denseInputs("BatchNorm dscale", 3, in)
 	if err != nil {
 		return nil, err
@@ -115,6 +116,7 @@ func (op *bnDiffXOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 func (op *bnDiffXOp) Do(in ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, in...) }
 
 func (op *bnDiffXOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	defer timeOp("BatchNorm ∂x", backward, 0)()
 	a, err := denseInputs("BatchNorm dx", 6, in)
 	if err != nil {
 		return nil, err

@@ -86,6 +86,7 @@ func (op arithOp) Hashcode() uint32 { return hashOf(op) }
 func (op arithOp) String() string   { return fmt.Sprintf("%v%v%v", op.kind, op.a, op.b) }
 
 func (op arithOp) Do(vs ...G.Value) (G.Value, error) {
+	defer timeOp(op.kind.String(), forward, 0)()
 	if len(vs) != 2 {
 		return nil, errorf("%v: got %d inputs, want 2", op.kind, len(vs))
 	}
@@ -223,6 +224,7 @@ func (op arithDiffOp) String() string {
 }
 
 func (op arithDiffOp) Do(vs ...G.Value) (G.Value, error) {
+	defer timeOp(op.f.kind.String(), backward, 0)()
 	what := op.f.kind.String() + "Diff"
 	if len(vs) != 3 {
 		return nil, errorf("%s: got %d inputs, want 3", what, len(vs))

@@ -97,6 +97,7 @@ func (op concatOp) Hashcode() uint32 { return hashOf(op) }
 func (op concatOp) String() string   { return fmt.Sprintf("Concat{axis=%d}", op.axis) }
 
 func (op concatOp) Do(vs ...G.Value) (G.Value, error) {
+	defer timeOp("Concat", forward, 0)()
 	if len(vs) != len(op.ins) {
 		return nil, errorf("Concat: got %d inputs, want %d", len(vs), len(op.ins))
 	}
@@ -175,6 +176,7 @@ func (op concatDiffOp) String() string {
 }
 
 func (op concatDiffOp) Do(vs ...G.Value) (G.Value, error) {
+	defer timeOp("Concat", backward, 0)()
 	if len(vs) != 1 {
 		return nil, errorf("ConcatDiff: got %d inputs, want 1", len(vs))
 	}

@@ -198,6 +198,7 @@ func (op *convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 func (op *convOp) Do(in ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, in...) }
 
 func (op *convOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	defer timeOp(op.kind(), forward, op.flops())()
 	a, err := denseInputs("Conv2D", op.Arity(), in)
 	if err != nil {
 		return nil, err
@@ -220,4 +221,18 @@ func biasData[T Float](a []*tensor.Dense) []T {
 		return nil
 	}
 	return elems[T](a[2])
+}
+
+// kind names the convolution for profiles: its kernel size, and whether it is depthwise.
+func (op *convOp) kind() string {
+	k := fmt.Sprintf("Conv2D %d×%d", op.g.KH, op.g.KW)
+	if op.depthwise() {
+		k += " depthwise"
+	}
+	return k
+}
+
+// flops is 2 × the multiply-adds of the forward pass (each gradient pass does as many).
+func (op *convOp) flops() float64 {
+	return 2 * float64(op.x[0]*op.w[0]*op.g.OH*op.g.OW) * float64(op.w[1]*op.g.KH*op.g.KW)
 }

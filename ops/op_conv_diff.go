@@ -33,6 +33,7 @@ func (op *convDiffXOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 func (op *convDiffXOp) Do(in ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, in...) }
 
 func (op *convDiffXOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	defer timeOp(op.kind()+" ∂x", backward, op.flops())()
 	a, err := denseInputs("Conv2D dx", 2, in)
 	if err != nil {
 		return nil, err
@@ -73,6 +74,7 @@ func (op *convDiffWOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 func (op *convDiffWOp) Do(in ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, in...) }
 
 func (op *convDiffWOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	defer timeOp(op.kind()+" ∂w", backward, op.flops())()
 	a, err := denseInputs("Conv2D dw", 2, in)
 	if err != nil {
 		return nil, err

@@ -69,6 +69,7 @@ func (op dropoutOp) Hashcode() uint32 { return hashOf(op) }
 func (op dropoutOp) String() string   { return fmt.Sprintf("Dropout{p=%v,seed=%d}", op.p, op.seed) }
 
 func (op dropoutOp) Do(vs ...G.Value) (G.Value, error) {
+	defer timeOp("Dropout", forward, 0)()
 	if len(vs) != 1 {
 		return nil, errorf("Dropout: got %d inputs, want 1", len(vs))
 	}
@@ -158,6 +159,7 @@ func (op dropoutDiffOp) String() string {
 }
 
 func (op dropoutDiffOp) Do(vs ...G.Value) (G.Value, error) {
+	defer timeOp("Dropout", backward, 0)()
 	if len(vs) != 2 {
 		return nil, errorf("DropoutDiff: got %d inputs, want 2", len(vs))
 	}

@@ -60,6 +60,7 @@ func (op l2normOp) String() string {
 }
 
 func (op l2normOp) Do(vs ...G.Value) (G.Value, error) {
+	defer timeOp("L2Normalize", forward, 0)()
 	if len(vs) != 1 {
 		return nil, errorf("L2Normalize: got %d inputs, want 1", len(vs))
 	}
@@ -142,6 +143,7 @@ func (op l2normDiffOp) String() string {
 }
 
 func (op l2normDiffOp) Do(vs ...G.Value) (G.Value, error) {
+	defer timeOp("L2Normalize", backward, 0)()
 	if len(vs) != 3 {
 		return nil, errorf("L2NormalizeDiff: got %d inputs, want 3", len(vs))
 	}

@@ -178,6 +178,7 @@ func (op *matmulOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 func (op *matmulOp) Do(in ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, in...) }
 
 func (op *matmulOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	defer timeOp("MatMul", forward, op.flops())()
 	v, err := denseInputs("MatMul", 2, in)
 	if err != nil {
 		return nil, err
@@ -204,3 +205,6 @@ func matmulForward[T Float](p *matmulPlan, a, b, y []T) {
 		gemm(false, false, m, n, k, 1, a[p.aOff[t]:], k, b[p.bOff[t]:], n, 0, y[t*m*n:], n)
 	}
 }
+
+// flops is 2 × the multiply-adds of the product (each gradient does as many).
+func (p *matmulPlan) flops() float64 { return 2 * float64(p.out.TotalSize()) * float64(p.k) }

@@ -51,6 +51,7 @@ func (op *matmulDiffOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 func (op *matmulDiffOp) Do(in ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, in...) }
 
 func (op *matmulDiffOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	defer timeOp("MatMul ∂"+string("ab"[op.wrt]), backward, op.flops())()
 	v, err := denseInputs(op.String(), 3, in)
 	if err != nil {
 		return nil, err

@@ -141,6 +141,7 @@ func (op padOp) String() string {
 }
 
 func (op padOp) Do(vs ...G.Value) (G.Value, error) {
+	defer timeOp("Pad", forward, 0)()
 	if len(vs) != 1 {
 		return nil, errorf("Pad: got %d inputs, want 1", len(vs))
 	}
@@ -179,6 +180,7 @@ func (op padDiffOp) Hashcode() uint32 { return hashOf(op) }
 func (op padDiffOp) String() string   { return fmt.Sprintf("PadDiff{%v,%v}", op.f.pads, op.f.mode) }
 
 func (op padDiffOp) Do(vs ...G.Value) (G.Value, error) {
+	defer timeOp("Pad", backward, 0)()
 	if len(vs) != 1 {
 		return nil, errorf("PadDiff: got %d inputs, want 1", len(vs))
 	}

@@ -98,6 +98,7 @@ func (op *avgPoolOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, err
 func (op *avgPoolOp) Do(in ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, in...) }
 
 func (op *avgPoolOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	defer timeOp("AveragePool", forward, 0)()
 	a, err := denseInputs(op.desc, 1, in)
 	if err != nil {
 		return nil, err
@@ -163,6 +164,7 @@ func (op *avgPoolDiffOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 func (op *avgPoolDiffOp) Do(in ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, in...) }
 
 func (op *avgPoolDiffOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	defer timeOp("AveragePool", backward, 0)()
 	a, err := denseInputs("d/"+op.desc, 1, in)
 	if err != nil {
 		return nil, err

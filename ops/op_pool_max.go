@@ -70,6 +70,7 @@ func (op *maxPoolOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, err
 func (op *maxPoolOp) Do(in ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, in...) }
 
 func (op *maxPoolOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	defer timeOp("MaxPool", forward, 0)()
 	a, err := denseInputs("MaxPool2D", 1, in)
 	if err != nil {
 		return nil, err
@@ -181,6 +182,7 @@ func (op *maxPoolDiffOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 func (op *maxPoolDiffOp) Do(in ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, in...) }
 
 func (op *maxPoolDiffOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	defer timeOp("MaxPool", backward, 0)()
 	a, err := denseInputs("MaxPool2D dx", 2, in)
 	if err != nil {
 		return nil, err

@@ -139,6 +139,7 @@ func (op reduceOp) walker() strided {
 }
 
 func (op reduceOp) Do(vs ...G.Value) (G.Value, error) {
+	defer timeOp(op.name, forward, 0)()
 	if len(vs) != 1 {
 		return nil, errorf("%s: got %d inputs, want 1", op.name, len(vs))
 	}
@@ -221,6 +222,7 @@ func (op reduceDiffOp) String() string {
 }
 
 func (op reduceDiffOp) Do(vs ...G.Value) (G.Value, error) {
+	defer timeOp(op.f.name, backward, 0)()
 	what := op.f.name + "Diff"
 	if len(vs) != 1 {
 		return nil, errorf("%s: got %d inputs, want 1", what, len(vs))

@@ -71,6 +71,7 @@ func (op *reluOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 func (op *reluOp) Do(in ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, in...) }
 
 func (op *reluOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	defer timeOp("Relu", forward, 0)()
 	a, err := denseInputs("Relu", 1, in)
 	if err != nil {
 		return nil, err
@@ -126,6 +127,7 @@ func (op *reluDiffOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 func (op *reluDiffOp) Do(in ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, in...) }
 
 func (op *reluDiffOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	defer timeOp("Relu", backward, 0)()
 	a, err := denseInputs("Relu gradient", 2, in)
 	if err != nil {
 		return nil, err

@@ -129,6 +129,7 @@ func (op resizeOp) String() string {
 func (op resizeOp) planes() int { return volume(op.in[:len(op.in)-2]) }
 
 func (op resizeOp) Do(vs ...G.Value) (G.Value, error) {
+	defer timeOp("Resize", forward, 0)()
 	if len(vs) != 1 {
 		return nil, errorf("Resize: got %d inputs, want 1", len(vs))
 	}
@@ -206,6 +207,7 @@ func (op resizeDiffOp) String() string {
 }
 
 func (op resizeDiffOp) Do(vs ...G.Value) (G.Value, error) {
+	defer timeOp("Resize", backward, 0)()
 	if len(vs) != 1 {
 		return nil, errorf("ResizeDiff: got %d inputs, want 1", len(vs))
 	}

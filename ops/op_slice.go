@@ -126,6 +126,7 @@ func (op sliceOp) String() string {
 }
 
 func (op sliceOp) Do(vs ...G.Value) (G.Value, error) {
+	defer timeOp("Slice", forward, 0)()
 	if len(vs) != 1 {
 		return nil, errorf("Slice: got %d inputs, want 1", len(vs))
 	}
@@ -166,6 +167,7 @@ func (op sliceDiffOp) String() string {
 }
 
 func (op sliceDiffOp) Do(vs ...G.Value) (G.Value, error) {
+	defer timeOp("Slice", backward, 0)()
 	if len(vs) != 1 {
 		return nil, errorf("SliceDiff: got %d inputs, want 1", len(vs))
 	}

@@ -71,6 +71,7 @@ func (op softmaxOp) Hashcode() uint32 { return hashOf(op) }
 func (op softmaxOp) String() string   { return fmt.Sprintf("%s{axis=%d}", op.name(), op.axis) }
 
 func (op softmaxOp) Do(vs ...G.Value) (G.Value, error) {
+	defer timeOp(op.name(), forward, 0)()
 	if len(vs) != 1 {
 		return nil, errorf("%s: got %d inputs, want 1", op.name(), len(vs))
 	}
@@ -163,6 +164,7 @@ func (op softmaxDiffOp) String() string {
 }
 
 func (op softmaxDiffOp) Do(vs ...G.Value) (G.Value, error) {
+	defer timeOp(op.f.name(), backward, 0)()
 	what := op.f.name() + "Diff"
 	if len(vs) != 2 {
 		return nil, errorf("%s: got %d inputs, want 2", what, len(vs))

@@ -47,6 +47,7 @@ func (op stopGradOp) String() string        { return "StopGradient" }
 
 // Do copies x: the output must not alias the input, whose buffer the machine may reuse.
 func (op stopGradOp) Do(vs ...G.Value) (G.Value, error) {
+	defer timeOp("StopGradient", forward, 0)()
 	if len(vs) != 1 {
 		return nil, errorf("StopGradient: got %d inputs, want 1", len(vs))
 	}

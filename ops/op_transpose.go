@@ -78,6 +78,7 @@ func (op transposeOp) Hashcode() uint32      { return hashOf(op) }
 func (op transposeOp) String() string        { return fmt.Sprintf("Transpose%v", op.perm) }
 
 func (op transposeOp) Do(vs ...G.Value) (G.Value, error) {
+	defer timeOp("Transpose", forward, 0)()
 	if len(vs) != 1 {
 		return nil, errorf("Transpose: got %d inputs, want 1", len(vs))
 	}
@@ -117,6 +118,7 @@ func (op transposeDiffOp) Hashcode() uint32 { return hashOf(op) }
 func (op transposeDiffOp) String() string   { return fmt.Sprintf("TransposeDiff%v", op.f.perm) }
 
 func (op transposeDiffOp) Do(vs ...G.Value) (G.Value, error) {
+	defer timeOp("Transpose", backward, 0)()
 	if len(vs) != 1 {
 		return nil, errorf("TransposeDiff: got %d inputs, want 1", len(vs))
 	}

@@ -59,6 +59,7 @@ func (op xentOp) Hashcode() uint32 { return hashOf(op) }
 func (op xentOp) String() string   { return fmt.Sprintf("SoftmaxCrossEntropy{ignore=%d}", op.ignore) }
 
 func (op xentOp) Do(vs ...G.Value) (G.Value, error) {
+	defer timeOp("SoftmaxCrossEntropy", forward, 0)()
 	if err := op.check("SoftmaxCrossEntropy", vs, 2); err != nil {
 		return nil, err
 	}
@@ -210,6 +211,7 @@ func (op xentDiffOp) String() string {
 }
 
 func (op xentDiffOp) Do(vs ...G.Value) (G.Value, error) {
+	defer timeOp("SoftmaxCrossEntropy", backward, 0)()
 	if err := op.f.check("SoftmaxCrossEntropyDiff", vs, 3); err != nil {
 		return nil, err
 	}

@@ -2,27 +2,34 @@
 """PyTorch 1.13's side of `ssl4dp bench`: the same training step and the same inference, on
 the same machine, so that docs/benchmarks.md can quote ssl4dp / PyTorch ratios.
 
-The network is graphs.Spec{Encoder: ResNet18, OutputStride: 16, Head: HeadFCN, Classes: 21}
-written in PyTorch: torchvision's resnet18 with layer4 dilated as graphs/ does it (stride 1;
-the first block keeps dilation 1, the second dilates its conv1 by 2, as MMSegmentation's
-BasicBlock), then MoCo's FCN head — two 3x3 convs (256 channels, dilation 6, no bias) + BN +
-ReLU and a 1x1 conv with bias to the classes — and the logits resized bilinearly
-(align_corners=False) to the input. Its state_dict keys are graphs' initializer names, so
-an ONNX file written by `ssl4dp graphs` loads into it by name (checked by bench's
-TestTorchInferenceMatchesORT, which compares the logits with onnxruntime's).
+The network is graphs.Spec{Encoder: E, OutputStride: OS, Head: HeadFCN, Classes: 21} written
+in PyTorch (--encoder resnet18|resnet34|resnet50, default resnet18; --output-stride 32|16|8,
+default 16): torchvision's resnet with its stages dilated as graphs/resnet.go does it (output
+stride 16 dilates layer4, 8 layer3 and layer4; a dilated stage has stride 1, its first block
+keeps the previous dilation and the others take the stage's, with padding = dilation). The
+Bottleneck (resnet50) is dilated by torchvision's replace_stride_with_dilation, on its 3x3
+conv2; the BasicBlock (resnet18, resnet34), which torchvision will not dilate, as
+MMSegmentation's BasicBlock: conv1 only, conv2 keeps dilation 1. Then MoCo's FCN head — two
+3x3 convs (256 channels, dilation 6, no bias) + BN + ReLU and a 1x1 conv with bias to the
+classes — and the logits resized bilinearly (align_corners=False) to the input. Its
+state_dict keys are graphs' initializer names, so an ONNX file written by `ssl4dp graphs`
+loads into it by name (checked by bench's TestTorchInferenceMatchesORT, which compares the
+logits with onnxruntime's for resnet18 OS16 and resnet50 OS8).
 
-    /usr/bin/python3 scripts/bench_torch.py train [--batch 8] [--size 128] [--steps 10] [--warmup 2] [--threads 2]
+    /usr/bin/python3 scripts/bench_torch.py train [--encoder resnet18] [--output-stride 16] [--batch 8] [--size 128] [--steps 10] [--warmup 2] [--threads 2]
         One training step as `ssl4dp bench train --method seg` times it: forward in training
         mode (BatchNorm batch statistics), F.cross_entropy(ignore_index=255), backward,
         torch.optim.SGD(lr=0.01, momentum=0.9, no weight decay), zero_grad. Random input and
-        labels (10 % ignored), seed 0.
-    /usr/bin/python3 scripts/bench_torch.py infer --model M.onnx [--batch 1,8] [--size 512] [--runs 20] [--warmup 3] [--threads 2]
+        labels (10 % ignored), seed 0. The JSON names the encoder and output stride.
+    /usr/bin/python3 scripts/bench_torch.py infer --model M.onnx [--encoder resnet18] [--output-stride 16] [--batch 1,8] [--size 512] [--runs 20] [--warmup 3] [--threads 2]
         `ssl4dp bench --model M.onnx` in PyTorch eager: M's weights loaded by name, eval mode,
         torch.no_grad(), the model's three outputs (features, low_level, logits) computed.
-    /usr/bin/python3 scripts/bench_torch.py infer --model M.onnx --batch 2 --size 64 --dump DIR
+        M's graphs spec (its ssl4dp.graphs.spec metadata) must be --encoder, --output-stride,
+        head fcn, width 1.
+    /usr/bin/python3 scripts/bench_torch.py infer --model M.onnx [--encoder E] [--output-stride OS] --batch 2 --size 64 --dump DIR
         Writes DIR/input.bin and DIR/logits.bin (float32, little-endian, NCHW) for a seeded
         input, for the Go test; no timing.
-    /usr/bin/python3 scripts/bench_torch.py export OUT.onnx
+    /usr/bin/python3 scripts/bench_torch.py export [--encoder resnet18] [--output-stride 16] OUT.onnx
         Writes the network (random weights, BatchNorm kept, opset 13) as ONNX.
 
 Each timing command prints one JSON object with Go's field names: seconds per step
@@ -77,21 +84,46 @@ class FCNHead(nn.Module):
         return self.conv_seg(self.convs(x))
 
 
+ENCODERS = ("resnet18", "resnet34", "resnet50")
+OUTPUT_STRIDES = (32, 16, 8)
+# Which of layer2, layer3, layer4 trade their stride for dilation (graphs/resnet.go).
+DILATE = {32: [False, False, False], 16: [False, False, True], 8: [False, True, True]}
+
+
+def dilated_resnet(encoder, output_stride):
+    """torchvision's resnet dilated as graphs/resnet.go's resnet: a dilated stage has stride
+    1 and dilation (previous dilation) x 2; its first block keeps the previous dilation, the
+    others take the stage's, every 3x3 padded by its dilation."""
+    dilate = DILATE[output_stride]
+    if encoder == "resnet50":
+        # Bottleneck: torchvision's replace_stride_with_dilation does exactly that, on conv2.
+        return torchvision.models.resnet50(replace_stride_with_dilation=dilate)
+    r = getattr(torchvision.models, encoder)()
+    # BasicBlock: torchvision raises for dilation > 1, so dilate it here as MMSegmentation's
+    # BasicBlock does (graphs' basicBlock): conv1 only; conv2 keeps dilation and padding 1.
+    d = 1
+    for layer, dil in zip([r.layer2, r.layer3, r.layer4], dilate):
+        if not dil:
+            continue
+        prev, d = d, d * 2
+        layer[0].conv1.stride = (1, 1)
+        layer[0].downsample[0].stride = (1, 1)  # every layer2-4 first block has one
+        for i, blk in enumerate(layer):
+            k = prev if i == 0 else d
+            blk.conv1.dilation, blk.conv1.padding = (k, k), (k, k)
+    return r
+
+
 class Segmenter(nn.Module):
     """Attribute names follow graphs/ (torchvision's for the encoder, mmseg's for the head),
     so the state_dict keys equal graphs' initializer names."""
 
-    def __init__(self, classes=CLASSES, all_outputs=False):
+    def __init__(self, encoder="resnet18", output_stride=16, classes=CLASSES, all_outputs=False):
         super().__init__()
-        r = torchvision.models.resnet18()
-        # Output stride 16 (graphs/resnet.go): layer4 keeps its first block at dilation 1
-        # with stride 1; the second block's conv1 is dilated by 2.
-        r.layer4[0].conv1.stride = (1, 1)
-        r.layer4[0].downsample[0].stride = (1, 1)
-        r.layer4[1].conv1.dilation, r.layer4[1].conv1.padding = (2, 2), (2, 2)
+        r = dilated_resnet(encoder, output_stride)
         for name in ["conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4"]:
             setattr(self, name, getattr(r, name))
-        self.head = FCNHead(512, classes)
+        self.head = FCNHead(r.fc.in_features, classes)  # 512, or 2048 for the Bottleneck
         self.all_outputs = all_outputs
 
     def forward(self, x):
@@ -174,7 +206,7 @@ def train(a):
     y = torch.randint(0, CLASSES, (a.batch, a.size, a.size))
     y[torch.rand(a.batch, a.size, a.size) < 0.1] = 255
     before, reset = baseline()
-    net = Segmenter().train()
+    net = Segmenter(a.encoder, a.output_stride).train()
     opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
     times, cpu, losses = [], [], []
     for i in range(a.warmup + a.steps):
@@ -192,7 +224,7 @@ def train(a):
     st = summarize(times)
     e["load_end"] = loadavg()
     return {
-        "method": "seg", "encoder": "resnet18", "head": "fcn", "output_stride": 16, "classes": CLASSES,
+        "method": "seg", "encoder": a.encoder, "head": "fcn", "output_stride": a.output_stride, "classes": CLASSES,
         "batch": a.batch, "size": a.size, "steps": a.steps, "warmup": a.warmup, "threads": torch.get_num_threads(),
         "params": sum(p.numel() for p in net.parameters()),
         "step_s": st, "cpu_s": summarize(cpu), "images_per_s": a.batch / st["p50"], "loss_first": losses[0], "loss_last": losses[-1],
@@ -201,20 +233,22 @@ def train(a):
     }
 
 
-def load_graphs_model(path):
-    """A Segmenter holding the initializers of graphs' resnet18 OS16 + fcn model at path."""
+def load_graphs_model(path, encoder, output_stride):
+    """A Segmenter holding the initializers of graphs' encoder + fcn model at path, which
+    must have been built with that encoder and output stride."""
     import onnx
     import onnx.numpy_helper
     m = onnx.load(path)
     meta = {p.key: p.value for p in m.metadata_props}
     spec = json.loads(meta.get("ssl4dp.graphs.spec", "{}"))
-    want = {"Encoder": "resnet18", "OutputStride": 16, "Head": "fcn", "Width": 1}
+    want = {"Encoder": encoder, "OutputStride": output_stride, "Head": "fcn", "Width": 1}
     got = {k: spec.get(k) for k in want}
     if got != want:
-        sys.exit(f"bench_torch.py: {path}: graphs spec {got}; this script builds {want} (ssl4dp graphs --encoder resnet18 --head fcn --output-stride 16)")
+        sys.exit(f"bench_torch.py: {path}: graphs spec {got}; this command builds {want} (pass --encoder and "
+                 f"--output-stride as the model's; only head fcn at width 1 is written here)")
     inits = {t.name: torch.from_numpy(onnx.numpy_helper.to_array(t).copy()) for t in m.graph.initializer}
     classes = inits["head.conv_seg.weight"].shape[0]
-    net = Segmenter(classes, all_outputs=True)
+    net = Segmenter(encoder, output_stride, classes, all_outputs=True)
     sd = net.state_dict()
     for k, v in sd.items():
         if k.endswith("num_batches_tracked"):
@@ -236,7 +270,7 @@ def seeded_input(batch, size):
 def infer(a):
     batches = [int(b) for b in a.batch.split(",")]
     if a.dump:
-        net = load_graphs_model(a.model)
+        net = load_graphs_model(a.model, a.encoder, a.output_stride)
         x = seeded_input(batches[0], a.size)
         with torch.no_grad():
             logits = net(x)[2]
@@ -250,7 +284,7 @@ def infer(a):
         x = seeded_input(batch, a.size)
         before, reset = baseline()
         start = time.perf_counter()
-        net = load_graphs_model(a.model)
+        net = load_graphs_model(a.model, a.encoder, a.output_stride)
         load_ms = (time.perf_counter() - start) * 1e3
         times, cpu = [], []
         with torch.no_grad():
@@ -272,7 +306,7 @@ def infer(a):
 
 
 def export(a):
-    net = Segmenter().train()
+    net = Segmenter(a.encoder, a.output_stride).train()
     # onnx/importer's TestBenchNetworkMatchesGraphs loads graphs' weights into this file by
     # name and compares the two networks' outputs in onnxruntime.
     torch.onnx.export(net, torch.randn(1, 3, 64, 64), a.out, opset_version=13, input_names=["input"],
@@ -281,16 +315,23 @@ def export(a):
     return None
 
 
+def network_flags(p):
+    p.add_argument("--encoder", choices=ENCODERS, default="resnet18")
+    p.add_argument("--output-stride", type=int, choices=OUTPUT_STRIDES, default=16)
+
+
 def parser():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
     t = sub.add_parser("train", help="time one training step")
+    network_flags(t)
     t.add_argument("--batch", type=int, default=8)
     t.add_argument("--size", type=int, default=128)
     t.add_argument("--steps", type=int, default=10)
     t.add_argument("--warmup", type=int, default=2)
     t.add_argument("--threads", type=int, default=os.cpu_count())
     i = sub.add_parser("infer", help="time eager inference of a graphs/ model")
+    network_flags(i)
     i.add_argument("--model", required=True)
     i.add_argument("--batch", default="1")
     i.add_argument("--size", type=int, default=512)
@@ -299,6 +340,7 @@ def parser():
     i.add_argument("--threads", type=int, default=os.cpu_count())
     i.add_argument("--dump", help="write input.bin and logits.bin here instead of timing")
     x = sub.add_parser("export", help="write the network as ONNX")
+    network_flags(x)
     x.add_argument("out")
     return p
 

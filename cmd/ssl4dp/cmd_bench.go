@@ -63,7 +63,8 @@ type BenchTrainCmd struct {
 	Size         int     `default:"128" help:"Side of the square crop (seg) or views (pretext)."`
 	Steps        int     `default:"10" help:"Timed steps."`
 	Warmup       int     `default:"2" help:"Untimed steps first (the first also allocates every buffer)."`
-	Threads      int     `default:"0" help:"GOMAXPROCS and BLAS threads (0: one per CPU)."`
+	Threads      int     `default:"0" help:"GOMAXPROCS: the CPUs the ops split their work over (0: one per CPU). OpenBLAS stays single-threaded, as in training."`
+	Profile      bool    `help:"Time every op of the timed steps and print a table: each op kind's forward and backward time, share of the step and GFLOP/s, and the time outside ops (tape machine, batch binding, optimizer)."`
 	Seed         int64   `default:"1" help:"Seed of the parameters, the noise batch and per-step random choices."`
 	JSON         bool    `name:"json" help:"Print one JSON object instead of text."`
 	Report       string  `type:"path" placeholder:"FILE.json" help:"Also write the JSON report to this file."`
@@ -77,7 +78,7 @@ func (c *BenchTrainCmd) Run(*Globals) error {
 	spec := graphs.Spec{Encoder: graphs.Encoder(c.Encoder), Head: graphs.Head(c.Head), Width: c.Width,
 		OutputStride: c.OutputStride, Classes: c.Classes, DecoderWidth: c.DecoderWidth, Seed: c.Seed}
 	r, err := bench.Train(bench.TrainConfig{Method: c.Method, Spec: spec, Scale: pretext.Scale(c.Scale), Batch: c.Batch,
-		Size: c.Size, Steps: c.Steps, Warmup: c.Warmup, Threads: c.Threads, Seed: c.Seed})
+		Size: c.Size, Steps: c.Steps, Warmup: c.Warmup, Threads: c.Threads, Seed: c.Seed, Profile: c.Profile})
 	if err != nil {
 		return err
 	}
