@@ -72,9 +72,7 @@ func chanSum[T Float](x, out []T, n, c, inner int) {
 		for ci := lo; ci < hi; ci++ {
 			var s float64
 			for ni := 0; ni < n; ni++ {
-				for _, v := range x[(ni*c+ci)*inner:][:inner] {
-					s += float64(v)
-				}
+				s += sumF64(x[(ni*c+ci)*inner:][:inner])
 			}
 			out[ci] = T(s)
 		}

@@ -19,7 +19,7 @@ var (
 	_ G.SDOp = transposeOp{}
 	_ G.SDOp = xentOp{}
 	_ G.SDOp = (*bnOp)(nil)
-	_ G.SDOp = (*bnDiffScaleOp)(nil)
+	_ G.SDOp = (*bnDiffStatsOp)(nil)
 	_ G.SDOp = (*bnDiffXOp)(nil)
 	_ G.SDOp = (*convOp)(nil)
 	_ G.SDOp = (*convDiffXOp)(nil)
@@ -38,7 +38,7 @@ var (
 var (
 	_ G.UsePreallocDoer = chanSumOp{}
 	_ G.UsePreallocDoer = (*bnOp)(nil)
-	_ G.UsePreallocDoer = (*bnDiffScaleOp)(nil)
+	_ G.UsePreallocDoer = (*bnDiffStatsOp)(nil)
 	_ G.UsePreallocDoer = (*bnDiffXOp)(nil)
 	_ G.UsePreallocDoer = (*convOp)(nil)
 	_ G.UsePreallocDoer = (*convDiffXOp)(nil)

@@ -42,6 +42,19 @@ func (st *BNState) eps() float64 {
 // not reset them, one graph switches modes through the shared Phase, and every call makes a
 // distinct node (two BatchNorms on one input are never merged).
 func BatchNorm(x, scale, bias *G.Node, st *BNState) (*G.Node, error) {
+	return batchNorm(x, scale, bias, st, false)
+}
+
+// BatchNormRelu is Relu(BatchNorm(x, scale, bias, st)) as one op, bit for bit: the ReLU is
+// applied as BatchNorm writes its output, and its gradient mask (y > 0) is applied as the
+// BatchNorm gradients read dy. That saves the ReLU's two passes over the activation forward
+// and its three backward. The importer uses it where a BatchNormalization's only consumer is a
+// Relu (ResNet's conv-BN-ReLU).
+func BatchNormRelu(x, scale, bias *G.Node, st *BNState) (*G.Node, error) {
+	return batchNorm(x, scale, bias, st, true)
+}
+
+func batchNorm(x, scale, bias *G.Node, st *BNState, relu bool) (*G.Node, error) {
 	if x == nil || scale == nil || bias == nil {
 		return nil, errorf("BatchNorm: x, scale and bias must not be nil")
 	}
@@ -76,7 +89,7 @@ func BatchNorm(x, scale, bias *G.Node, st *BNState) (*G.Node, error) {
 	if st.Eps < 0 {
 		return nil, errorf("BatchNorm: eps %v, want > 0 (0 means %v)", st.Eps, DefaultBNEps)
 	}
-	op := &bnOp{st: st, id: bnIDs.Add(1), x: x.Shape().Clone(), run: &bnRun{}}
+	op := &bnOp{st: st, id: bnIDs.Add(1), x: x.Shape().Clone(), run: &bnRun{}, relu: relu}
 	return G.ApplyOp(op, x, scale, bias)
 }
 
@@ -107,11 +120,20 @@ func (st *BNState) check(dt tensor.Dtype, c int) error {
 var bnIDs atomic.Uint64
 
 type bnOp struct {
-	st  *BNState
-	id  uint64
-	x   tensor.Shape
-	run *bnRun
-	buf outBuf
+	st   *BNState
+	id   uint64
+	x    tensor.Shape
+	run  *bnRun
+	buf  outBuf
+	relu bool // BatchNormRelu
+}
+
+// kind names the op in profiles.
+func (op *bnOp) kind() string {
+	if op.relu {
+		return "BatchNorm+Relu"
+	}
+	return "BatchNorm"
 }
 
 // bnRun is what the last forward run normalised with, for the gradient ops of the same run:
@@ -133,7 +155,11 @@ func (op *bnOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%v", op) }
 func (op *bnOp) DiffWRT(n int) []bool  { return []bool{true, true, true} }
 
 func (op *bnOp) String() string {
-	return fmt.Sprintf("BatchNorm#%d{momentum=%v eps=%v unbiased=%t x=%v}", op.id, op.st.Momentum, op.st.eps(), op.st.Unbiased, op.x)
+	name := "BatchNorm"
+	if op.relu {
+		name = "BatchNormRelu"
+	}
+	return fmt.Sprintf("%s#%d{momentum=%v eps=%v unbiased=%t x=%v}", name, op.id, op.st.Momentum, op.st.eps(), op.st.Unbiased, op.x)
 }
 
 func (op *bnOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
@@ -147,23 +173,29 @@ func (op *bnOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return op.x.Clone(), nil
 }
 
-// SymDiff: dbias = Σ dy, dscale = Σ dy·x̂, and dx from both (so the sums are taken once).
-// Every gradient op also reads the forward output, only so the tape runs the forward pass
-// (which records the statistics) before them.
+// SymDiff: dscale = Σ dy·x̂ and dbias = Σ dy in one pass ([2C], sliced for the two
+// parameters), then dx from both. Every gradient op also reads the forward output y: it
+// orders them after the forward pass (which records the statistics), and with the ReLU fused
+// it is the mask, dy counting only where y > 0.
 func (op *bnOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if len(inputs) != 3 {
 		return nil, errorf("BatchNorm: SymDiff got %d inputs, want 3", len(inputs))
 	}
 	x, scale := inputs[0], inputs[1]
-	db, err := newChanSum(grad)
+	c := op.x[1]
+	stats, err := G.ApplyOp(&bnDiffStatsOp{bnOp: op}, x, output, grad)
 	if err != nil {
 		return nil, err
 	}
-	ds, err := G.ApplyOp(&bnDiffScaleOp{bnOp: op}, x, output, grad)
+	ds, err := Slice(stats, []int{0}, []int{c}, []int{0}, nil)
 	if err != nil {
 		return nil, err
 	}
-	dx, err := G.ApplyOp(&bnDiffXOp{bnOp: op}, x, scale, output, grad, ds, db)
+	db, err := Slice(stats, []int{c}, []int{2 * c}, []int{0}, nil)
+	if err != nil {
+		return nil, err
+	}
+	dx, err := G.ApplyOp(&bnDiffXOp{bnOp: op}, x, scale, output, grad, stats)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +205,7 @@ func (op *bnOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 func (op *bnOp) Do(in ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, in...) }
 
 func (op *bnOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
-	defer timeOp("BatchNorm", forward, 0)()
+	defer timeOp(op.kind(), forward, 0)()
 	a, err := denseInputs("BatchNorm", 3, in)
 	if err != nil {
 		return nil, err
@@ -226,17 +258,12 @@ func bnForward[T Float](op *bnOp, x, scale, bias, y []T, n, c, inner int) {
 				// activations with a large mean from cancelling.
 				var s float64
 				for ni := 0; ni < n; ni++ {
-					for _, v := range x[(ni*c+ci)*inner:][:inner] {
-						s += float64(v)
-					}
+					s += sumF64(x[(ni*c+ci)*inner:][:inner])
 				}
 				mean = s / m
 				var ss float64
 				for ni := 0; ni < n; ni++ {
-					for _, v := range x[(ni*c+ci)*inner:][:inner] {
-						d := float64(v) - mean
-						ss += d * d
-					}
+					ss += sumSqDevF64(x[(ni*c+ci)*inner:][:inner], mean)
 				}
 				variance := ss / m
 				invstd = 1 / math.Sqrt(variance+eps)
@@ -256,7 +283,15 @@ func bnForward[T Float](op *bnOp, x, scale, bias, y []T, n, c, inner int) {
 			b := float64(bias[ci]) - mean*a
 			for ni := 0; ni < n; ni++ {
 				o := (ni*c + ci) * inner
-				src, dst := x[o:o+inner], y[o:o+inner]
+				src := x[o : o+inner]
+				dst := y[o : o+inner][:len(src)] // one length: no bounds checks
+				if op.relu {
+					// T(max(z, 0)) = max(T(z), 0) for every z (NaN included): Relu(BatchNorm) bit for bit.
+					for k, v := range src {
+						dst[k] = T(max(float64(v)*a+b, 0))
+					}
+					continue
+				}
 				for k, v := range src {
 					dst[k] = T(float64(v)*a + b)
 				}

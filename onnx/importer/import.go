@@ -199,6 +199,7 @@ func Import(mp *pb.ModelProto, o Options) (*Model, error) {
 	for _, t := range gp.Initializer {
 		init[t.GetName()] = true
 	}
+	m.soleRelu = soleReluInputs(gp)
 	bufs := map[string]string{}
 	for _, n := range gp.Node {
 		c := &nodeCtx{m: m, n: n, opset: opset, o: &o, bufs: bufs, init: init}
@@ -221,6 +222,31 @@ func Import(mp *pb.ModelProto, o Options) (*Model, error) {
 		m.warnings = append(m.warnings, w)
 	}
 	return m, nil
+}
+
+// soleReluInputs are the tensors whose only reader is a Relu (not a graph output either): a
+// BatchNormalization writing one can apply the Relu itself.
+func soleReluInputs(gp *pb.GraphProto) map[string]bool {
+	uses := map[string]int{}
+	relu := map[string]bool{}
+	for _, n := range gp.Node {
+		for _, in := range n.Input {
+			uses[in]++
+			if n.GetOpType() == "Relu" && (n.GetDomain() == "" || n.GetDomain() == "ai.onnx") {
+				relu[in] = true
+			}
+		}
+	}
+	for _, out := range gp.Output {
+		uses[out.GetName()]++
+	}
+	sole := map[string]bool{}
+	for name := range relu {
+		if uses[name] == 1 {
+			sole[name] = true
+		}
+	}
+	return sole
 }
 
 // checkTied refuses initializers shared by several nodes unless asked to train them tied.

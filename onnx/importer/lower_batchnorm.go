@@ -66,12 +66,19 @@ func lowerBatchNorm(c *nodeCtx, in []value) ([]value, error) {
 		Phase:    c.m.Phase,
 		Unbiased: !c.o.ONNXRunningVar,
 	}
-	y, err := ops.BatchNorm(x, scale, bias, st)
+	// A BatchNormalization read only by a Relu runs as one op with it (ops.BatchNormRelu):
+	// two passes over the activation fewer forward, three backward.
+	fuse := !c.o.NoFusion && len(c.n.Output) > 0 && c.m.soleRelu[c.n.Output[0]]
+	bn := ops.BatchNorm
+	if fuse {
+		bn = ops.BatchNormRelu
+	}
+	y, err := bn(x, scale, bias, st)
 	if err != nil {
 		return nil, c.wrap(err)
 	}
 	c.m.bns = append(c.m.bns, BatchNorm{Node: nodeName(c.n), Mean: c.n.Input[3], Var: c.n.Input[4], State: st})
-	outs := []value{nodeValue(y)}
+	outs := []value{{node: y, reluFused: fuse}}
 	for len(outs) < len(c.n.Output) {
 		outs = append(outs, unavailable("BatchNormalization's running-statistic outputs are not computed: the importer keeps the statistics itself (Model.BatchNorms, WriteBack)"))
 	}

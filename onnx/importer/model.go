@@ -30,6 +30,7 @@ type Model struct {
 	warnings []string
 	lazy     map[string]*G.Node // nodes made on request for folded constants
 	k2n      map[*konst]*G.Node // nodes made for constants used by run-time ops
+	soleRelu map[string]bool    // tensors read only by a Relu (soleReluInputs)
 }
 
 // Param is one trainable initializer.
@@ -102,6 +103,8 @@ func (m *Model) Tensor(name string) (*G.Node, error) {
 		return nil, errorf("model has no tensor %q", name)
 	case v.unavailable != "":
 		return nil, errorf("tensor %q is not computed: %s", name, v.unavailable)
+	case v.reluFused:
+		return nil, errorf("tensor %q is computed fused with the Relu that reads it (BatchNormalization + Relu as one op); ask for the Relu's output, or import with Options.NoFusion", name)
 	case v.node != nil:
 		return v.node, nil
 	}

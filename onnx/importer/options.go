@@ -44,6 +44,10 @@ type Options struct {
 	// variance as the ONNX spec writes it. By default the unbiased variance is used, as
 	// PyTorch does, so a model trained here continues exactly as it would in PyTorch.
 	ONNXRunningVar bool
+	// NoFusion lowers every node on its own. By default a BatchNormalization whose only
+	// reader is a Relu runs as one op with it (ops.BatchNormRelu), and its own output Y is
+	// then not available by name (Model.Tensor); set NoFusion to read it.
+	NoFusion bool
 	// Seed makes each Dropout node's mask stream distinct and reproducible.
 	Seed int64
 	// NoDropout lowers every Dropout as the identity, in both modes. Gradient checks need

@@ -16,6 +16,9 @@ type value struct {
 	k           *konst
 	unavailable string        // why this output is not computed
 	by          *pb.NodeProto // the node whose output is unavailable
+	// reluFused: node already holds Relu of this tensor (ops.BatchNormRelu); the one Relu
+	// that reads it passes node through.
+	reluFused bool
 }
 
 func nodeValue(n *G.Node) value    { return value{node: n} }
