@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"hash"
+	"sync"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -51,6 +52,9 @@ type convOp struct {
 	x, w    tensor.Shape
 	g       geom2D
 	buf     outBuf
+
+	tapsOnce  sync.Once // byTaps' plane share, computed on first use
+	tapsShare float64
 }
 
 func newConvOp(x, w, b *G.Node, p ConvParams) (*convOp, error) {

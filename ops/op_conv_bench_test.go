@@ -86,3 +86,25 @@ func BenchmarkConv2DGemmBaseline(b *testing.B) {
 	}
 	b.ReportMetric(2*m*k*n*images*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
+
+// BenchmarkConv2DHead8x8 is MoCo's FCN head's first convolution on ResNet-18's output-stride-16
+// map: 3x3, 512→256, dilation 6, batch 8, 8x8 — three quarters of its im2col entries read
+// padding, so it goes by taps (op_conv_taps.go).
+func BenchmarkConv2DHead8x8(b *testing.B) {
+	benchConv(b, []int{8, 512, 8, 8}, []int{256, 512, 3, 3}, ConvParams{Pads: [4]int{6, 6, 6, 6}, Dilation: [2]int{6, 6}})
+}
+
+// BenchmarkConv2DHead8x8Im2col is BenchmarkConv2DHead8x8 through im2col (the batched layout),
+// for comparison.
+func BenchmarkConv2DHead8x8Im2col(b *testing.B) {
+	defer func(v float64) { convTapsBelow = v }(convTapsBelow)
+	convTapsBelow = 0
+	BenchmarkConv2DHead8x8(b)
+}
+
+// BenchmarkConv2DDilated8x8Im2col is BenchmarkConv2DDilated8x8 through im2col.
+func BenchmarkConv2DDilated8x8Im2col(b *testing.B) {
+	defer func(v float64) { convTapsBelow = v }(convTapsBelow)
+	convTapsBelow = 0
+	BenchmarkConv2DDilated8x8(b)
+}

@@ -41,6 +41,8 @@ func convForward[T Float](op *convOp, x, w, b, y []T) {
 	switch {
 	case op.depthwise():
 		depthwiseForward(op, x, w, b, y)
+	case op.byTaps():
+		convForwardTaps(op, x, w, b, y)
 	case op.batched():
 		convForwardBatched(op, x, w, b, y)
 	default:
@@ -48,25 +50,23 @@ func convForward[T Float](op *convOp, x, w, b, y []T) {
 	}
 }
 
-// convForwardImages computes y_g = W_g · im2col(x_g) per image and group.
+// convForwardImages computes y_g = W_g · im2col(x_g) per image and group, the im2col matrix
+// built a few output rows at a time (pieceRows) and multiplied while it is in cache.
 func convForwardImages[T Float](op *convOp, x, w, b, y []T) {
 	g := &op.g
 	n, c, m, grp, cg, mg, k, hw, ohw := op.dims()
+	rows := op.pieceRows(k)
 	parallelFor(n, n*m*k*ohw, func(lo, hi int) {
 		var col []T
 		if !op.pointwise() {
-			col = getScratch[T](k * ohw)
+			col = getScratch[T](k * rows * g.OW)
 			defer putScratch(col)
 		}
 		for ni := lo; ni < hi; ni++ {
 			for gi := 0; gi < grp; gi++ {
 				xg := x[(ni*c+gi*cg)*hw:][:cg*hw]
 				yg := y[(ni*m+gi*mg)*ohw:][:mg*ohw]
-				src := xg
-				if col != nil {
-					im2col(g, xg, cg, col, ohw)
-					src = col
-				}
+				wg := w[gi*mg*k:]
 				var beta T
 				if b != nil {
 					for mi := 0; mi < mg; mi++ {
@@ -74,10 +74,32 @@ func convForwardImages[T Float](op *convOp, x, w, b, y []T) {
 					}
 					beta = 1
 				}
-				gemm(false, false, mg, ohw, k, 1, w[gi*mg*k:], k, src, ohw, beta, yg, ohw)
+				if col == nil {
+					gemm(false, false, mg, ohw, k, 1, wg, k, xg, ohw, beta, yg, ohw)
+					continue
+				}
+				for oh0 := 0; oh0 < g.OH; oh0 += rows {
+					oh1 := min(oh0+rows, g.OH)
+					cw := (oh1 - oh0) * g.OW
+					im2colRows(g, xg, cg, col, cw, oh0, oh1)
+					gemm(false, false, mg, cw, k, 1, wg, k, col, cw, beta, yg[oh0*g.OW:], ohw)
+				}
 			}
 		}
 	})
+}
+
+// convPieceFloats is the most elements of an image's im2col matrix built at once: 128 Ki
+// values (512 KiB in float32) stay in a core's L2 cache (1 MiB on the machines measured in
+// docs/benchmarks.md) beside the GEMM's packed operands, so the GEMM reads what im2col just
+// wrote from cache instead of memory. A variable so tests can cut tiny images into pieces.
+var convPieceFloats = 128 << 10
+
+// pieceRows is how many output rows one im2col piece of the per-image layout holds (k rows
+// of im2col per output position): a function of the shape only, so results do not depend
+// on the machine.
+func (op *convOp) pieceRows(k int) int {
+	return max(1, min(op.g.OH, convPieceFloats/(k*op.g.OW)))
 }
 
 // convForwardBatched computes Y[M, N·OH·OW] = W · [im2col(x_0) … im2col(x_N−1)], then
@@ -91,6 +113,13 @@ func convForwardBatched[T Float](op *convOp, x, w, b, y []T) {
 	tmp := getScratch[T](m * cols)
 	defer putScratch(tmp)
 	gemmPar(false, false, m, cols, k, 1, w, k, col, cols, 0, tmp, cols)
+	permuteBatched(tmp, b, y, n, m, ohw)
+}
+
+// permuteBatched writes the batched layout's product tmp ([M, N·OH·OW]) into y ([N, M, OH,
+// OW]), adding the bias b (nil: none).
+func permuteBatched[T Float](tmp, b, y []T, n, m, ohw int) {
+	cols := n * ohw
 	parallelFor(n*m, n*m*ohw, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			ni, mi := p/m, p%m
@@ -135,6 +164,8 @@ func convBackwardX[T Float](op *convOp, w, dy, dx []T) {
 	switch {
 	case op.depthwise():
 		depthwiseBackwardX(op, w, dy, dx)
+	case op.byTaps():
+		convBackwardXTaps(op, w, dy, dx)
 	case op.batched():
 		convBackwardXBatched(op, w, dy, dx)
 	default:
@@ -142,7 +173,8 @@ func convBackwardX[T Float](op *convOp, w, dy, dx []T) {
 	}
 }
 
-// convBackwardXImages computes dx_g = col2im(W_gᵀ · dy_g) per image and group.
+// convBackwardXImages computes dx_g = col2im(W_gᵀ · dy_g) per image and group, a few output
+// rows at a time as the forward pass does.
 func convBackwardXImages[T Float](op *convOp, w, dy, dx []T) {
 	g := &op.g
 	n, c, m, grp, cg, mg, k, hw, ohw := op.dims()
@@ -156,13 +188,20 @@ func convBackwardXImages[T Float](op *convOp, w, dy, dx []T) {
 			}
 			return
 		}
-		dcol := getScratch[T](k * ohw)
+		rows := op.pieceRows(k)
+		dcol := getScratch[T](k * rows * g.OW)
 		defer putScratch(dcol)
 		for ni := lo; ni < hi; ni++ {
 			clear(dx[ni*c*hw : (ni+1)*c*hw])
 			for gi := 0; gi < grp; gi++ {
-				gemm(true, false, k, ohw, mg, 1, w[gi*mg*k:], k, dy[(ni*m+gi*mg)*ohw:], ohw, 0, dcol, ohw)
-				col2im(g, dcol, cg, dx[(ni*c+gi*cg)*hw:][:cg*hw], ohw)
+				dyg := dy[(ni*m+gi*mg)*ohw:]
+				dxg := dx[(ni*c+gi*cg)*hw:][:cg*hw]
+				for oh0 := 0; oh0 < g.OH; oh0 += rows {
+					oh1 := min(oh0+rows, g.OH)
+					cw := (oh1 - oh0) * g.OW
+					gemm(true, false, k, cw, mg, 1, w[gi*mg*k:], k, dyg[oh0*g.OW:], ohw, 0, dcol, cw)
+					col2imRows(g, dcol, cg, dxg, cw, oh0, oh1)
+				}
 			}
 		}
 	})
@@ -193,6 +232,8 @@ func convBackwardW[T Float](op *convOp, x, dy, dw []T) {
 	switch {
 	case op.depthwise():
 		depthwiseBackwardW(op, x, dy, dw)
+	case op.byTaps():
+		convBackwardWTaps(op, x, dy, dw)
 	case op.batched():
 		convBackwardWBatched(op, x, dy, dw)
 	default:
@@ -213,10 +254,11 @@ func convBackwardWImages[T Float](op *convOp, x, dy, dw []T) {
 		partials[i] = getScratch[T](len(dw))
 		defer putScratch(partials[i])
 	}
+	rows := op.pieceRows(k)
 	parallelFor(groups, minParallelWork, func(lo, hi int) {
 		var col []T
 		if !op.pointwise() {
-			col = getScratch[T](k * ohw)
+			col = getScratch[T](k * rows * g.OW)
 			defer putScratch(col)
 		}
 		for gr := lo; gr < hi; gr++ {
@@ -228,12 +270,22 @@ func convBackwardWImages[T Float](op *convOp, x, dy, dw []T) {
 					beta = 1
 				}
 				for gi := 0; gi < grp; gi++ {
-					src := x[(ni*c+gi*cg)*hw:][:cg*hw]
-					if col != nil {
-						im2col(g, src, cg, col, ohw)
-						src = col
+					xg := x[(ni*c+gi*cg)*hw:][:cg*hw]
+					dyg := dy[(ni*m+gi*mg)*ohw:]
+					if col == nil {
+						gemm(false, true, mg, k, ohw, 1, dyg, ohw, xg, ohw, beta, dst[gi*mg*k:], k)
+						continue
 					}
-					gemm(false, true, mg, k, ohw, 1, dy[(ni*m+gi*mg)*ohw:], ohw, src, ohw, beta, dst[gi*mg*k:], k)
+					for oh0 := 0; oh0 < g.OH; oh0 += rows {
+						oh1 := min(oh0+rows, g.OH)
+						cw := (oh1 - oh0) * g.OW
+						im2colRows(g, xg, cg, col, cw, oh0, oh1)
+						b := beta
+						if oh0 > 0 {
+							b = 1
+						}
+						gemm(false, true, mg, k, cw, 1, dyg[oh0*g.OW:], ohw, col, cw, b, dst[gi*mg*k:], k)
+					}
 				}
 			}
 		}

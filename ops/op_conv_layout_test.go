@@ -25,11 +25,21 @@ func TestConv2DLayouts(t *testing.T) {
 	defer forceSplits()()
 	saved := convBatchBelow
 	defer func() { convBatchBelow = saved }()
+	savedPiece, savedTaps := convPieceFloats, convTapsBelow
+	defer func() { convPieceFloats, convTapsBelow = savedPiece, savedTaps }()
 	for _, layout := range []struct {
 		name  string
 		below int
-	}{{"per image", 0}, {"batched", math.MaxInt}} {
-		convBatchBelow = layout.below
+		piece int
+		taps  float64
+	}{
+		{"per image", 0, savedPiece, savedTaps},
+		{"per image in one-row pieces", 0, 1, savedTaps},
+		{"per image in pieces", 0, 200, savedTaps},
+		{"batched", math.MaxInt, savedPiece, 0},
+		{"batched by taps", math.MaxInt, savedPiece, 2},
+	} {
+		convBatchBelow, convPieceFloats, convTapsBelow = layout.below, layout.piece, layout.taps
 		t.Run(layout.name+"/direct", TestConv2DMatchesDirect)
 		t.Run(layout.name+"/gradients", TestConv2DGradients)
 	}
@@ -61,15 +71,22 @@ func TestGemmCuts(t *testing.T) {
 // The training engine promises the same bits for the same inputs: a convolution's forward and
 // both gradients must not depend on how many CPUs compute them, in either layout.
 func TestConv2DSameBitsAnyGOMAXPROCS(t *testing.T) {
-	saved, procs := convBatchBelow, runtime.GOMAXPROCS(0)
-	defer func() { convBatchBelow = saved; runtime.GOMAXPROCS(procs) }()
+	saved, piece, taps, procs := convBatchBelow, convPieceFloats, convTapsBelow, runtime.GOMAXPROCS(0)
+	defer func() {
+		convBatchBelow, convPieceFloats, convTapsBelow = saved, piece, taps
+		runtime.GOMAXPROCS(procs)
+	}()
 	cases := []convCase{
 		{"3x3 pad1 bias", []int{5, 16, 12, 12}, []int{24, 16, 3, 3}, true, ConvParams{Pads: [4]int{1, 1, 1, 1}}},
 		{"stride2 dilation", []int{6, 8, 11, 9}, []int{40, 8, 3, 3}, false, ConvParams{Stride: [2]int{2, 2}, Dilation: [2]int{2, 2}, Pads: [4]int{2, 2, 2, 2}}},
 		{"pointwise", []int{3, 32, 8, 8}, []int{48, 32, 1, 1}, true, ConvParams{}},
 	}
-	for _, below := range []int{0, math.MaxInt} {
-		convBatchBelow = below
+	for _, layout := range []struct {
+		below, piece int
+		taps         float64
+	}{{0, piece, taps}, {0, 200, taps}, {math.MaxInt, piece, 0}, {math.MaxInt, piece, 2}} {
+		below := layout.below
+		convBatchBelow, convPieceFloats, convTapsBelow = below, layout.piece, layout.taps
 		for _, c := range cases {
 			var want [][]float32
 			for _, p := range []int{1, 2, 3, 8} {
@@ -121,4 +138,36 @@ func convStepValues(t *testing.T, c convCase) [][]float32 {
 		out = append(out, slices.Clone(gv.Data().([]float32)))
 	}
 	return out
+}
+
+// The by-taps layout's geometry: which taps read the plane, over which output rectangle, and
+// the share that decides the layout (MoCoFCN's head on an 8×8 map: 144 of 576 entries).
+func TestConvTaps(t *testing.T) {
+	g := G.NewGraph()
+	x := G.NewTensor(g, tensor.Float32, 4, G.WithShape(2, 4, 8, 8), G.WithName("x"))
+	w := G.NewTensor(g, tensor.Float32, 4, G.WithShape(4, 4, 3, 3), G.WithName("w"))
+	for _, c := range []struct {
+		p     ConvParams
+		taps  int
+		share float64
+	}{
+		{ConvParams{Dilation: [2]int{6, 6}, Pads: [4]int{6, 6, 6, 6}}, 9, 144.0 / 576},
+		{ConvParams{Dilation: [2]int{2, 2}, Pads: [4]int{2, 2, 2, 2}}, 9, 400.0 / 576},
+		{ConvParams{Pads: [4]int{1, 1, 1, 1}}, 9, 484.0 / 576},
+		{ConvParams{}, 9, 1},
+	} {
+		op, err := newConvOp(x, w, nil, c.p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		taps := op.convTaps()
+		if len(taps) != c.taps || math.Abs(op.planeShare()-c.share) > 1e-12 {
+			t.Errorf("%+v: %d taps, share %v; want %d, %v", c.p, len(taps), op.planeShare(), c.taps, c.share)
+		}
+		for i, tp := range taps {
+			if i > 0 && tp.size() == 64 && taps[i-1].size() < 64 {
+				t.Errorf("%+v: a whole-plane tap after a partial one: %+v", c.p, taps)
+			}
+		}
+	}
 }

@@ -33,6 +33,9 @@ var convCases = []convCase{
 	{"pointwise", []int{2, 3, 3, 4}, []int{5, 3, 1, 1}, true, ConvParams{}},
 	{"pointwise groups", []int{1, 4, 3, 3}, []int{2, 2, 1, 1}, false, ConvParams{Groups: 2}},
 	{"1x1 stride2", []int{1, 3, 5, 5}, []int{2, 3, 1, 1}, false, ConvParams{Stride: [2]int{2, 2}}},
+	// Every tap but the centre reads padding at some outputs, the plane at others (the
+	// by-taps layout's partial rectangles).
+	{"dilation3 partial taps", []int{2, 3, 5, 6}, []int{4, 3, 3, 3}, true, ConvParams{Dilation: [2]int{3, 3}, Pads: [4]int{3, 3, 3, 3}}},
 	// MoCoFCN's head (3x3, dilation 6, pad 6) on a 3x4 map: the outer taps read only padding.
 	{"dilation beyond input", []int{1, 2, 3, 4}, []int{2, 2, 3, 3}, true, ConvParams{Dilation: [2]int{6, 6}, Pads: [4]int{6, 6, 6, 6}}},
 	{"depthwise dilation beyond input", []int{1, 2, 3, 4}, []int{2, 1, 3, 3}, false, ConvParams{Groups: 2, Dilation: [2]int{6, 6}, Pads: [4]int{6, 6, 6, 6}}},
