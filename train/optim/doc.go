@@ -26,6 +26,8 @@
 // Weight decay therefore acts on the weights at every step and the velocity only carries what
 // it was given; it is never decayed on its own (Gorgonia's WithL2Reg solver decays the
 // velocity, which is a different optimizer). All arithmetic is float32, in PyTorch's order.
+// Step spreads the element-wise work over all CPUs (runtime.GOMAXPROCS) in chunks fixed by
+// the parameter sizes; the result is the same, bit for bit, for any number of CPUs.
 //
 // # Parameter groups
 //

@@ -41,6 +41,10 @@ type SGD struct {
 	groups   []Group
 	step     int
 	gradNorm float64
+
+	// Reused by every Step, so that a step allocates nothing once the buffers exist.
+	plan chunkPlan
+	args []updateArgs // per parameter
 }
 
 // New builds an optimizer over params, grouped by rules (first match wins; unmatched
@@ -116,6 +120,11 @@ func (o *SGD) LastGradNorm() float64 { return o.gradNorm }
 // Step updates every parameter in place from its gradient, at learning rate lr × its group's
 // multiplier. With clipping on, the gradients are scaled in place first. On error nothing
 // has been changed.
+//
+// The element-wise work (scaling and update) is spread over runtime.GOMAXPROCS(0)
+// goroutines in chunks fixed by the parameter sizes (see chunkElems); every element's
+// update depends on that element alone, so the result is the same, bit for bit, for any
+// number of CPUs.
 func (o *SGD) Step(lr float64) error {
 	if !validFloat(lr) {
 		return fmt.Errorf("optim: step %d: learning rate %v, want a finite number ≥ 0", o.step, lr)
@@ -125,57 +134,43 @@ func (o *SGD) Step(lr float64) error {
 			return fmt.Errorf("%w (at step %d)", err, o.step)
 		}
 	}
+	coef := float32(1)
 	if o.cfg.MaxGradNorm > 0 {
-		norm, err := ClipGradNorm(o.params, o.cfg.MaxGradNorm)
+		norm, c, err := clipCoef(o.params, o.cfg.MaxGradNorm)
 		if err != nil {
 			return fmt.Errorf("%w (at step %d)", err, o.step)
 		}
-		o.gradNorm = norm
+		o.gradNorm, coef = norm, c
 	}
 	mu := float32(o.cfg.Momentum)
+	o.args = o.args[:0]
 	for i, p := range o.params {
-		o.update(i, p, float32(lr*o.lrMult[i]), mu)
+		a := updateArgs{lr: float32(lr * o.lrMult[i]), wd: o.decay[i], mu: mu, nesterov: o.cfg.Nesterov}
+		if mu != 0 && o.buf[i] == nil {
+			// The buffer starts as the first gradient (v = d), as in torch; allocated here,
+			// before the workers start, so that they only ever write to their own chunk.
+			o.buf[i] = make([]float32, len(p.Value))
+			a.first = true
+		}
+		o.args = append(o.args, a)
 	}
+	o.plan.cut(o.params)
+	forEachChunk(o.plan.chunks(), func(k int) {
+		for _, s := range o.plan.chunk(k) {
+			p := o.params[s.i]
+			g := p.Grad[s.lo:s.hi]
+			if coef < 1 {
+				// Scaling each chunk just before its update, instead of all gradients in a
+				// pass of their own, reads the gradients from memory once, not twice.
+				scaleGrads(g, coef)
+			}
+			var v []float32
+			if mu != 0 {
+				v = o.buf[s.i][s.lo:s.hi]
+			}
+			o.args[s.i].update(p.Value[s.lo:s.hi], g, v)
+		}
+	})
 	o.step++
 	return nil
-}
-
-// update is torch 1.13's _single_tensor_sgd for one tensor, element by element, with the
-// float32 roundings in the same places (explicit conversions also stop the compiler from
-// fusing a multiply-add into one rounding).
-func (o *SGD) update(i int, p *Param, lr, mu float32) {
-	wd := o.decay[i]
-	if mu == 0 {
-		for j, g := range p.Grad {
-			d := g
-			if wd != 0 {
-				d = g + float32(wd*p.Value[j])
-			}
-			p.Value[j] -= float32(lr * d)
-		}
-		return
-	}
-	first := o.buf[i] == nil
-	if first {
-		o.buf[i] = make([]float32, len(p.Value))
-	}
-	v := o.buf[i]
-	nesterov := o.cfg.Nesterov
-	for j, g := range p.Grad {
-		d := g
-		if wd != 0 {
-			d = g + float32(wd*p.Value[j])
-		}
-		if first {
-			v[j] = d
-		} else {
-			v[j] = float32(v[j]*mu) + d
-		}
-		if nesterov {
-			d += float32(mu * v[j])
-		} else {
-			d = v[j]
-		}
-		p.Value[j] -= float32(lr * d)
-	}
 }
