@@ -95,11 +95,17 @@ func convForwardImages[T Float](op *convOp, x, w, b, y []T) {
 // wrote from cache instead of memory. A variable so tests can cut tiny images into pieces.
 var convPieceFloats = 128 << 10
 
+// convPieceCols is the fewest columns a piece has, whatever its size: narrower products run
+// well below BLAS's peak (a 32-column GEMM at half the rate of a 256-column one).
+const convPieceCols = 256
+
 // pieceRows is how many output rows one im2col piece of the per-image layout holds (k rows
 // of im2col per output position): a function of the shape only, so results do not depend
 // on the machine.
 func (op *convOp) pieceRows(k int) int {
-	return max(1, min(op.g.OH, convPieceFloats/(k*op.g.OW)))
+	ow := op.g.OW
+	rows := max(convPieceFloats/(k*ow), (convPieceCols+ow-1)/ow)
+	return max(1, min(op.g.OH, rows))
 }
 
 // convForwardBatched computes Y[M, N·OH·OW] = W · [im2col(x_0) … im2col(x_N−1)], then

@@ -70,7 +70,9 @@ func (op *convOp) planeShare() float64 {
 }
 
 // byTaps reports whether op goes by taps: a batched convolution with enough padding under
-// its kernel (computed once per op: the geometry is fixed).
+// its kernel (computed once per op: the geometry is fixed). On the large planes of the
+// per-image layout the padding share is small, and by taps measured no faster there
+// (docs/benchmarks.md).
 func (op *convOp) byTaps() bool {
 	if !op.batched() || op.pointwise() {
 		return false
