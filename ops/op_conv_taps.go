@@ -19,10 +19,11 @@ package ops
 // rows), so results are bit-identical for any GOMAXPROCS.
 
 // convTapsBelow is the share of im2col entries that read the plane (not padding) below which
-// a batched convolution goes by taps. At 0.9 an undilated 3×3 on an 8×8 plane (0.84) goes
-// by taps, a 3×3 on 16×16 (0.88) too, and 1×1 convolutions (1.0) never. A variable so tests
-// can force either layout.
-var convTapsBelow = 0.9
+// a batched convolution goes by taps. Measured on 8×8 planes (one CPU, docs/benchmarks.md):
+// at a share of 0.25 (dilation 6) by taps takes 0.4× im2col's time, at 0.69 (dilation 2)
+// 0.9×, at 0.84 (undilated 3×3) 1.07×: nine GEMMs of depth C and the scatters cost more than
+// the 16 % of zeros they skip. A variable so tests can force either layout.
+var convTapsBelow = 0.8
 
 // convTap is one kernel tap with padding-free output positions: index t = i·KW + j in the
 // kernel, output rows [hlo, hhi) and columns [wlo, whi), which read input row oh·SH + offH
