@@ -44,7 +44,15 @@ type Options struct {
 	Quick  bool      // the reduced grid: seconds instead of minutes, numbers without meaning
 	Log    io.Writer // progress: stages, progress bars, summaries (nil: os.Stderr)
 	OrtLib string    // onnxruntime library ("": found as usual)
+	// Jobs is how many stages and cells run at once (experiment.Options.Jobs; 0: DefaultJobs).
+	Jobs int
 }
+
+// DefaultJobs is how many of the demo's runs go on at once by default. One run keeps about
+// one of two cores busy at the demo's sizes, and the grid has two independent chains at
+// every point (random-init fine-tuning beside MoCo v2, MoCo v2 fine-tuning beside PLMoCo),
+// so two at once use both cores; the numbers are the same for any value.
+const DefaultJobs = 2
 
 // Result is what the demo did and where its files are.
 type Result struct {
@@ -76,8 +84,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.Jobs == 0 {
+		o.Jobs = DefaultJobs
+	}
 	res := &Result{Out: o.Out, Quick: o.Quick}
-	if res.Experiment, err = experiment.Run(ctx, p, experiment.Options{Out: o.Out, Log: o.Log, OrtLib: o.OrtLib}); err != nil {
+	if res.Experiment, err = experiment.Run(ctx, p, experiment.Options{Out: o.Out, Log: o.Log, OrtLib: o.OrtLib, Jobs: o.Jobs}); err != nil {
 		return res, err
 	}
 	for _, c := range p.Cells {

@@ -72,6 +72,17 @@
 //	                                         export), eval.json, overlays/, curves.png, done.json
 //	OUT/results.md, OUT/results.png          rewritten after every cell
 //
+// # Running side by side
+//
+// Options.Jobs (`ssl4dp experiment --jobs`, default 2 there and in the demo) runs up to that
+// many stages and cells at once, each as soon as the stage it reads has finished, the
+// earliest in plan order first; with 1 they run one after another in plan order. At CPU
+// scale one run keeps about one core busy (most ops are too small to split), so two runs
+// use two cores. Every run's weights depend only on its seed and inputs — the loader's order
+// and the ops' work splits do not depend on timing or GOMAXPROCS — so the results are the
+// same bits for any Jobs. The log shows each run's output whole, in plan order: the earliest
+// unfinished run writes through, the others are held until their turn.
+//
 // # Scores
 //
 // A cell's mIoU is its exported model (export.Export: dynamic shape, checked against

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ssl4dp/ssl4dp/export"
@@ -24,6 +25,11 @@ type Options struct {
 	Out    string    // the experiment folder: stages/, cells/, plan.json, results.md, results.png
 	Log    io.Writer // headers, the runs' own progress and summaries (nil: os.Stderr)
 	OrtLib string    // onnxruntime library for export checks and evaluation ("": found as usual)
+	// Jobs is how many stages and cells may run at once (0: 1, one after another). A job
+	// starts as soon as the stages it reads have finished; the log still shows each job's
+	// output whole and in plan order. Results do not depend on it; memory use grows with it
+	// (each running job holds its own networks and data).
+	Jobs int
 }
 
 // Status is what happened to a stage or cell in one Run.
@@ -44,10 +50,12 @@ type Result struct {
 	Chart   string // results.png
 }
 
-// Run runs every stage and cell of the plan in order, skipping finished ones and resuming
-// interrupted ones, and rewrites results.md and results.png after every cell. A cancelled
-// ctx stops the run in progress after its current step with a checkpoint; Run then returns
-// the engine's *train.InterruptedError, and calling Run again continues there.
+// Run runs every stage and cell of the plan, skipping finished ones and resuming interrupted
+// ones, and rewrites results.md and results.png after every cell. With Options.Jobs > 1,
+// jobs whose inputs are ready run side by side. A cancelled ctx stops the runs in progress
+// after their current step with a checkpoint; Run then returns the engine's
+// *train.InterruptedError, and calling Run again continues there. After an error in one job
+// the others running are stopped the same way, and Run returns that error.
 func Run(ctx context.Context, p *Plan, o Options) (*Result, error) {
 	if o.Out == "" {
 		return nil, &GridError{File: p.Grid.Source, Msg: "no experiment folder (--out)"}
@@ -64,23 +72,15 @@ func Run(ctx context.Context, p *Plan, o Options) (*Result, error) {
 	if err := writePlan(o.Out, p); err != nil {
 		return nil, err
 	}
-	r := &runner{ctx: ctx, p: p, o: o, res: &Result{Plan: p, Done: map[string]Status{}},
-		total: len(p.Stages) + len(p.Cells)}
+	r := &runner{p: p, o: o, res: &Result{Plan: p, Done: map[string]Status{}},
+		total: len(p.Stages) + len(p.Cells), log: newOrderedLog(o.Log)}
 	for _, s := range p.Skipped {
 		fmt.Fprintf(o.Log, "experiment: row %q skipped: %s\n", s.Row, s.Reason)
 	}
-	for _, c := range p.Cells {
-		for _, st := range c.Stages {
-			if err := r.stage(st); err != nil {
-				return r.res, err
-			}
-		}
-		if err := r.cell(c); err != nil {
-			return r.res, err
-		}
-		if err := r.results(); err != nil {
-			return r.res, err
-		}
+	err := schedule(ctx, p.jobs(), o.Jobs, r.job)
+	r.log.flush()
+	if err != nil {
+		return r.res, err
 	}
 	if len(p.Cells) == 0 {
 		if err := r.results(); err != nil {
@@ -91,36 +91,52 @@ func Run(ctx context.Context, p *Plan, o Options) (*Result, error) {
 }
 
 type runner struct {
-	ctx   context.Context
 	p     *Plan
 	o     Options
-	res   *Result
-	n     int // stages and cells visited so far
 	total int
+	log   *orderedLog
+
+	mu  sync.Mutex // res, and results.md/png
+	res *Result
 }
 
 func (r *runner) path(rel string) string { return filepath.Join(r.o.Out, rel) }
 
-func (r *runner) header(what, dir string) {
-	r.n++
-	fmt.Fprintf(r.o.Log, "\n== [%d/%d] %s → %s\n", r.n, r.total, what, r.path(dir))
+func header(log io.Writer, n, total int, what, dir string) {
+	fmt.Fprintf(log, "\n== [%d/%d] %s → %s\n", n, total, what, dir)
+}
+
+func (r *runner) setDone(dir string, st Status) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.res.Done[dir] = st
+}
+
+// job runs one stage, or one cell followed by the rewrite of the results.
+func (r *runner) job(ctx context.Context, j *job) error {
+	log := r.log.writer(j.n)
+	defer r.log.done(j.n)
+	if j.stage != nil {
+		return r.stage(ctx, log, j.n, j.stage)
+	}
+	if err := r.cell(ctx, log, j.n, j.cell); err != nil {
+		return err
+	}
+	return r.results()
 }
 
 // stage runs one pre-training stage unless it is finished.
-func (r *runner) stage(st *Stage) error {
-	if _, seen := r.res.Done[st.Dir]; seen {
-		return nil
-	}
+func (r *runner) stage(ctx context.Context, log io.Writer, n int, st *Stage) error {
 	dir := r.path(st.Dir)
 	what := fmt.Sprintf("pre-train %s, seed %d (%s)", st.Method, st.Seed, strings.Join(st.Rows, "; "))
 	rec, err := finished(dir, st.Key)
 	if err != nil {
 		return err
 	}
-	r.header(what, st.Dir)
+	header(log, n, r.total, what, dir)
 	if rec != nil {
-		fmt.Fprintf(r.o.Log, "finished earlier (%s): %d steps, %.1f epochs, %s\n", DoneFile, rec.Steps, rec.Epochs, seconds(rec.TrainS))
-		r.res.Done[st.Dir] = Reused
+		fmt.Fprintf(log, "finished earlier (%s): %d steps, %.1f epochs, %s\n", DoneFile, rec.Steps, rec.Epochs, seconds(rec.TrainS))
+		r.setDone(st.Dir, Reused)
 		return nil
 	}
 	args := append(append([]string(nil), st.Args...), "--out="+dir)
@@ -134,9 +150,9 @@ func (r *runner) stage(st *Stage) error {
 	if err != nil {
 		return &GridError{File: r.p.Grid.Source, Msg: fmt.Sprintf("stage %s: %v", st.Dir, err)}
 	}
-	status := r.resumeStatus(dir)
+	status := resumeStatus(log, dir)
 	pf.Flags.Resume = status == Resumed
-	if err := pf.Flags.Run(r.ctx, r.o.Log, pf.Given); err != nil {
+	if err := pf.Flags.Run(ctx, log, pf.Given); err != nil {
 		return err
 	}
 	ri, err := train.ReadRunInfo(dir)
@@ -151,21 +167,21 @@ func (r *runner) stage(st *Stage) error {
 	if err := writeRecord(dir, rec); err != nil {
 		return err
 	}
-	r.res.Done[st.Dir] = status
+	r.setDone(st.Dir, status)
 	return nil
 }
 
 // cell fine-tunes, exports and evaluates one cell unless it is finished.
-func (r *runner) cell(c *Cell) error {
+func (r *runner) cell(ctx context.Context, log io.Writer, n int, c *Cell) error {
 	dir := r.path(c.Dir)
 	rec, err := finished(dir, c.Key)
 	if err != nil {
 		return err
 	}
-	r.header(fmt.Sprintf("fine-tune %s from %s, seed %d (from %s)", c.Head, c.Row, c.Seed, c.Origin()), c.Dir)
+	header(log, n, r.total, fmt.Sprintf("fine-tune %s from %s, seed %d (from %s)", c.Head, c.Row, c.Seed, c.Origin()), dir)
 	if rec != nil {
-		fmt.Fprintf(r.o.Log, "finished earlier (%s): mIoU %.2f%%\n", DoneFile, 100*rec.Scores.MIoU)
-		r.res.Done[c.Dir] = Reused
+		fmt.Fprintf(log, "finished earlier (%s): mIoU %.2f%%\n", DoneFile, 100*rec.Scores.MIoU)
+		r.setDone(c.Dir, Reused)
 		return nil
 	}
 	runDir := filepath.Join(dir, "train")
@@ -177,9 +193,9 @@ func (r *runner) cell(c *Cell) error {
 	if err != nil {
 		return &GridError{File: r.p.Grid.Source, Msg: fmt.Sprintf("cell %s: %v", c.Dir, err)}
 	}
-	status := r.resumeStatus(runDir)
+	status := resumeStatus(log, runDir)
 	pf.Flags.Resume = status == Resumed
-	if err := pf.Flags.Run(r.ctx, r.o.Log, pf.Given); err != nil {
+	if err := pf.Flags.Run(ctx, log, pf.Given); err != nil {
 		return err
 	}
 	start := time.Now()
@@ -212,11 +228,11 @@ func (r *runner) cell(c *Cell) error {
 	if v, ok := ri.Metrics["mIoU"]; ok {
 		rec.TrainMIoU = &v
 	}
-	fmt.Fprintf(r.o.Log, "%s: mIoU %.2f%% on %d val images (onnxruntime, %s)\n", c.Dir, 100*ev.Scores.MIoU, ev.Images, model)
+	fmt.Fprintf(log, "%s: mIoU %.2f%% on %d val images (onnxruntime, %s)\n", c.Dir, 100*ev.Scores.MIoU, ev.Images, model)
 	if err := writeRecord(dir, rec); err != nil {
 		return err
 	}
-	r.res.Done[c.Dir] = status
+	r.setDone(c.Dir, status)
 	return nil
 }
 
@@ -230,9 +246,9 @@ func (r *runner) cellInit(c *Cell) string {
 }
 
 // resumeStatus is Resumed when a run folder already holds a run (config.json), else Ran.
-func (r *runner) resumeStatus(dir string) Status {
+func resumeStatus(log io.Writer, dir string) Status {
 	if _, err := os.Stat(filepath.Join(dir, train.ConfigFile)); err == nil {
-		fmt.Fprintf(r.o.Log, "continuing the interrupted run in %s\n", dir)
+		fmt.Fprintf(log, "continuing the interrupted run in %s\n", dir)
 		return Resumed
 	}
 	return Ran
@@ -240,6 +256,8 @@ func (r *runner) resumeStatus(dir string) Status {
 
 // results collects the finished cells and rewrites results.md and results.png.
 func (r *runner) results() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	t, err := Collect(r.p, r.o.Out)
 	if err != nil {
 		return err

@@ -14,6 +14,7 @@ type DemoCmd struct {
 	Quick     bool   `help:"A reduced run (tiny network, a few steps: seconds, and numbers without meaning), for tests."`
 	PrintGrid bool   `name:"print-grid" help:"Print the demo's experiment grid (TOML, for 'ssl4dp experiment') and exit."`
 	OrtLib    string `name:"ort-lib" placeholder:"FILE" help:"onnxruntime shared library (default: $ONNXRUNTIME_SHARED_LIBRARY_PATH, the 'just setup' cache, then system folders)."`
+	Jobs      int    `name:"jobs" default:"2" help:"Stages and cells run at once, each as soon as what it starts from is done (1: one after another). The results do not depend on it."`
 }
 
 // Help is the long help of `ssl4dp demo --help`.
@@ -43,7 +44,7 @@ func (c *DemoCmd) Run(*Globals) error {
 	ctx, stop := trainContext()
 	defer stop()
 	start := time.Now()
-	res, err := demo.Run(ctx, demo.Options{Out: c.Out, Quick: c.Quick, Log: stderr, OrtLib: c.OrtLib})
+	res, err := demo.Run(ctx, demo.Options{Out: c.Out, Quick: c.Quick, Log: stderr, OrtLib: c.OrtLib, Jobs: c.Jobs})
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ type ExperimentCmd struct {
 	Init   []string `name:"init" placeholder:"ROW=FILE.onnx" help:"Give a checkpoint to a row (over its init key), e.g. --init 'Supervised=resnet18.onnx'; repeatable."`
 	DryRun bool     `name:"dry-run" help:"Print the plan — every stage and cell with its folder and state (done, partial, to do) — and run nothing."`
 	OrtLib string   `name:"ort-lib" placeholder:"FILE" help:"onnxruntime shared library (default: $ONNXRUNTIME_SHARED_LIBRARY_PATH, the 'just setup' cache, then system folders)."`
+	Jobs   int      `name:"jobs" default:"2" help:"Stages and cells run at once, each as soon as the stage it starts from is done (1: one after another, half the memory). The results do not depend on it."`
 }
 
 // Help is the long help of `ssl4dp experiment --help`.
@@ -27,6 +28,11 @@ from the row's encoder, its export (dynamic shape, checked against Gorgonia) and
 evaluation with onnxruntime on the val split. results.md (pre-training | epochs | head |
 mIoU mean ± std over seeds | note, per-seed values, times) and results.png (mIoU bars per
 row and head, std as error bars) are rewritten after every cell.
+
+--jobs (default 2) runs that many stages and cells at once, each as soon as the stage it
+starts from is done: a run at CPU scale keeps about one core busy, so two use two cores.
+Each run's output is shown whole and in the plan's order (a run that waits for its turn
+shows plain progress lines); the results are the same for any --jobs.
 
 A finished stage or cell (its done.json) is never run again; Ctrl-C stops after the current
 step with a checkpoint, and the same command continues from there.
@@ -63,7 +69,7 @@ func (c *ExperimentCmd) Run(*Globals) error {
 	}
 	ctx, stop := trainContext()
 	defer stop()
-	res, err := experiment.Run(ctx, p, experiment.Options{Out: out, Log: stderr, OrtLib: c.OrtLib})
+	res, err := experiment.Run(ctx, p, experiment.Options{Out: out, Log: stderr, OrtLib: c.OrtLib, Jobs: c.Jobs})
 	if err != nil {
 		if res != nil && res.Results != "" {
 			fmt.Fprintf(stderr, "results so far: %s\n", res.Results)

@@ -1,8 +1,9 @@
 package pretext
 
 import (
+	"fmt"
+
 	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 
 	"github.com/ssl4dp/ssl4dp/data"
 	"github.com/ssl4dp/ssl4dp/graphs"
@@ -25,6 +26,7 @@ type BYOL struct {
 	target *keyNet
 	ema    *EMA
 	t1, t2 *G.Node
+	pass   *keyPass // this step's target projections of both views, started by Bind
 }
 
 // NewBYOL returns BYOL. Options.Steps sets the length of the τ schedule.
@@ -68,9 +70,18 @@ func (m *BYOL) Build(n int) error {
 	if err != nil {
 		return errorf("%w", err)
 	}
-	g := m.online.Graph
-	m.t1 = input(g, tensor.Float32, "byol/target1", n, m.cfg.Dim)
-	m.t2 = input(g, tensor.Float32, "byol/target2", n, m.cfg.Dim)
+	after := []*G.Node{p1, p2}
+	for i, t := range []**G.Node{&m.t1, &m.t2} {
+		if *t, err = lateInput(after, fmt.Sprintf("byol/target%d", i+1), []int{n, m.cfg.Dim}, func(dst []float32) error {
+			outs, err := m.pass.wait()
+			if err == nil {
+				copy(dst, outs[i])
+			}
+			return err
+		}); err != nil {
+			return err
+		}
+	}
 	if m.loss, err = BYOLLoss(p1, m.t2, p2, m.t1); err != nil {
 		return err
 	}
@@ -83,10 +94,10 @@ func (m *BYOL) Build(n int) error {
 	return m.ema.Copy()
 }
 
-// Bind feeds view 1 and view 2 to the online network's two passes and binds the target's
-// projections of both.
+// Bind feeds view 1 and view 2 to the online network's two passes and starts the target's
+// projections of both (keyPass), which the target nodes wait for.
 func (m *BYOL) Bind(b *data.Batch, _ int) error {
-	var t [2][]float32
+	var views [2][]float32
 	for i, in := range []*importer.Model{m.online, m.twin} {
 		v, err := m.view(b, i)
 		if err != nil {
@@ -95,28 +106,40 @@ func (m *BYOL) Bind(b *data.Batch, _ int) error {
 		if err := m.bindInput(in, v); err != nil {
 			return err
 		}
-		outs, err := m.target.encode(v, nil)
-		if err != nil {
-			return err
-		}
-		t[i] = outs[0]
+		views[i] = v
 	}
+	m.pass.join()
 	m.merge.before()
-	if err := bind(m.t1, t[0]); err != nil {
-		return err
-	}
-	return bind(m.t2, t[1])
+	m.pass = startKeyPass(func() ([][]float32, error) {
+		var t [][]float32
+		for _, v := range views {
+			outs, err := m.target.encode(v, nil)
+			if err != nil {
+				return nil, err
+			}
+			t = append(t, outs[0])
+		}
+		return t, nil
+	})
+	return nil
 }
 
 // AfterStep merges the two passes' BatchNorm statistics and moves the target by τ(step),
 // after the online update as in byol_experiment.py.
 func (m *BYOL) AfterStep(step int) error {
+	m.pass.join()
 	m.merge.after()
 	return m.ema.Update(m.Tau(step))
 }
 
 // Checkpoint holds the online and the target network.
-func (m *BYOL) Checkpoint() (map[string][]byte, error) { return m.checkpointMomentum(m.target) }
+func (m *BYOL) Checkpoint() (map[string][]byte, error) {
+	m.pass.join()
+	return m.checkpointMomentum(m.target)
+}
 
 // Restore loads what Checkpoint wrote.
-func (m *BYOL) Restore(files map[string][]byte) error { return m.restoreMomentum(files, m.target) }
+func (m *BYOL) Restore(files map[string][]byte) error {
+	m.pass.join()
+	return m.restoreMomentum(files, m.target)
+}

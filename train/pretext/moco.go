@@ -23,7 +23,8 @@ type MoCo struct {
 	mom    *momentumNet
 	queue  *Queue
 	k, neg *G.Node
-	keys   []float32 // this step's normalised keys, enqueued by AfterStep
+	pass   *keyPass  // this step's key forward, started by Bind
+	keys   []float32 // this step's normalised keys (once the pass is done), enqueued by AfterStep
 }
 
 // NewMoCo returns MoCo v2 on the encoder.
@@ -68,7 +69,13 @@ func (m *MoCo) Build(n int) error {
 		return err
 	}
 	g, d := m.online.Graph, m.cfg.Dim
-	m.k = input(g, tensor.Float32, "moco/keys", n, d)
+	if m.k, err = lateInput([]*G.Node{q}, "moco/keys", []int{n, d}, func(dst []float32) error {
+		k, err := m.stepKeys()
+		copy(dst, k)
+		return err
+	}); err != nil {
+		return err
+	}
 	m.neg = input(g, tensor.Float32, "moco/queue", m.cfg.Queue, d)
 	if m.loss, err = InfoNCE(q, m.k, m.neg, m.cfg.Temperature); err != nil {
 		return err
@@ -80,8 +87,8 @@ func (m *MoCo) Build(n int) error {
 	return err
 }
 
-// Bind gives the query network view 1, updates and runs the key network on view 2, and binds
-// the keys and the queue.
+// Bind gives the query network view 1 and the queue, and starts the key network's update
+// and forward pass on view 2, which the keys node waits for (keyPass).
 func (m *MoCo) Bind(b *data.Batch, step int) error {
 	v1, err := m.view(b, 0)
 	if err != nil {
@@ -91,37 +98,51 @@ func (m *MoCo) Bind(b *data.Batch, step int) error {
 	if err != nil {
 		return err
 	}
+	m.pass.join()
 	if err := m.bindInput(m.online, v1); err != nil {
 		return err
 	}
-	outs, err := m.mom.encode(v2, step, m.cfg.Momentum)
+	m.keys = nil
+	m.pass = startKeyPass(func() ([][]float32, error) { return m.mom.encode(v2, step, m.cfg.Momentum) })
+	return bind(m.neg, m.queue.Data)
+}
+
+// stepKeys are this step's normalised keys, once the key pass has finished.
+func (m *MoCo) stepKeys() ([]float32, error) {
+	if m.keys != nil {
+		return m.keys, nil
+	}
+	outs, err := m.pass.wait()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	m.keys = outs[0]
 	normalizeRows(m.keys, m.cfg.Dim)
-	if err := bind(m.k, m.keys); err != nil {
-		return err
-	}
-	return bind(m.neg, m.queue.Data)
+	return m.keys, nil
 }
 
 // AfterStep enqueues this step's keys (after the loss, as the official code does).
 func (m *MoCo) AfterStep(int) error {
-	if m.keys == nil {
+	if m.pass == nil {
 		return errorf("%s: AfterStep without a Bind before it", m.method)
 	}
-	err := m.queue.Enqueue(m.keys)
-	m.keys = nil
+	keys, err := m.stepKeys()
+	if err != nil {
+		return err
+	}
+	err = m.queue.Enqueue(keys)
+	m.keys, m.pass = nil, nil
 	return err
 }
 
 // Checkpoint holds the query network, the key network and the queue.
 func (m *MoCo) Checkpoint() (map[string][]byte, error) {
+	m.pass.join()
 	return m.checkpointMomentum(m.mom.network(), savedQueue{QueueFile, m.queue})
 }
 
 // Restore loads what Checkpoint wrote.
 func (m *MoCo) Restore(files map[string][]byte) error {
+	m.pass.join()
 	return m.restoreMomentum(files, m.mom.network(), savedQueue{QueueFile, m.queue})
 }

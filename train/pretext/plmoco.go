@@ -27,9 +27,10 @@ type PLMoCo struct {
 	dqueue *Queue
 	keysIn *G.Node   // [N·h·w + DenseQueue, DenseDim]: this batch's key cells, then the queue
 	labels *G.Node   // [N·h·w]: each query cell's positive row, or −1
-	keys   []float32 // the value bound to keysIn
+	pass   *keyPass  // this step's key forward, started by Bind
+	keys   []float32 // keysIn's values
 	lab    []float32 // the value bound to labels
-	fresh  bool      // keys holds this step's cells (Bind ran, AfterStep not yet)
+	fresh  bool      // keys (and gkeys) hold this step's cells: the key pass is done and read
 
 	// The optional global branch (GlobalWeight > 0).
 	gqueue    *Queue
@@ -99,7 +100,13 @@ func (m *PLMoCo) Build(n int) error {
 	}
 	g, rows := m.online.Graph, n*m.cellsPerN
 	m.keys = make([]float32, (rows+c.DenseQueue)*c.DenseDim)
-	m.keysIn = input(g, tensor.Float32, "plmoco/keys", rows+c.DenseQueue, c.DenseDim)
+	if m.keysIn, err = lateInput([]*G.Node{q}, "plmoco/keys", []int{rows + c.DenseQueue, c.DenseDim}, func(dst []float32) error {
+		err := m.stepKeys()
+		copy(dst, m.keys)
+		return err
+	}); err != nil {
+		return err
+	}
 	m.labels = input(g, tensor.Float32, "plmoco/labels", rows)
 	dl, err := DenseInfoNCE(q, m.keysIn, m.labels, c.Temperature)
 	if err != nil {
@@ -129,7 +136,13 @@ func (m *PLMoCo) buildGlobal(n int, dl *G.Node) error {
 	if err != nil {
 		return err
 	}
-	m.gk = input(g, tensor.Float32, "plmoco/global_keys", n, c.Dim)
+	if m.gk, err = lateInput([]*G.Node{q}, "plmoco/global_keys", []int{n, c.Dim}, func(dst []float32) error {
+		err := m.stepKeys()
+		copy(dst, m.gkeys)
+		return err
+	}); err != nil {
+		return err
+	}
 	m.gneg = input(g, tensor.Float32, "plmoco/global_queue", c.Queue, c.Dim)
 	gl, err := InfoNCE(q, m.gk, m.gneg, c.Temperature)
 	if err != nil {
@@ -147,8 +160,9 @@ func (m *PLMoCo) buildGlobal(n int, dl *G.Node) error {
 	return err
 }
 
-// Bind gives the query network view 1, updates and runs the key network on view 2, and binds
-// the key cells with the dense queue behind them and the table of positives.
+// Bind gives the query network view 1, binds the table of positives, and starts the key
+// network's update and forward pass on view 2 (keyPass): the keys node waits for it and
+// takes its key cells with the dense queue behind them.
 func (m *PLMoCo) Bind(b *data.Batch, step int) error {
 	v1, err := m.view(b, 0)
 	if err != nil {
@@ -167,10 +181,28 @@ func (m *PLMoCo) Bind(b *data.Batch, step int) error {
 	if len(m.lab) != m.labels.Shape().TotalSize() {
 		return errorf("%s: %d geometry pairs for a batch of %d", m.method, len(b.Geoms[0]), m.batch)
 	}
+	m.pass.join()
 	if err := m.bindInput(m.online, v1); err != nil {
 		return err
 	}
-	outs, err := m.mom.encode(v2, step, m.cfg.Momentum)
+	if err := bind(m.labels, m.lab); err != nil {
+		return err
+	}
+	m.fresh = false
+	m.pass = startKeyPass(func() ([][]float32, error) { return m.mom.encode(v2, step, m.cfg.Momentum) })
+	if m.gk == nil {
+		return nil
+	}
+	return bind(m.gneg, m.gqueue.Data)
+}
+
+// stepKeys fills keys with this step's key cells and the dense queue behind them (and gkeys
+// with the normalised global keys) once the key pass has finished.
+func (m *PLMoCo) stepKeys() error {
+	if m.fresh {
+		return nil
+	}
+	outs, err := m.pass.wait()
 	if err != nil {
 		return err
 	}
@@ -179,30 +211,23 @@ func (m *PLMoCo) Bind(b *data.Batch, step int) error {
 		cellsOf(m.keys[i*hw*d:(i+1)*hw*d], outs[0][i*d*hw:(i+1)*d*hw], d, hw)
 	}
 	copy(m.keys[m.batch*hw*d:], m.dqueue.Data)
-	if err := bind(m.keysIn, m.keys); err != nil {
-		return err
-	}
-	if err := bind(m.labels, m.lab); err != nil {
-		return err
+	if m.gk != nil {
+		m.gkeys = outs[1]
+		normalizeRows(m.gkeys, m.cfg.Dim)
 	}
 	m.fresh = true
-	if m.gk == nil {
-		return nil
-	}
-	m.gkeys = outs[1]
-	normalizeRows(m.gkeys, m.cfg.Dim)
-	if err := bind(m.gk, m.gkeys); err != nil {
-		return err
-	}
-	return bind(m.gneg, m.gqueue.Data)
+	return nil
 }
 
 // AfterStep enqueues CellsPerImage random key cells of every image (and the global keys).
 func (m *PLMoCo) AfterStep(step int) error {
-	if !m.fresh {
+	if m.pass == nil {
 		return errorf("%s: AfterStep without a Bind before it", m.method)
 	}
-	m.fresh = false
+	if err := m.stepKeys(); err != nil {
+		return err
+	}
+	m.pass, m.fresh = nil, false
 	if err := m.dqueue.Enqueue(m.sampleCells(step)); err != nil {
 		return err
 	}
@@ -231,11 +256,13 @@ func (m *PLMoCo) sampleCells(step int) []float32 {
 // Checkpoint holds the query and key networks and the queues (the global one only with
 // λ > 0).
 func (m *PLMoCo) Checkpoint() (map[string][]byte, error) {
+	m.pass.join()
 	return m.checkpointMomentum(m.mom.network(), m.queues()...)
 }
 
 // Restore loads what Checkpoint wrote.
 func (m *PLMoCo) Restore(files map[string][]byte) error {
+	m.pass.join()
 	return m.restoreMomentum(files, m.mom.network(), m.queues()...)
 }
 
