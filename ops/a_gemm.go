@@ -13,7 +13,7 @@ package ops
 // gemmBlockFlops is the work (2·m·n·k) per block a product is cut into, at most
 // gemmMaxBlocks blocks. Fewer, larger blocks repack less: each block packs the whole
 // operand it shares with the others. A variable so tests can cut tiny products.
-var gemmBlockFlops = 16 << 20
+var gemmBlockFlops = 4 << 20
 
 // gemmMaxBlocks bounds the cuts: enough for the CPUs this project runs on, few enough that
 // repacking the shared operand stays a few percent of the work.
