@@ -1,29 +1,12 @@
 package ops
 
 import (
-	"fmt"
 	"slices"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
-
-	"github.com/ssl4dp/ssl4dp/ops/gradcheck"
 )
-
-func TestBatchNormReluGradients(t *testing.T) {
-	for _, shape := range bnShapes {
-		for _, training := range []bool{true, false} {
-			t.Run(fmt.Sprintf("%v/training=%t", shape, training), func(t *testing.T) {
-				c := shape[1]
-				st := newBNState(tensor.Float64, c, training, 4)
-				gradcheck.Check(t, func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) {
-					return BatchNormRelu(in[0], in[1], in[2], st)
-				}, gradcheck.Rand(1, shape), gradcheck.Rand(2, []int{c}), gradcheck.Rand(3, []int{c}))
-			})
-		}
-	}
-}
 
 // BatchNormRelu is Relu(BatchNorm) bit for bit: output, the three gradients and the running
 // statistics, in both dtypes and both modes, with the work split as large inputs split it.

@@ -92,15 +92,20 @@ func TestBatchNormMatchesDirect(t *testing.T) {
 }
 
 func TestBatchNormGradients(t *testing.T) {
-	for _, shape := range bnShapes {
-		for _, training := range []bool{true, false} {
-			t.Run(fmt.Sprintf("%v/training=%t", shape, training), func(t *testing.T) {
-				c := shape[1]
-				st := newBNState(tensor.Float64, c, training, 4)
-				gradcheck.Check(t, func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) {
-					return BatchNorm(in[0], in[1], in[2], st)
-				}, gradcheck.Rand(1, shape), gradcheck.Rand(2, []int{c}), gradcheck.Rand(3, []int{c}))
-			})
+	for _, op := range []struct {
+		name string
+		f    func(x, scale, bias *G.Node, st *BNState) (*G.Node, error)
+	}{{"BatchNorm", BatchNorm}, {"BatchNormRelu", BatchNormRelu}} {
+		for _, shape := range bnShapes {
+			for _, training := range []bool{true, false} {
+				t.Run(fmt.Sprintf("%s/%v/training=%t", op.name, shape, training), func(t *testing.T) {
+					c := shape[1]
+					st := newBNState(tensor.Float64, c, training, 4)
+					gradcheck.Check(t, func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) {
+						return op.f(in[0], in[1], in[2], st)
+					}, gradcheck.Rand(1, shape), gradcheck.Rand(2, []int{c}), gradcheck.Rand(3, []int{c}))
+				})
+			}
 		}
 	}
 }
