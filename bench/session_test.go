@@ -104,3 +104,43 @@ func jsonKeys(t *testing.T, path string) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// The training-step sessions (testdata/train_session.sh; docs/benchmarks.md's CPU training
+// step section) decode into today's TrainReport, and PyTorch's reports use Go's field names.
+func TestTrainSessionReports(t *testing.T) {
+	dirs, err := filepath.Glob("testdata/train_session_20*/*")
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no training-step sessions (%v)", err)
+	}
+	for _, dir := range dirs {
+		files, err := filepath.Glob(filepath.Join(dir, "go_*.json"))
+		if err != nil || len(files) != 6 {
+			t.Fatalf("%s: %d ssl4dp reports (%v), want 6 (train_session.sh)", dir, len(files), err)
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dec := json.NewDecoder(bytes.NewReader(b))
+			dec.DisallowUnknownFields()
+			var r TrainReport
+			if err := dec.Decode(&r); err != nil {
+				t.Errorf("%s: %v", f, err)
+			}
+			if r.Profile == nil || len(r.Profile.Ops) == 0 {
+				t.Errorf("%s: no profile (train_session.sh runs --profile)", f)
+			}
+			torch := filepath.Join(dir, "torch_"+strings.TrimPrefix(filepath.Base(f), "go_"))
+			if _, err := os.Stat(torch); err != nil {
+				continue // an ssl4dp-only session (TORCH=0)
+			}
+			goKeys := jsonKeys(t, f)
+			for _, k := range jsonKeys(t, torch) {
+				if !slices.Contains(goKeys, k) && !slices.Contains([]string{"env.python", "env.torch", "env.torchvision", "threads"}, k) {
+					t.Errorf("%s has %q, which %s lacks", torch, k, f)
+				}
+			}
+		}
+	}
+}
