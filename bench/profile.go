@@ -77,6 +77,11 @@ func newStepProfile(p *ops.Profile, ph phaseTimes, steps int) *StepProfile {
 // write prints the profile as a table.
 func (sp *StepProfile) write(ew *errWriter) {
 	ew.printf("\nprofile over %d steps (mean %.1f ms per step; %.1f ms inside ops):\n", sp.Steps, 1e3*sp.StepS, 1e3*sp.OpsS)
+	if sp.OpsS > sp.StepS {
+		// train/pretext runs a momentum network's pass on its own goroutine beside the online
+		// network's, so their op times overlap; shares are still of the step's wall time.
+		ew.printf("(ops ran concurrently — a momentum network beside the online pass — so the op rows add up to more than the step)\n")
+	}
 	ew.printf("%-44s %-8s %7s %9s %6s %8s\n", "op", "pass", "calls", "ms/step", "share", "GFLOP/s")
 	for _, r := range sp.Ops {
 		gf := "-"
