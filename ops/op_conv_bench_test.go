@@ -24,6 +24,15 @@ func benchConv(b *testing.B, x, w []int, p ConvParams) {
 	if _, err := G.Backpropagate(G.Nodes{y}, G.Nodes{dy}, G.Nodes{xn, wn}); err != nil {
 		b.Fatal(err)
 	}
+	benchMachine(b, g, false)
+	macs := float64(y.Shape().TotalSize()) * float64(w[1]*w[2]*w[3]) // per product
+	b.ReportMetric(3*2*macs*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// benchMachine times b.N runs of g's tape machine after one untimed run (it allocates the
+// ops' outputs; later runs reuse them). With profile, the timed runs are also profiled
+// (ops.StartProfile: it allocates a closure per op run) and their profile is returned.
+func benchMachine(b *testing.B, g *G.ExprGraph, profile bool) *Profile {
 	vm := G.NewTapeMachine(g)
 	defer vm.Close()
 	run := func() {
@@ -32,15 +41,19 @@ func benchConv(b *testing.B, x, w []int, p ConvParams) {
 			b.Fatal(err)
 		}
 	}
-	run() // first run allocates the outputs; later runs reuse them
-	ys := y.Shape()
-	macs := float64(ys.TotalSize()) * float64(w[1]*w[2]*w[3]) // per product
+	run()
 	b.ReportAllocs()
+	var prof *Profile
+	if profile {
+		prof = StartProfile()
+		defer StopProfile()
+	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		run()
 	}
-	b.ReportMetric(3*2*macs*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	b.StopTimer()
+	return prof
 }
 
 // BenchmarkConv2DResNet3x3 is a ResNet-18 stage-1 convolution: 3x3, 64→64, pad 1, batch 8,

@@ -200,24 +200,7 @@ func BenchmarkMaxPool3x3s2(b *testing.B) {
 	if _, err := G.Backpropagate(G.Nodes{y}, G.Nodes{dy}, G.Nodes{xn}); err != nil {
 		b.Fatal(err)
 	}
-	vm := G.NewTapeMachine(g)
-	defer vm.Close()
-	run := func() {
-		vm.Reset()
-		if err := vm.RunAll(); err != nil {
-			b.Fatal(err)
-		}
-	}
-	run() // first run allocates the outputs; later runs reuse them
-	b.ReportAllocs()
-	prof := StartProfile()
-	defer StopProfile()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		run()
-	}
-	b.StopTimer()
-	StopProfile()
+	prof := benchMachine(b, g, true)
 	// The two kernels alone, without the machine's own work around them.
 	for _, r := range prof.Rows() {
 		if r.Op == "MaxPool" {

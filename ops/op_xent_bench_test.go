@@ -35,18 +35,5 @@ func BenchmarkSoftmaxCrossEntropy(b *testing.B) {
 	if _, err := G.Grad(loss, xn); err != nil {
 		b.Fatal(err)
 	}
-	vm := G.NewTapeMachine(g)
-	defer vm.Close()
-	run := func() {
-		vm.Reset()
-		if err := vm.RunAll(); err != nil {
-			b.Fatal(err)
-		}
-	}
-	run() // first run allocates the outputs; later runs reuse them
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		run()
-	}
+	benchMachine(b, g, false)
 }
