@@ -40,8 +40,8 @@ const (
 func newStepProfile(p *ops.Profile, ph phaseTimes, steps int) *StepProfile {
 	per := 1 / float64(steps)
 	sp := &StepProfile{Steps: steps, PhasesS: map[string]float64{
-		"bind": ph.Bind * per, "run": ph.Run * per, "optimizer": ph.Optimizer * per, "after_step": ph.AfterStep * per}}
-	sp.StepS = (ph.Bind + ph.Run + ph.Optimizer + ph.AfterStep) * per
+		"bind": ph.Bind.total * per, "run": ph.Run.total * per, "optimizer": ph.Optimizer.total * per, "after_step": ph.AfterStep.total * per}}
+	sp.StepS = (ph.Bind.total + ph.Run.total + ph.Optimizer.total + ph.AfterStep.total) * per
 	for _, r := range p.Rows() {
 		row := ProfileRow{Name: r.Op, Pass: "forward", Calls: float64(r.Calls) * per, MS: 1e3 * r.Seconds * per}
 		if r.Backward {
@@ -54,15 +54,10 @@ func newStepProfile(p *ops.Profile, ph phaseTimes, steps int) *StepProfile {
 		sp.OpsS += r.Seconds * per
 	}
 	for _, o := range []struct {
-		name        string
-		total, inOp float64
-	}{
-		{outsideMachine, ph.Run, ph.OpsInRun},
-		{outsideBind, ph.Bind, ph.OpsInBind},
-		{outsideOptimizer, ph.Optimizer, ph.OpsInOptim},
-		{outsideAfter, ph.AfterStep, ph.OpsInAfter},
-	} {
-		sp.Outside = append(sp.Outside, ProfileRow{Name: o.name, MS: 1e3 * max(o.total-o.inOp, 0) * per})
+		name string
+		p    phase
+	}{{outsideMachine, ph.Run}, {outsideBind, ph.Bind}, {outsideOptimizer, ph.Optimizer}, {outsideAfter, ph.AfterStep}} {
+		sp.Outside = append(sp.Outside, ProfileRow{Name: o.name, MS: 1e3 * o.p.outside() * per})
 	}
 	for _, rows := range [][]ProfileRow{sp.Ops, sp.Outside} {
 		for i := range rows {

@@ -33,24 +33,28 @@ type runner struct {
 }
 
 // phaseTimes is where the steps' time went, summed over steps: each part of a step (see
-// runner.step), and how much of that part ran inside ops (ops' profile, when one is active).
-type phaseTimes struct {
-	Bind, Run, Optimizer, AfterStep             float64
-	OpsInBind, OpsInRun, OpsInOptim, OpsInAfter float64
-}
+// runner.step).
+type phaseTimes struct{ Bind, Run, Optimizer, AfterStep phase }
 
-// timed runs fn, adding its wall time to *total and the ops time it contained to *inOps.
-func timed(total, inOps *float64, fn func() error) error {
-	p := ops.ActiveProfile()
+// phase is one part's wall time and how much of it ran inside ops (ops' profile, when one is
+// active).
+type phase struct{ total, inOps float64 }
+
+// outside is the part's time outside ops.
+func (p phase) outside() float64 { return max(p.total-p.inOps, 0) }
+
+// timed runs fn, adding its wall time and the ops time it contained to p.
+func (p *phase) timed(fn func() error) error {
+	prof := ops.ActiveProfile()
 	var before float64
-	if p != nil {
-		before = p.Seconds()
+	if prof != nil {
+		before = prof.Seconds()
 	}
 	t := time.Now()
 	err := fn()
-	*total += time.Since(t).Seconds()
-	if p != nil {
-		*inOps += p.Seconds() - before
+	p.total += time.Since(t).Seconds()
+	if prof != nil {
+		p.inOps += prof.Seconds() - before
 	}
 	return err
 }
@@ -94,13 +98,13 @@ func newRunner(s Step, batch int) (*runner, error) {
 func (r *runner) step(b *data.Batch, i int) (float64, error) {
 	ph := &r.phases
 	r.vm.Reset()
-	if err := timed(&ph.Bind, &ph.OpsInBind, func() error { return r.s.Bind(b, i) }); err != nil {
+	if err := ph.Bind.timed(func() error { return r.s.Bind(b, i) }); err != nil {
 		return 0, err
 	}
-	if err := timed(&ph.Run, &ph.OpsInRun, r.vm.RunAll); err != nil {
+	if err := ph.Run.timed(r.vm.RunAll); err != nil {
 		return 0, fmt.Errorf("bench: %s step %d: %w", r.s.Name(), i, err)
 	}
-	err := timed(&ph.Optimizer, &ph.OpsInOptim, func() error {
+	err := ph.Optimizer.timed(func() error {
 		if err := r.collectGrads(); err != nil {
 			return err
 		}
@@ -109,7 +113,7 @@ func (r *runner) step(b *data.Batch, i int) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := timed(&ph.AfterStep, &ph.OpsInAfter, func() error { return r.s.AfterStep(i) }); err != nil {
+	if err := ph.AfterStep.timed(func() error { return r.s.AfterStep(i) }); err != nil {
 		return 0, err
 	}
 	return scalar(r.s.Loss())

@@ -3,7 +3,6 @@ package ops
 import (
 	"fmt"
 	"hash"
-	"sync"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -53,8 +52,7 @@ type convOp struct {
 	g       geom2D
 	buf     outBuf
 
-	tapsOnce  sync.Once // byTaps' plane share, computed on first use
-	tapsShare float64
+	taps []convTap // the taps that read the plane (op_conv_taps.go), fixed by the geometry
 }
 
 func newConvOp(x, w, b *G.Node, p ConvParams) (*convOp, error) {
@@ -113,6 +111,7 @@ func newConvOp(x, w, b *G.Node, p ConvParams) (*convOp, error) {
 	if op.g.OH < 1 || op.g.OW < 1 {
 		return nil, errorf("Conv2D: %v leaves no output position", op.g)
 	}
+	op.taps = op.convTaps()
 	return op, nil
 }
 

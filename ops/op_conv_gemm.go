@@ -91,8 +91,10 @@ func convForwardImages[T Float](op *convOp, x, w, b, y []T) {
 
 // convPieceFloats is the most elements of an image's im2col matrix built at once: 128 Ki
 // values (512 KiB in float32) stay in a core's L2 cache (1 MiB on the machines measured in
-// docs/benchmarks.md) beside the GEMM's packed operands, so the GEMM reads what im2col just
-// wrote from cache instead of memory. A variable so tests can cut tiny images into pieces.
+// docs/benchmarks.md) beside the GEMM's packed operands, so the GEMM can read what im2col
+// just wrote from cache. Measured, that was within noise; what the pieces surely do is bound
+// the scratch (ResNet-50's 4608-deep im2col: 4.7 MB per piece instead of 19 MB per image).
+// A variable so tests can cut tiny images into pieces.
 var convPieceFloats = 128 << 10
 
 // convPieceCols is the fewest columns a piece has, whatever its size: narrower products run

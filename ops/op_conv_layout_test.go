@@ -160,7 +160,7 @@ func TestConvTaps(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		taps := op.convTaps()
+		taps := op.taps
 		if len(taps) != c.taps || math.Abs(op.planeShare()-c.share) > 1e-12 {
 			t.Errorf("%+v: %d taps, share %v; want %d, %v", c.p, len(taps), op.planeShare(), c.taps, c.share)
 		}

@@ -64,22 +64,17 @@ func (op *convOp) convTaps() []convTap {
 // planeShare is the share of im2col entries that read the plane rather than padding.
 func (op *convOp) planeShare() float64 {
 	var s int
-	for _, t := range op.convTaps() {
+	for _, t := range op.taps {
 		s += t.size()
 	}
 	return float64(s) / float64(op.g.KH*op.g.KW*op.g.OH*op.g.OW)
 }
 
 // byTaps reports whether op goes by taps: a batched convolution with enough padding under
-// its kernel (computed once per op: the geometry is fixed). On the large planes of the
-// per-image layout the padding share is small, and by taps measured no faster there
-// (docs/benchmarks.md).
+// its kernel. On the large planes of the per-image layout the padding share is small, and
+// by taps measured no faster there (docs/benchmarks.md).
 func (op *convOp) byTaps() bool {
-	if !op.batched() || op.pointwise() {
-		return false
-	}
-	op.tapsOnce.Do(func() { op.tapsShare = op.planeShare() })
-	return op.tapsShare < convTapsBelow
+	return op.batched() && !op.pointwise() && op.planeShare() < convTapsBelow
 }
 
 // tapWeights writes W_t ([M, C], row-major) from w ([M, C, KH, KW]).
@@ -192,7 +187,7 @@ func convForwardTaps[T Float](op *convOp, x, w, b, y []T) {
 	defer putScratch(xt)
 	z := getScratch[T](m * cols)
 	defer putScratch(z)
-	taps := op.convTaps()
+	taps := op.taps
 	if len(taps) == 0 || taps[0].size() < ohw {
 		clear(tmp)
 	}
@@ -227,7 +222,7 @@ func convBackwardXTaps[T Float](op *convOp, w, dy, dx []T) {
 	dg := getScratch[T](c * cols)
 	defer putScratch(dg)
 	clear(dx)
-	for _, tp := range op.convTaps() {
+	for _, tp := range op.taps {
 		s := tp.size()
 		tapWeights(w, wt, m, c, kk, tp.t)
 		gatherTapGrads(g, tp, dy, dyt, n, m)
@@ -250,7 +245,7 @@ func convBackwardWTaps[T Float](op *convOp, x, dy, dw []T) {
 	dwt := getScratch[T](m * c)
 	defer putScratch(dwt)
 	clear(dw)
-	for _, tp := range op.convTaps() {
+	for _, tp := range op.taps {
 		s := tp.size()
 		gatherTapInputs(g, tp, x, xt, n, c)
 		gatherTapGrads(g, tp, dy, dyt, n, m)

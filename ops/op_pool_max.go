@@ -478,8 +478,8 @@ func argmax2x2[K orderKey](kp []K, ao []int, p0, w, sw, lo, hi int) {
 // clippedArgmax is keyArgmaxRow for a border window: its taps inside the plane, or −1 if none.
 func clippedArgmax[K orderKey](g *geom2D, kp []K, oh, ow int) int {
 	h0, w0 := oh*g.SH-g.PT, ow*g.SW-g.PL
-	i0, i1 := tapSpan(h0, g.KH, g.DH, g.H)
-	j0, j1 := tapSpan(w0, g.KW, g.DW, g.W)
+	i0, i1 := tapRange(g.H, h0, g.DH, g.KH)
+	j0, j1 := tapRange(g.W, w0, g.DW, g.KW)
 	if i0 >= i1 || j0 >= j1 {
 		return -1
 	}
@@ -494,17 +494,6 @@ func clippedArgmax[K orderKey](g *geom2D, kp []K, oh, ow int) int {
 		}
 	}
 	return a
-}
-
-// tapSpan returns the taps [i0, i1) of k, at start + i·d, that lie inside [0, n).
-func tapSpan(start, k, d, n int) (i0, i1 int) {
-	if start < 0 {
-		i0 = (-start + d - 1) / d
-	}
-	if last := n - 1 - start; last >= 0 {
-		i1 = min(k, last/d+1)
-	}
-	return i0, i1
 }
 
 // windowMax returns the maximum of window (oh, ow) of plane xp and its index in the plane, or

@@ -54,28 +54,6 @@ func sumSqDevF64[T Float](xs []T, mean float64) float64 {
 	return combine8(&s)
 }
 
-// dotDevF64 returns Σ g[i]·(xs[i] − mean) in float64; g is at least as long as xs.
-func dotDevF64[T Float](g, xs []T, mean float64) float64 {
-	var s [8]float64
-	g = g[:len(xs)]
-	i := 0
-	for ; i+8 <= len(xs); i += 8 {
-		v, w := xs[i:i+8:i+8], g[i:i+8:i+8]
-		s[0] += float64(w[0]) * (float64(v[0]) - mean)
-		s[1] += float64(w[1]) * (float64(v[1]) - mean)
-		s[2] += float64(w[2]) * (float64(v[2]) - mean)
-		s[3] += float64(w[3]) * (float64(v[3]) - mean)
-		s[4] += float64(w[4]) * (float64(v[4]) - mean)
-		s[5] += float64(w[5]) * (float64(v[5]) - mean)
-		s[6] += float64(w[6]) * (float64(v[6]) - mean)
-		s[7] += float64(w[7]) * (float64(v[7]) - mean)
-	}
-	for j := 0; i < len(xs); i, j = i+1, j+1 {
-		s[j] += float64(g[i]) * (float64(xs[i]) - mean)
-	}
-	return combine8(&s)
-}
-
 // combine8 adds eight partial sums in a fixed tree.
 func combine8(s *[8]float64) float64 {
 	return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
