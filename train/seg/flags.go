@@ -24,10 +24,11 @@ type Flags struct {
 	Init         string  `name:"init" type:"existingfile" placeholder:"ENCODER.onnx" help:"Start from the initializers of this ONNX file, matched by name and shape (a graphs/ encoder, a pretext run's encoder.onnx, or a torchvision export from scripts/export_torchvision.py); a summary of loaded, skipped and missing names is printed. Without it the encoder is randomly initialised."`
 	Model        string  `name:"model" type:"existingfile" placeholder:"SEG.onnx" help:"Fine-tune this ONNX segmentation model (input [N,3,H,W], logits [N,K,H,W]) instead of building --encoder/--head."`
 
-	Data  string `name:"data" placeholder:"SPEC" help:"Dataset (required unless resuming): voc:DIR, seg:DIR, synthetic[:k=v,...] or cutpaste:...; trains on its train split, validates on val."`
-	Iters int    `name:"iters" default:"20000" help:"Optimizer steps (mmseg VOC: 20000 or 40000)."`
-	Batch int    `name:"batch" default:"16" help:"Crops per step (mmseg: 4 per GPU x 4 GPUs)."`
-	Crop  int    `name:"crop" default:"512" help:"Training crop side after a random rescale by 0.5-2x and a flip (mmseg VOC: 512)."`
+	Data   string `name:"data" placeholder:"SPEC" help:"Dataset (required unless resuming): voc:DIR, seg:DIR, synthetic[:k=v,...] or cutpaste:...; trains on its train split, validates on val."`
+	Iters  int    `name:"iters" default:"20000" help:"Optimizer steps (mmseg VOC: 20000 or 40000)."`
+	Batch  int    `name:"batch" default:"16" help:"Crops per step (mmseg: 4 per GPU x 4 GPUs)."`
+	Crop   int    `name:"crop" default:"512" help:"Training crop side after a random rescale by 0.5-2x and a flip (mmseg VOC: 512)."`
+	Labels string `name:"labels" default:"all" placeholder:"FRACTION|N" help:"Fine-tune on part of the labelled train split: a fraction (1/8, 0.125: ⌊fraction × images⌋) or a number of images, chosen by --seed and the split's size only, so every run at a seed uses the same images (and a seed's 1/16 lies inside its 1/8); validation still uses the whole val split. Default: ${default}."`
 
 	schedule.Flags `embed:""`
 	// The SGD flags, shared with train pretext; mmseg's VOC weight decay is the default here.
@@ -84,17 +85,30 @@ func (f *Flags) Run(ctx context.Context, log io.Writer, given func(name string) 
 			f.FinalLR = &v
 		}
 	}
+	labels, err := data.ParseLabels(f.Labels)
+	if err != nil {
+		return &train.UsageError{Msg: err.Error()}
+	}
 	trainSet, err := data.Open(f.Data, data.Options{Split: "train"})
 	if err != nil {
 		return err
+	}
+	if trainSet, err = data.Subset(trainSet, labels, f.Seed); err != nil {
+		return &train.UsageError{Msg: err.Error()}
 	}
 	val, err := data.Open(f.Data, data.Options{Split: "val"})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(log, "ssl4dp train seg %s\n", f.commandLine())
+	if !labels.All() {
+		fmt.Fprintf(log, "labelled images: %s\n", trainSet.Name())
+	}
 	cfg := Config{Encoder: graphs.Encoder(f.Encoder), Width: f.Width, OutputStride: f.OutputStride, Head: graphs.Head(f.Head),
 		Model: f.Model, Init: f.Init, Crop: f.Crop, Seed: int64(f.Seed), ValBatch: f.ValBatch, ValSize: f.ValSize, ValLimit: f.ValLimit}
+	if !labels.All() {
+		cfg.Labels = labels.String()
+	}
 	if f.Model != "" {
 		cfg.Encoder, cfg.Width, cfg.OutputStride, cfg.Head = "", 0, 0, ""
 	}
@@ -130,6 +144,9 @@ func (f *Flags) commandLine() string {
 	c.Int("iters", f.Iters)
 	c.Int("batch", f.Batch)
 	c.Int("crop", f.Crop)
+	if l, err := data.ParseLabels(f.Labels); err == nil && !l.All() {
+		c.Add("labels", l.String())
+	}
 	f.Flags.WriteArgs(c.Add)
 	f.OptimFlags.WriteArgs(&c)
 	c.Int("val-every", f.ValEvery)

@@ -34,6 +34,11 @@ func (f *Flags) fromSaved(rc *train.RunConfig, given func(string) bool) error {
 	}
 	set("init", func() { f.Init = tc.Init })
 	set("crop", func() { f.Crop = tc.Crop })
+	set("labels", func() {
+		if f.Labels = tc.Labels; f.Labels == "" {
+			f.Labels = "all"
+		}
+	})
 	set("val-batch", func() { f.ValBatch = tc.ValBatch })
 	set("val-size", func() { f.ValSize = tc.ValSize })
 	set("val-limit", func() { f.ValLimit = tc.ValLimit })

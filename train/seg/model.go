@@ -28,6 +28,9 @@ type Config struct {
 
 	Crop int   `json:"crop"` // training crop side
 	Seed int64 `json:"seed"` // parameter initialisation of a new model
+	// Labels is the part of the labelled train split fine-tuned on (data.ParseLabels: "1/8",
+	// "100"; "" all), a subset fixed by the run's seed (data.LabelSubset).
+	Labels string `json:"labels,omitempty"`
 
 	ValBatch int `json:"val_batch,omitempty"` // images per validation forward pass (0: 1)
 	ValSize  int `json:"val_size,omitempty"`  // resize val images to this square side (0: whole images)

@@ -365,3 +365,31 @@ func TestTrainSegResumeFromFolder(t *testing.T) {
 		t.Fatalf("run.json after the extended run: %+v, %v", ri, err)
 	}
 }
+
+// TestTrainSegLabels fine-tunes on a seeded quarter of the train split: the run records which
+// subset it used, a resume keeps it, and a resume that changes it is refused.
+func TestTrainSegLabels(t *testing.T) {
+	run := filepath.Join(t.TempDir(), "run")
+	trainSeg(t, "--encoder", "resnet18", "--width", "0.0625", "--data", "synthetic:size=32,n=16,val=4", "--labels", "1/4",
+		"--crop", "32", "--batch", "2", "--iters", "2", "--seed", "5", "--out", run)
+	ri, err := train.ReadRunInfo(run)
+	if err != nil || !strings.Contains(ri.Dataset, "labels 1/4: 4 of 16 images (seed 5)") {
+		t.Fatalf("run.json dataset %q (%v): want the 1/4 subset named", ri.Dataset, err)
+	}
+	f, given := parseFlags(t, "--resume", "--out", run, "--iters", "3")
+	var log strings.Builder
+	if err := f.Run(context.Background(), &log, given); err != nil {
+		t.Fatal(err)
+	}
+	if f.Labels != "1/4" || !strings.Contains(log.String(), "--labels 1/4") {
+		t.Fatalf("--resume lost --labels: %q\n%s", f.Labels, log.String())
+	}
+	f, given = parseFlags(t, "--resume", "--out", run, "--iters", "4", "--labels", "all")
+	if err := f.Run(context.Background(), io.Discard, given); err == nil || !strings.Contains(err.Error(), "settings differ") {
+		t.Fatalf("a resume with other labels: %v, want refused", err)
+	}
+	f, given = parseFlags(t, "--data", "synthetic:size=32,n=16,val=4", "--labels", "17", "--out", filepath.Join(t.TempDir(), "r"))
+	if err := f.Run(context.Background(), io.Discard, given); err == nil || !strings.Contains(err.Error(), "only 16 images") {
+		t.Fatalf("17 of 16 images: %v", err)
+	}
+}
