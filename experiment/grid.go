@@ -68,6 +68,9 @@ type Eval struct {
 	Batch    int // images per forward pass (default 8, as `ssl4dp evaluate`)
 	Overlays int // overlay PNGs written per cell (default 4; -1: none)
 	Threads  int // onnxruntime intra-op threads (0: one per core)
+	// Probes are frozen-encoder protocols (Protocols) run once per row and seed beside the
+	// fine-tuning cells; each is a column of results.md next to the heads.
+	Probes []string
 }
 
 // Transfer values.
@@ -114,9 +117,10 @@ type fileGrid struct {
 }
 
 type fileEval struct {
-	Batch    int `toml:"batch"`
-	Overlays int `toml:"overlays"`
-	Threads  int `toml:"threads"`
+	Batch    int      `toml:"batch"`
+	Overlays int      `toml:"overlays"`
+	Threads  int      `toml:"threads"`
+	Probes   []string `toml:"probes"`
 }
 
 type fileRow struct {
@@ -155,7 +159,7 @@ func Parse(src []byte, name string) (*Grid, error) {
 		case "pretrain", "finetune", "head":
 			hint = "a flag's value is a string, number, boolean or list, not a table"
 		case "evaluate":
-			hint = "[evaluate] has batch, overlays, threads"
+			hint = "[evaluate] has batch, overlays, threads, probes"
 		}
 		return nil, fail("unknown key %s (%s)", strings.Join(keys, ", "), hint)
 	}
@@ -193,6 +197,10 @@ func Parse(src []byte, name string) (*Grid, error) {
 			g.Eval.Overlays = max(e.Overlays, 0)
 		}
 		g.Eval.Threads = e.Threads
+		if err := checkProbes(e.Probes); err != nil {
+			return nil, fail("%v", err)
+		}
+		g.Eval.Probes = e.Probes
 	}
 	if err := g.readHeads(fg.Heads); err != nil {
 		return nil, fail("%v", err)

@@ -20,6 +20,7 @@ type Plan struct {
 	Grid    *Grid
 	Stages  []*Stage // each once, in the order they are first needed
 	Cells   []*Cell  // seeds, then rows, then heads, in grid order
+	Probes  []*Probe // seeds, then rows, then [evaluate] probes, in grid order
 	Skipped []Skipped
 }
 
@@ -158,6 +159,9 @@ func (g *Grid) Plan(o PlanOptions) (*Plan, error) {
 					c.Init = initFile
 				}
 				p.Cells = append(p.Cells, c)
+			}
+			if err := p.planProbes(r, seed, data, origin, chain, initFile); err != nil {
+				return nil, fail("%v", err)
 			}
 		}
 	}

@@ -20,11 +20,11 @@ const DoneFile = "done.json"
 
 // Record is done.json.
 type Record struct {
-	Kind   string   `json:"kind"` // "stage" or "cell"
+	Kind   string   `json:"kind"` // "stage", "cell" or "probe"
 	Key    string   `json:"key"`
 	Method string   `json:"method,omitempty"` // stage: the pretext method
 	Row    string   `json:"row,omitempty"`    // cell
-	Head   string   `json:"head,omitempty"`   // cell
+	Head   string   `json:"head,omitempty"`   // cell; a probe's results.md column
 	Seed   uint64   `json:"seed"`
 	Args   []string `json:"args"` // the command's flags (without --out)
 
@@ -110,6 +110,11 @@ func States(p *Plan, out string) (map[string]string, error) {
 	}
 	for _, c := range p.Cells {
 		if err := check(c.Dir, c.Key, "train"); err != nil {
+			return nil, err
+		}
+	}
+	for _, pr := range p.Probes {
+		if err := check(pr.Dir, pr.Key, "."); err != nil {
 			return nil, err
 		}
 	}

@@ -21,7 +21,8 @@ type Table struct {
 	Title   string
 	Data    string
 	Seeds   []uint64
-	Heads   []string
+	Heads   []string // the grid's heads, then its probes' columns (protocolColumn)
+	Probes  []string // the probe columns among Heads
 	Rows    []TableRow
 	Skipped []Skipped
 	Pending int // planned cells without a completion record
@@ -58,6 +59,10 @@ func Collect(p *Plan, out string) (*Table, error) {
 	for _, h := range g.Heads {
 		t.Heads = append(t.Heads, h.Name)
 	}
+	for _, pr := range g.Eval.Probes {
+		t.Heads = append(t.Heads, protocolColumn(pr))
+		t.Probes = append(t.Probes, protocolColumn(pr))
+	}
 	seedIndex := map[uint64]int{}
 	for i, s := range g.Seeds {
 		seedIndex[s] = i
@@ -76,8 +81,8 @@ func Collect(p *Plan, out string) (*Table, error) {
 			continue
 		}
 		tr := &TableRow{Name: r.Name, From: r.From, Note: r.Note, Epochs: "—"}
-		for _, h := range g.Heads {
-			c := TableCell{Head: h.Name, MIoU: make([]float64, len(g.Seeds)), Folder: make([]string, len(g.Seeds))}
+		for _, h := range t.Heads {
+			c := TableCell{Head: h, MIoU: make([]float64, len(g.Seeds)), Folder: make([]string, len(g.Seeds))}
 			for i := range c.MIoU {
 				c.MIoU[i] = math.NaN()
 			}
@@ -128,6 +133,22 @@ func Collect(p *Plan, out string) (*Table, error) {
 				}
 			}
 		}
+	}
+	for _, pr := range p.Probes {
+		cell := &rows[pr.Row].Cells[slices.Index(t.Heads, protocolColumn(pr.Protocol))]
+		si := seedIndex[pr.Seed]
+		cell.Folder[si] = pr.Dir
+		rec, err := finished(filepath.Join(out, pr.Dir), pr.Key)
+		if err != nil {
+			return nil, err
+		}
+		if rec == nil || rec.Scores == nil {
+			t.Pending++
+			continue
+		}
+		cell.MIoU[si] = rec.Scores.MIoU
+		cell.TrainS += rec.TotalS
+		cell.N++
 	}
 	for _, st := range p.Stages {
 		if len(st.Rows) > 1 && st.Seed == g.Seeds[0] {
@@ -229,6 +250,11 @@ func (t *Table) Markdown() string {
 	fmt.Fprintf(&b, "Fine-tuning and evaluation data: `%s`; seeds %s. mIoU (%%) of each exported model with "+
 		"onnxruntime on the val split; mean ± sample standard deviation over the seeds (n = seeds finished).\n\n",
 		t.Data, strings.Join(seeds, ", "))
+	if len(t.Probes) > 0 {
+		fmt.Fprintf(&b, "The %s columns score each row's encoder frozen, without fine-tuning (docs/protocols.md): "+
+			"the same val split and mIoU, so they line up with the heads; a row without pre-training is probed at its "+
+			"random (or checkpoint) initialisation.\n\n", strings.Join(t.Probes, " and "))
+	}
 	if t.Pending > 0 {
 		fmt.Fprintf(&b, "**Incomplete:** %d planned cells have not finished yet.\n\n", t.Pending)
 	}
@@ -257,7 +283,7 @@ func (t *Table) Markdown() string {
 	}
 	b.WriteString("\n## Time\n\nTraining time from each run's run.json (continued across resumes); fine-tuning " +
 		"adds the export and the evaluation. A stage shared by several rows is counted in each.\n\n" +
-		"| pre-training | pre-training per seed | head | fine-tuning per cell |\n|---|---|---|---|\n")
+		"| pre-training | pre-training per seed | head or probe | fine-tuning (or probe) per cell |\n|---|---|---|---|\n")
 	for _, r := range t.Rows {
 		pre := "—"
 		if r.PretrainS > 0 {

@@ -73,7 +73,7 @@ func Run(ctx context.Context, p *Plan, o Options) (*Result, error) {
 		return nil, err
 	}
 	r := &runner{p: p, o: o, res: &Result{Plan: p, Done: map[string]Status{}},
-		total: len(p.Stages) + len(p.Cells), log: newOrderedLog(o.Log)}
+		total: len(p.Stages) + len(p.Cells) + len(p.Probes), log: newOrderedLog(o.Log)}
 	for _, s := range p.Skipped {
 		fmt.Fprintf(o.Log, "experiment: row %q skipped: %s\n", s.Row, s.Reason)
 	}
@@ -82,7 +82,7 @@ func Run(ctx context.Context, p *Plan, o Options) (*Result, error) {
 	if err != nil {
 		return r.res, err
 	}
-	if len(p.Cells) == 0 {
+	if len(p.Cells)+len(p.Probes) == 0 {
 		if err := r.results(); err != nil {
 			return r.res, err
 		}
@@ -118,6 +118,12 @@ func (r *runner) job(ctx context.Context, j *job) error {
 	defer r.log.done(j.n)
 	if j.stage != nil {
 		return r.stage(ctx, log, j.n, j.stage)
+	}
+	if j.probe != nil {
+		if err := r.probe(ctx, log, j.n, j.probe); err != nil {
+			return err
+		}
+		return r.results()
 	}
 	if err := r.cell(ctx, log, j.n, j.cell); err != nil {
 		return err
@@ -306,6 +312,7 @@ type planDoc struct {
 	Grid    string      `json:"grid"`
 	Stages  []planStage `json:"stages"`
 	Cells   []planCell  `json:"cells"`
+	Probes  []planProbe `json:"probes,omitempty"`
 	Skipped []Skipped   `json:"skipped,omitempty"`
 	Written time.Time   `json:"written"`
 	Seeds   []uint64    `json:"seeds"`
@@ -333,6 +340,14 @@ type planCell struct {
 	Args []string `json:"args"`
 }
 
+type planProbe struct {
+	Dir      string `json:"dir"`
+	Row      string `json:"row"`
+	Protocol string `json:"protocol"`
+	Seed     uint64 `json:"seed"`
+	From     string `json:"from"`
+}
+
 func writePlan(out string, p *Plan) error {
 	d := planDoc{Grid: p.Grid.Source, Skipped: p.Skipped, Written: time.Now().UTC(), Seeds: p.Grid.Seeds, Data: p.Grid.Data}
 	for _, h := range p.Grid.Heads {
@@ -350,6 +365,9 @@ func writePlan(out string, p *Plan) error {
 	}
 	for _, c := range p.Cells {
 		d.Cells = append(d.Cells, planCell{Dir: c.Dir, Row: c.Row, Head: c.Head, Seed: c.Seed, From: c.Origin(), Args: c.Args})
+	}
+	for _, pr := range p.Probes {
+		d.Probes = append(d.Probes, planProbe{Dir: pr.Dir, Row: pr.Row, Protocol: pr.Protocol, Seed: pr.Seed, From: pr.Origin()})
 	}
 	return writeJSON(filepath.Join(out, planFile), d)
 }

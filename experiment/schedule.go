@@ -3,6 +3,7 @@ package experiment
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"maps"
 	"os"
@@ -16,6 +17,7 @@ type job struct {
 	n     int // 1-based, as the headers number them
 	stage *Stage
 	cell  *Cell
+	probe *Probe
 	deps  []*job // jobs whose outputs this one reads: the parent stage, the chain's last stage
 	ok    bool   // finished without error
 }
@@ -29,8 +31,8 @@ func (p *Plan) jobs() []*job {
 		js = append(js, j)
 		return j
 	}
-	for _, c := range p.Cells {
-		for _, st := range c.Stages {
+	stages := func(chain []*Stage) []*job {
+		for _, st := range chain {
 			if byStage[st] != nil {
 				continue
 			}
@@ -40,11 +42,31 @@ func (p *Plan) jobs() []*job {
 			}
 			byStage[st] = add(j)
 		}
-		j := &job{cell: c}
-		if n := len(c.Stages); n > 0 {
-			j.deps = append(j.deps, byStage[c.Stages[n-1]])
+		if n := len(chain); n > 0 {
+			return []*job{byStage[chain[n-1]]}
 		}
-		add(j)
+		return nil
+	}
+	// A row's probes at a seed come right after its cells (or its stages when it has none).
+	probes := map[string][]*Probe{}
+	for _, pr := range p.Probes {
+		k := fmt.Sprintf("%s\x00%d", pr.Row, pr.Seed)
+		probes[k] = append(probes[k], pr)
+	}
+	for i, c := range p.Cells {
+		add(&job{cell: c, deps: stages(c.Stages)})
+		if next := i + 1; next == len(p.Cells) || p.Cells[next].Row != c.Row || p.Cells[next].Seed != c.Seed {
+			k := fmt.Sprintf("%s\x00%d", c.Row, c.Seed)
+			for _, pr := range probes[k] {
+				add(&job{probe: pr, deps: stages(pr.Stages)})
+			}
+			delete(probes, k)
+		}
+	}
+	for _, pr := range p.Probes { // rows with probes and no heads
+		if _, ok := probes[fmt.Sprintf("%s\x00%d", pr.Row, pr.Seed)]; ok {
+			add(&job{probe: pr, deps: stages(pr.Stages)})
+		}
 	}
 	return js
 }

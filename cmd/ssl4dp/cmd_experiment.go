@@ -91,13 +91,20 @@ func printPlan(p *experiment.Plan, out string) error {
 		return err
 	}
 	rows := len(p.Grid.Rows) - len(p.Skipped)
-	fmt.Fprintf(stdout, "%d pre-training stages and %d cells (%d rows × %d heads × %d seeds) in %s:\n",
-		len(p.Stages), len(p.Cells), rows, len(p.Grid.Heads), len(p.Grid.Seeds), out)
+	probes := ""
+	if len(p.Probes) > 0 {
+		probes = fmt.Sprintf(" and %d probes (%s per row and seed)", len(p.Probes), strings.Join(p.Grid.Eval.Probes, ", "))
+	}
+	fmt.Fprintf(stdout, "%d pre-training stages and %d cells (%d rows × %d heads × %d seeds)%s in %s:\n",
+		len(p.Stages), len(p.Cells), rows, len(p.Grid.Heads), len(p.Grid.Seeds), probes, out)
 	for _, s := range p.Stages {
 		fmt.Fprintf(stdout, "  %-8s stage %s: %s seed %d, rows %s\n", st[s.Dir], s.Dir, s.Method, s.Seed, strings.Join(s.Rows, "; "))
 	}
 	for _, c := range p.Cells {
 		fmt.Fprintf(stdout, "  %-8s cell  %s: %s × %s, seed %d, from %s\n", st[c.Dir], c.Dir, c.Row, c.Head, c.Seed, c.Origin())
+	}
+	for _, pr := range p.Probes {
+		fmt.Fprintf(stdout, "  %-8s probe %s: %s of %s, seed %d, from %s\n", st[pr.Dir], pr.Dir, pr.Protocol, pr.Row, pr.Seed, pr.Origin())
 	}
 	for _, s := range p.Skipped {
 		fmt.Fprintf(stdout, "  skipped  row %q: %s\n", s.Row, s.Reason)

@@ -1,0 +1,202 @@
+package experiment
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/ssl4dp/ssl4dp/evaluate/metrics"
+	"github.com/ssl4dp/ssl4dp/graphs"
+	"github.com/ssl4dp/ssl4dp/onnx"
+	"github.com/ssl4dp/ssl4dp/train/seg"
+)
+
+// The frozen-encoder protocols a grid can score every row with ([evaluate] probes). Unlike
+// fine-tuning they train nothing in the encoder, so they show what pre-training itself
+// learnt: at CPU scale full fine-tuning washes out most differences between encoders.
+const (
+	ProtocolLinear    = "linear"    // a 1×1 convolution + BatchNorm on cached features (evaluate linear)
+	ProtocolRetrieval = "retrieval" // nearest train patches' labels (evaluate retrieval)
+)
+
+// Protocols are the probe names a grid accepts, in the order results.md lists them.
+var Protocols = []string{ProtocolLinear, ProtocolRetrieval}
+
+// protocolColumn is the probe's column name in results.md, beside the heads.
+func protocolColumn(protocol string) string {
+	switch protocol {
+	case ProtocolLinear:
+		return "linear probe"
+	case ProtocolRetrieval:
+		return "retrieval"
+	}
+	return protocol
+}
+
+// Probe is one frozen-encoder protocol of a row at a seed. It scores the row's encoder — its
+// chain's last stage's encoder.onnx, its checkpoint, or a random initialisation — and so
+// does not depend on a head: one per row, seed and protocol.
+type Probe struct {
+	Key      string
+	Dir      string // probes/<row>/<protocol>/s<seed>-<key>: encoder.onnx (rows without stages), eval.json
+	Row      string
+	Protocol string
+	Seed     uint64
+	Data     string   // the grid's (labelled) data: train split for the probe's fitting or bank, val to score
+	Stages   []*Stage // the row's chain; the probe reads the last one's encoder.onnx
+	Init     string   // a row without stages: its checkpoint, loaded into Net by name ("": random)
+	Net      ProbeNet // a row without stages: the encoder graphs builds ([pretrain]'s settings)
+}
+
+// ProbeNet is the encoder a row without pre-training is probed with: the one its stages
+// would have trained, so that RandomInit is the reference point of every protocol.
+type ProbeNet struct {
+	Encoder      string  `json:"encoder"`
+	Width        float64 `json:"width"`
+	OutputStride int     `json:"output_stride"`
+}
+
+// ProbeReport is a probe's eval.json.
+type ProbeReport struct {
+	Protocol string         `json:"protocol"`
+	Encoder  string         `json:"encoder"`
+	Data     string         `json:"data"`
+	Scores   metrics.Scores `json:"scores"`
+	Details  any            `json:"details,omitempty"` // the protocol's own report (settings, sizes)
+	Seconds  float64        `json:"seconds"`
+}
+
+// ProbeFunc runs one protocol: it scores encoder (an ONNX file with a "features" output)
+// on data's val split after fitting (linear) or indexing (retrieval) its train split, with
+// every random choice drawn from seed.
+type ProbeFunc func(ctx context.Context, encoder, data string, seed uint64, log io.Writer) (*ProbeReport, error)
+
+// probeFuncs are the protocols by name (probe_protocols.go).
+var probeFuncs = map[string]ProbeFunc{}
+
+// planProbes adds a row's probes at a seed to the plan.
+func (p *Plan) planProbes(r *Row, seed uint64, data, origin string, chain []*Stage, initFile string) error {
+	if len(p.Grid.Eval.Probes) == 0 {
+		return nil
+	}
+	var net ProbeNet
+	if len(chain) == 0 {
+		pf, err := parsePretrain(argsFor(p.Grid.Pretrain), true)
+		if err != nil {
+			return fmt.Errorf("row %q probes: [pretrain]: %v", r.Name, err)
+		}
+		net = ProbeNet{Encoder: pf.Flags.Encoder, Width: pf.Flags.Width, OutputStride: pf.Flags.OutputStride}
+	}
+	from := origin
+	if n := len(chain); n > 0 {
+		from = "stage " + chain[n-1].Key
+	}
+	for _, proto := range p.Grid.Eval.Probes {
+		key := hashKey("probe", proto, from, data, net.Encoder, strconv.FormatFloat(net.Width, 'g', -1, 64), strconv.Itoa(net.OutputStride), strconv.FormatUint(seed, 10))
+		pr := &Probe{Key: key, Row: r.Name, Protocol: proto, Seed: seed, Data: data, Stages: chain, Net: net,
+			Dir: filepath.Join("probes", slug(r.Name), proto, fmt.Sprintf("s%d-%s", seed, key))}
+		if len(chain) == 0 {
+			pr.Init = initFile
+		}
+		p.Probes = append(p.Probes, pr)
+	}
+	return nil
+}
+
+// Origin describes the encoder a probe scores, for messages.
+func (pr *Probe) Origin() string {
+	c := Cell{Stages: pr.Stages, Init: pr.Init}
+	return c.Origin()
+}
+
+// probe runs one protocol on a row's encoder unless it is finished.
+func (r *runner) probe(ctx context.Context, log io.Writer, n int, pr *Probe) error {
+	dir := r.path(pr.Dir)
+	rec, err := finished(dir, pr.Key)
+	if err != nil {
+		return err
+	}
+	header(log, n, r.total, fmt.Sprintf("%s of %s, seed %d (from %s)", protocolColumn(pr.Protocol), pr.Row, pr.Seed, pr.Origin()), dir)
+	if rec != nil {
+		fmt.Fprintf(log, "finished earlier (%s): mIoU %.2f%%\n", DoneFile, 100*rec.Scores.MIoU)
+		r.setDone(pr.Dir, Reused)
+		return nil
+	}
+	run, ok := probeFuncs[pr.Protocol]
+	if !ok {
+		return &GridError{File: r.p.Grid.Source, Msg: fmt.Sprintf("probe %s: unknown protocol %q", pr.Dir, pr.Protocol)}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("experiment: %w", err)
+	}
+	enc, err := r.probeEncoder(pr, dir)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	rep, err := run(ctx, enc, pr.Data, pr.Seed, log)
+	if err != nil {
+		return err
+	}
+	rep.Seconds = time.Since(start).Seconds()
+	if err := writeJSON(filepath.Join(dir, "eval.json"), rep); err != nil {
+		return err
+	}
+	fmt.Fprintf(log, "%s: %s mIoU %.2f%% (%s)\n", pr.Dir, protocolColumn(pr.Protocol), 100*rep.Scores.MIoU, seconds(rep.Seconds))
+	rec = &Record{Kind: "probe", Key: pr.Key, Row: pr.Row, Head: protocolColumn(pr.Protocol), Seed: pr.Seed,
+		Args: []string{"--protocol=" + pr.Protocol, "--data=" + pr.Data}, TrainS: rep.Seconds, TotalS: rep.Seconds,
+		Scores: &rep.Scores, Finished: time.Now().UTC()}
+	if err := writeRecord(dir, rec); err != nil {
+		return err
+	}
+	r.setDone(pr.Dir, Ran)
+	return nil
+}
+
+// probeEncoder is the encoder file a probe scores: the chain's last encoder.onnx, or (for a
+// row without stages) graphs' encoder at the probe's seed, with the row's checkpoint loaded
+// by name when it has one, written into the probe's folder.
+func (r *runner) probeEncoder(pr *Probe, dir string) (string, error) {
+	if n := len(pr.Stages); n > 0 {
+		return r.path(pr.Stages[n-1].Output(TransferEncoder)), nil
+	}
+	mp, err := graphs.Build(graphs.Spec{Encoder: graphs.Encoder(pr.Net.Encoder), Width: pr.Net.Width,
+		OutputStride: pr.Net.OutputStride, Seed: int64(pr.Seed), Outputs: []string{graphs.Features, graphs.LowLevel}})
+	if err != nil {
+		return "", err
+	}
+	if pr.Init != "" {
+		init, err := onnx.ReadFile(pr.Init)
+		if err != nil {
+			return "", err
+		}
+		if _, err := seg.LoadInit(mp, init, pr.Init); err != nil {
+			return "", err
+		}
+	}
+	file := filepath.Join(dir, "encoder.onnx")
+	if err := onnx.WriteFile(file, mp); err != nil {
+		return "", err
+	}
+	return file, nil
+}
+
+// checkProbes validates [evaluate] probes.
+func checkProbes(list []string) error {
+	seen := map[string]bool{}
+	for _, p := range list {
+		if !slices.Contains(Protocols, p) {
+			return fmt.Errorf("[evaluate] probes: unknown protocol %q; want %v", p, Protocols)
+		}
+		if seen[p] {
+			return fmt.Errorf("[evaluate] probes: %q is listed twice", p)
+		}
+		seen[p] = true
+	}
+	return nil
+}
