@@ -9,6 +9,7 @@ import (
 	"github.com/ssl4dp/ssl4dp/bench"
 	"github.com/ssl4dp/ssl4dp/graphs"
 	"github.com/ssl4dp/ssl4dp/internal/atomicfile"
+	"github.com/ssl4dp/ssl4dp/train"
 	"github.com/ssl4dp/ssl4dp/train/pretext"
 )
 
@@ -68,10 +69,15 @@ type BenchTrainCmd struct {
 	Seed         int64   `default:"1" help:"Seed of the parameters, the noise batch and per-step random choices."`
 	JSON         bool    `name:"json" help:"Print one JSON object instead of text."`
 	Report       string  `type:"path" placeholder:"FILE.json" help:"Also write the JSON report to this file."`
+
+	train.DeviceFlag `embed:""`
 }
 
 // Run times the step and prints the report.
 func (c *BenchTrainCmd) Run(*Globals) error {
+	if err := c.DeviceFlag.Check(); err != nil {
+		return err
+	}
 	if err := positive(map[string]int{"--batch": c.Batch, "--size": c.Size, "--steps": c.Steps, "--classes": c.Classes}); err != nil {
 		return err
 	}

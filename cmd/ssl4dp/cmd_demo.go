@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ssl4dp/ssl4dp/demo"
+	"github.com/ssl4dp/ssl4dp/train"
 )
 
 // DemoCmd is `ssl4dp demo`: pre-train, fine-tune, export, evaluate and benchmark on built-in
@@ -15,6 +16,8 @@ type DemoCmd struct {
 	PrintGrid bool   `name:"print-grid" help:"Print the demo's experiment grid (TOML, for 'ssl4dp experiment') and exit."`
 	OrtLib    string `name:"ort-lib" placeholder:"FILE" help:"onnxruntime shared library (default: $ONNXRUNTIME_SHARED_LIBRARY_PATH, the 'just setup' cache, then system folders)."`
 	Jobs      int    `name:"jobs" default:"2" help:"Stages and cells run at once, each as soon as what it starts from is done (1: one after another). The results do not depend on it."`
+
+	train.DeviceFlag `embed:""`
 }
 
 // Help is the long help of `ssl4dp demo --help`.
@@ -33,6 +36,9 @@ and running the demo again continues where it stopped.`
 
 // Run runs the demo and prints its report.
 func (c *DemoCmd) Run(*Globals) error {
+	if err := c.DeviceFlag.Check(); err != nil {
+		return err
+	}
 	if c.PrintGrid {
 		grid := demo.Grid
 		if c.Quick {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ssl4dp/ssl4dp/experiment"
+	"github.com/ssl4dp/ssl4dp/train"
 )
 
 // ExperimentCmd is `ssl4dp experiment FILE`: a grid of pre-training rows × heads × seeds,
@@ -18,6 +19,8 @@ type ExperimentCmd struct {
 	DryRun bool     `name:"dry-run" help:"Print the plan — every stage and cell with its folder and state (done, partial, to do) — and run nothing."`
 	OrtLib string   `name:"ort-lib" placeholder:"FILE" help:"onnxruntime shared library (default: $ONNXRUNTIME_SHARED_LIBRARY_PATH, the 'just setup' cache, then system folders)."`
 	Jobs   int      `name:"jobs" default:"2" help:"Stages and cells run at once, each as soon as the stage it starts from is done (1: one after another, half the memory). The results do not depend on it."`
+
+	train.DeviceFlag `embed:""`
 }
 
 // Help is the long help of `ssl4dp experiment --help`.
@@ -44,6 +47,9 @@ step with a checkpoint, and the same command continues from there.
 
 // Run plans the grid and runs it (or prints the plan).
 func (c *ExperimentCmd) Run(*Globals) error {
+	if err := c.DeviceFlag.Check(); err != nil {
+		return err
+	}
 	g, err := experiment.Load(c.File)
 	if err != nil {
 		return err

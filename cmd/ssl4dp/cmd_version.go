@@ -7,6 +7,7 @@ import (
 	"github.com/ssl4dp/ssl4dp/internal/blas"
 	"github.com/ssl4dp/ssl4dp/onnx"
 	"github.com/ssl4dp/ssl4dp/onnx/ort"
+	"github.com/ssl4dp/ssl4dp/ops/cuda/driver"
 )
 
 // VersionCmd prints versions.
@@ -18,6 +19,14 @@ type VersionCmd struct {
 // onnxruntime is reported, not an error: version must work before setup.
 func (c VersionCmd) Run(*Globals) error {
 	fmt.Fprintf(stdout, "ssl4dp %s (%s, %s/%s, BLAS: %s)\n", onnx.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH, blas.Name)
+	if info, err := driver.Probe(); err != nil {
+		fmt.Fprintf(stdout, "%v\n", err)
+	} else {
+		fmt.Fprintf(stdout, "CUDA driver %s (%s), %d GPU(s):\n", info.VersionString(), info.Library, len(info.Devices))
+		for _, d := range info.Devices {
+			fmt.Fprintf(stdout, "  GPU %s\n", d)
+		}
+	}
 	if err := ort.Init(c.OrtLib); err != nil {
 		fmt.Fprintf(stdout, "onnxruntime: unavailable: %v\n", oneLine(err))
 		return nil

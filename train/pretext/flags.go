@@ -59,6 +59,8 @@ type Flags struct {
 	Workers         int    `name:"workers" default:"0" help:"Data loading goroutines (0: one per CPU); results do not depend on it."`
 	Out             string `name:"out" required:"" placeholder:"RUN_DIR" help:"Run folder: config.json, metrics.jsonl, checkpoints/, and at the end model.onnx, encoder.onnx (and decoder.onnx) and run.json."`
 	Resume          bool   `name:"resume" help:"Continue the run in --out from its latest checkpoint. Flags not given are taken from its config.json."`
+
+	train.DeviceFlag `embed:""`
 }
 
 // Help is the long help of `ssl4dp train pretext --help`.
@@ -92,6 +94,9 @@ Continue an interrupted run: ssl4dp train pretext --resume --out runs/plmoco`
 // line: when resuming, the others come from the run's config.json, and method settings not
 // given keep their defaults. ctx cancelled (SIGINT) stops the run after a checkpoint.
 func (f *Flags) Run(ctx context.Context, log io.Writer, given func(name string) bool) error {
+	if err := f.DeviceFlag.Check(); err != nil {
+		return err
+	}
 	if given == nil {
 		given = func(string) bool { return false }
 	}

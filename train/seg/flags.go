@@ -45,6 +45,8 @@ type Flags struct {
 	Workers int    `name:"workers" default:"0" help:"Data loading goroutines (0: one per CPU); results do not depend on it."`
 	Out     string `name:"out" required:"" placeholder:"RUN_DIR" help:"Run folder: config.json, metrics.jsonl, checkpoints/, and at the end model.onnx and run.json."`
 	Resume  bool   `name:"resume" help:"Continue the run in --out from its latest checkpoint. Flags not given are taken from its config.json; only --iters, --val-every, --checkpoint-every, --keep and --workers may change."`
+
+	train.DeviceFlag `embed:""`
 }
 
 // Help is the long help of `ssl4dp train seg --help`.
@@ -67,6 +69,9 @@ Continue an interrupted run (Ctrl-C saves a checkpoint first): ssl4dp train seg 
 // the command line: when resuming, the others come from the run's config.json. ctx
 // cancelled (SIGINT) stops the run after a checkpoint.
 func (f *Flags) Run(ctx context.Context, log io.Writer, given func(name string) bool) error {
+	if err := f.DeviceFlag.Check(); err != nil {
+		return err
+	}
 	if f.Resume {
 		rc, err := train.ReadRunConfig(f.Out)
 		if err != nil {

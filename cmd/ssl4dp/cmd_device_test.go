@@ -1,0 +1,61 @@
+package main
+
+import (
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ssl4dp/ssl4dp/internal/testenv"
+	"github.com/ssl4dp/ssl4dp/ops/cuda/driver"
+)
+
+// fakeDriver builds the driver package's stand-in libcuda (ops/cuda/driver/testdata) with
+// two GPUs and a CUDA 13.0 driver.
+func fakeDriver(t *testing.T) string {
+	t.Helper()
+	cc, err := exec.LookPath("gcc")
+	if err != nil {
+		t.Skip("gcc (which cgo needs anyway) is not installed")
+	}
+	lib := filepath.Join(t.TempDir(), "libcuda.so.1")
+	src := filepath.Join(testenv.RepoRoot(t), "ops", "cuda", "driver", "testdata", "fakecuda.c")
+	if out, err := exec.Command(cc, "-shared", "-fPIC", "-o", lib, src, "-DFAKE_INIT=0", "-DFAKE_VERSION=13000", "-DFAKE_DEVICES=2").CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v\n%s", err, out)
+	}
+	return lib
+}
+
+// Every training command's --device cuda: on a machine without a driver one line naming what
+// is missing, exit 2; with a driver and GPUs, one line saying what it found and that CUDA
+// training is not built yet, exit 2 — never a silent run on the CPU.
+func TestDeviceCUDA(t *testing.T) {
+	runs := filepath.Join(t.TempDir(), "runs")
+	commands := [][]string{
+		{"train", "seg", "--device", "cuda", "--data", "synthetic", "--out", runs},
+		{"train", "pretext", "--device", "cuda", "--data", "synthetic", "--out", runs},
+		{"bench", "train", "--device", "cuda", "--encoder", "resnet18"},
+		{"experiment", "--device", "cuda", filepath.Join(testenv.RepoRoot(t), "experiments", "cpu.toml"), "--out", runs},
+		{"demo", "--device", "cuda", "--out", runs},
+	}
+	t.Setenv(driver.LibraryEnv, filepath.Join(t.TempDir(), "libcuda.so.1"))
+	for _, args := range commands {
+		code, out, errOut := runCLI(t, args...)
+		if code != 2 || out != "" || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "CUDA unavailable: ") ||
+			!strings.Contains(errOut, "no NVIDIA driver on this machine") {
+			t.Errorf("%s without a driver: exit %d, stdout %q, stderr %q", strings.Join(args[:2], " "), code, out, errOut)
+		}
+	}
+	t.Setenv(driver.LibraryEnv, fakeDriver(t))
+	for _, args := range commands {
+		code, _, errOut := runCLI(t, args...)
+		if code != 2 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "NVIDIA Fake H200 (sm_90, 141 GiB)") ||
+			!strings.Contains(errOut, "training on CUDA is not built yet") {
+			t.Errorf("%s with a GPU: exit %d, stderr %q", strings.Join(args[:2], " "), code, errOut)
+		}
+	}
+	code, out, _ := runCLI(t, "version")
+	if code != 0 || !strings.Contains(out, "CUDA driver 13.0 (") || !strings.Contains(out, "GPU 1: NVIDIA Fake H200 (sm_90, 141 GiB)") {
+		t.Errorf("version with a driver: exit %d\n%s", code, out)
+	}
+}

@@ -1,0 +1,41 @@
+package train
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ssl4dp/ssl4dp/ops/cuda/driver"
+)
+
+// DeviceFlag is --device, shared by every command that trains (train seg, train pretext,
+// bench train, experiment, demo).
+type DeviceFlag struct {
+	Device string `name:"device" default:"cpu" enum:"cpu,cuda" help:"Where training runs: cpu, or cuda (an NVIDIA GPU through the driver's libcuda.so.1, loaded at run time; 'ssl4dp version' lists the GPUs it sees). CUDA training is not built yet: cuda checks for a GPU and stops with what it found."`
+}
+
+// CheckDevice returns nil for the CPU. For cuda it returns the one-line reason it cannot be
+// used (exit 2): no driver, a driver too old, no GPU (driver.UnavailableError) — or, on a
+// machine with a GPU, that ssl4dp's CUDA device layer is not built yet. It never falls back
+// to the CPU silently.
+func CheckDevice(device string) error {
+	switch device {
+	case "", "cpu":
+		return nil
+	case "cuda":
+	default:
+		return usageErrorf("--device %q: want cpu or cuda", device)
+	}
+	info, err := driver.Probe()
+	if err != nil {
+		return err
+	}
+	gpus := make([]string, len(info.Devices))
+	for i, d := range info.Devices {
+		gpus[i] = d.String()
+	}
+	return &UsageError{Msg: fmt.Sprintf("--device cuda: the driver (CUDA %s) sees %s, but training on CUDA is not built yet (docs/design.md, CUDA); use --device cpu",
+		info.VersionString(), strings.Join(gpus, "; "))}
+}
+
+// Check is CheckDevice of the flag's value.
+func (f DeviceFlag) Check() error { return CheckDevice(f.Device) }
