@@ -96,6 +96,55 @@ static CUresult cuDeviceTotalMem_(size_t *b, CUdevice d) { return p_cuDeviceTota
 static CUresult cuDeviceGetAttribute_(int *v, int a, CUdevice d) { return p_cuDeviceGetAttribute(v, a, d); }
 static const char *errName(CUresult r) { const char *s = NULL; if (p_cuGetErrorName && p_cuGetErrorName(r, &s) == 0) return s; return NULL; }
 static const char *errString(CUresult r) { const char *s = NULL; if (p_cuGetErrorString && p_cuGetErrorString(r, &s) == 0) return s; return NULL; }
+
+// Every call below makes ctx current first: a context is current per OS thread, and a
+// goroutine may run on any thread between two calls. cuCtxSetCurrent is cheap.
+#define CUR(ctx) do { CUresult r_ = p_cuCtxSetCurrent(ctx); if (r_) return r_; } while (0)
+
+CUresult ssl4dp_ctxOpen(CUdevice d, CUcontext *ctx, CUstream *stream) {
+	CUresult r = p_cuDevicePrimaryCtxRetain(ctx, d);
+	if (r) return r;
+	CUR(*ctx);
+	return p_cuStreamCreate(stream, 1); // CU_STREAM_NON_BLOCKING
+}
+CUresult ssl4dp_ctxClose(CUdevice d, CUcontext ctx, CUstream stream) {
+	CUR(ctx);
+	CUresult r = p_cuStreamSynchronize(stream);
+	CUresult r2 = p_cuStreamDestroy(stream);
+	CUresult r3 = p_cuDevicePrimaryCtxRelease(d);
+	return r ? r : r2 ? r2 : r3;
+}
+CUresult ssl4dp_memAlloc(CUcontext ctx, CUdeviceptr *p, size_t n) { CUR(ctx); return p_cuMemAlloc(p, n); }
+CUresult ssl4dp_memFree(CUcontext ctx, CUdeviceptr p) { CUR(ctx); return p_cuMemFree(p); }
+CUresult ssl4dp_hostAlloc(CUcontext ctx, void **p, size_t n) { CUR(ctx); return p_cuMemAllocHost(p, n); }
+CUresult ssl4dp_hostFree(CUcontext ctx, void *p) { CUR(ctx); return p_cuMemFreeHost(p); }
+// The copies of Go memory wait for the stream before returning, so the Go memory is not
+// touched after the call (cgo's rule); copies from pinned staging (hostAlloc) need not.
+CUresult ssl4dp_copyIn(CUcontext ctx, CUstream s, CUdeviceptr d, const void *h, size_t n, int wait) {
+	CUR(ctx);
+	CUresult r = p_cuMemcpyHtoDAsync(d, h, n, s);
+	return r || !wait ? r : p_cuStreamSynchronize(s);
+}
+CUresult ssl4dp_copyOut(CUcontext ctx, CUstream s, void *h, CUdeviceptr d, size_t n, int wait) {
+	CUR(ctx);
+	CUresult r = p_cuMemcpyDtoHAsync(h, d, n, s);
+	return r || !wait ? r : p_cuStreamSynchronize(s);
+}
+CUresult ssl4dp_memZero(CUcontext ctx, CUstream s, CUdeviceptr d, size_t n) { CUR(ctx); return p_cuMemsetD8Async(d, 0, n, s); }
+CUresult ssl4dp_streamSync(CUcontext ctx, CUstream s) { CUR(ctx); return p_cuStreamSynchronize(s); }
+CUresult ssl4dp_moduleLoad(CUcontext ctx, CUmodule *m, const void *img) { CUR(ctx); return p_cuModuleLoadData(m, img); }
+CUresult ssl4dp_moduleUnload(CUcontext ctx, CUmodule m) { CUR(ctx); return p_cuModuleUnload(m); }
+CUresult ssl4dp_moduleFunction(CUcontext ctx, CUfunction *f, CUmodule m, const char *name) { CUR(ctx); return p_cuModuleGetFunction(f, m, name); }
+// launch passes n kernel arguments of 8 bytes each (pointers, and scalars widened by the Go
+// side to their own size within the slot: cuLaunchKernel reads each through its pointer).
+CUresult ssl4dp_launch(CUcontext ctx, CUstream s, CUfunction f, unsigned int gx, unsigned int gy, unsigned int gz,
+	unsigned int bx, unsigned int by, unsigned int bz, unsigned int shared, unsigned long long *slots, int n) {
+	CUR(ctx);
+	void *params[32];
+	if (n > 32) return 1; // CUDA_ERROR_INVALID_VALUE
+	for (int i = 0; i < n; i++) params[i] = &slots[i];
+	return p_cuLaunchKernel(f, gx, gy, gz, bx, by, bz, shared, s, params, NULL);
+}
 */
 import "C"
 
