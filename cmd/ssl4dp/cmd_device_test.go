@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ssl4dp/ssl4dp/internal/testenv"
+	"github.com/ssl4dp/ssl4dp/ops/cuda/cublas"
 	"github.com/ssl4dp/ssl4dp/ops/cuda/driver"
 )
 
@@ -54,8 +55,10 @@ func TestDeviceCUDA(t *testing.T) {
 			t.Errorf("%s with a GPU: exit %d, stderr %q", strings.Join(args[:2], " "), code, errOut)
 		}
 	}
+	t.Setenv(cublas.LibraryEnv, filepath.Join(t.TempDir(), "libcublas.so.13"))
 	code, out, _ := runCLI(t, "version")
-	if code != 0 || !strings.Contains(out, "CUDA driver 13.0 (") || !strings.Contains(out, "GPU 1: NVIDIA Fake H200 (sm_90, 141 GiB)") {
+	if code != 0 || !strings.Contains(out, "CUDA driver 13.0 (") || !strings.Contains(out, "GPU 1: NVIDIA Fake H200 (sm_90, 141 GiB)") ||
+		!strings.Contains(out, "cuBLAS: CUDA unavailable: no cuBLAS (") {
 		t.Errorf("version with a driver: exit %d\n%s", code, out)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/ssl4dp/ssl4dp/internal/blas"
 	"github.com/ssl4dp/ssl4dp/onnx"
 	"github.com/ssl4dp/ssl4dp/onnx/ort"
+	"github.com/ssl4dp/ssl4dp/ops/cuda/cublas"
 	"github.com/ssl4dp/ssl4dp/ops/cuda/driver"
 )
 
@@ -25,6 +26,11 @@ func (c VersionCmd) Run(*Globals) error {
 		fmt.Fprintf(stdout, "CUDA driver %s (%s), %d GPU(s):\n", info.VersionString(), info.Library, len(info.Devices))
 		for _, d := range info.Devices {
 			fmt.Fprintf(stdout, "  GPU %s\n", d)
+		}
+		if file, ver, err := cublas.Load(); err != nil {
+			fmt.Fprintf(stdout, "cuBLAS: %v\n", err)
+		} else {
+			fmt.Fprintf(stdout, "cuBLAS %s (%s)\n", ver, file)
 		}
 	}
 	if err := ort.Init(c.OrtLib); err != nil {

@@ -10,6 +10,7 @@ typedef int CUdevice;
 typedef unsigned long long CUdeviceptr;
 typedef void *CUcontext, *CUmodule, *CUfunction, *CUstream;
 CUresult ssl4dp_ctxOpen(CUdevice d, CUcontext *ctx, CUstream *stream);
+CUresult ssl4dp_ctxCurrent(CUcontext ctx);
 CUresult ssl4dp_ctxClose(CUdevice d, CUcontext ctx, CUstream stream);
 CUresult ssl4dp_memAlloc(CUcontext ctx, CUdeviceptr *p, size_t n);
 CUresult ssl4dp_memFree(CUcontext ctx, CUdeviceptr p);
@@ -64,6 +65,13 @@ func Open(i int) (*Context, error) {
 func (c *Context) Close() error {
 	return check("cuStreamSynchronize", C.ssl4dp_ctxClose(C.CUdevice(c.Device.handle), c.ctx, c.stream))
 }
+
+// Stream is the context's CUstream, for libraries that queue work on it (cuBLAS).
+func (c *Context) Stream() unsafe.Pointer { return unsafe.Pointer(c.stream) }
+
+// Current makes the context current on the calling OS thread, for libraries that call the
+// driver themselves; the caller holds the thread (runtime.LockOSThread) across its calls.
+func (c *Context) Current() error { return check("cuCtxSetCurrent", C.ssl4dp_ctxCurrent(c.ctx)) }
 
 // Alloc reserves n bytes of device memory (not zeroed).
 func (c *Context) Alloc(n int) (Ptr, error) {

@@ -107,6 +107,7 @@ CUresult ssl4dp_ctxOpen(CUdevice d, CUcontext *ctx, CUstream *stream) {
 	CUR(*ctx);
 	return p_cuStreamCreate(stream, 1); // CU_STREAM_NON_BLOCKING
 }
+CUresult ssl4dp_ctxCurrent(CUcontext ctx) { return p_cuCtxSetCurrent(ctx); }
 CUresult ssl4dp_ctxClose(CUdevice d, CUcontext ctx, CUstream stream) {
 	CUR(ctx);
 	CUresult r = p_cuStreamSynchronize(stream);

@@ -1,0 +1,4 @@
+//go:build !cgo
+
+// Package cublas needs cgo (dlopen); without it there is nothing to load.
+package cublas
