@@ -25,6 +25,7 @@ type Grid struct {
 	Eval     Eval  // how cells are evaluated
 	Heads    []Head
 	Rows     []Row
+	Slurm    SlurmSpec // sbatch resources per kind of job, for `ssl4dp experiment --slurm`
 
 	Source string // the file the grid was read from ("" when parsed from bytes)
 }
@@ -111,6 +112,7 @@ type fileGrid struct {
 	Evaluate *fileEval        `toml:"evaluate"`
 	Heads    []map[string]any `toml:"head"`
 	Rows     []fileRow        `toml:"row"`
+	Slurm    *fileSlurm       `toml:"slurm"`
 }
 
 type fileEval struct {
@@ -150,12 +152,14 @@ func Parse(src []byte, name string) (*Grid, error) {
 		for i, k := range und {
 			keys[i] = k.String()
 		}
-		hint := "want title, data, seeds, [pretrain], [finetune], [evaluate], [[head]], [[row]]; a row has name, from, stages, init, transfer, finetune, note"
+		hint := "want title, data, seeds, [pretrain], [finetune], [evaluate], [slurm], [[head]], [[row]]; a row has name, from, stages, init, transfer, finetune, note"
 		switch und[0][0] {
 		case "pretrain", "finetune", "head":
 			hint = "a flag's value is a string, number, boolean or list, not a table"
 		case "evaluate":
 			hint = "[evaluate] has batch, overlays, threads"
+		case "slurm":
+			hint = slurmKeys
 		}
 		return nil, fail("unknown key %s (%s)", strings.Join(keys, ", "), hint)
 	}
@@ -193,6 +197,9 @@ func Parse(src []byte, name string) (*Grid, error) {
 			g.Eval.Overlays = max(e.Overlays, 0)
 		}
 		g.Eval.Threads = e.Threads
+	}
+	if g.Slurm, err = readSlurm(fg.Slurm); err != nil {
+		return nil, fail("%v", err)
 	}
 	if err := g.readHeads(fg.Heads); err != nil {
 		return nil, fail("%v", err)
