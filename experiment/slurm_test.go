@@ -3,13 +3,16 @@ package experiment
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/ssl4dp/ssl4dp/evaluate/metrics"
+	"github.com/ssl4dp/ssl4dp/internal/testenv"
 )
 
 // fakeSlurm records what would be submitted and answers squeue from a table.
@@ -368,5 +371,51 @@ func TestRunOnlyRefuses(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) || !asGridError(err, &ge) {
 			t.Errorf("--only %s: %v, want a GridError with %q", id, err, want)
 		}
+	}
+}
+
+// Running every stage and cell with RunOnly, one at a time in plan order, as the Slurm jobs
+// do, gives the records Run gives, bit for bit; a finished one is reused, and Report writes
+// the same table.
+func TestRunOnlyMatchesRun(t *testing.T) {
+	lib := testenv.ORTLibrary(t)
+	p := mustPlan(t, strings.Replace(tiny, "iters = 4\nlr = 0.05", "iters = 20\nlr = 0.2", 1), PlanOptions{})
+	whole, one := t.TempDir(), t.TempDir()
+	if _, err := Run(t.Context(), p, Options{Out: whole, Log: io.Discard, OrtLib: lib}); err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range p.jobs() {
+		res, err := RunOnly(t.Context(), p, Options{Out: one, Log: io.Discard, OrtLib: lib}, j.dir())
+		if err != nil || res.Done[j.dir()] != Ran {
+			t.Fatalf("--only %s: %v, %v", j.dir(), res, err)
+		}
+	}
+	if exists(filepath.Join(one, ResultsFile)) {
+		t.Error("RunOnly wrote results.md")
+	}
+	if res, err := RunOnly(t.Context(), p, Options{Out: one, Log: io.Discard, OrtLib: lib}, p.Cells[2].Key); err != nil || res.Done[p.Cells[2].Dir] != Reused {
+		t.Errorf("--only a finished cell: %v, %v", res, err)
+	}
+	distinct := map[float64]bool{}
+	for _, c := range p.Cells {
+		a, _ := readRecord(filepath.Join(whole, c.Dir))
+		b, _ := readRecord(filepath.Join(one, c.Dir))
+		if a == nil || b == nil || !reflect.DeepEqual(*a.Scores, *b.Scores) || a.Steps != b.Steps {
+			t.Fatalf("%s: Run %+v, RunOnly %+v", c.Dir, a, b)
+		}
+		distinct[a.Scores.MIoU] = true
+	}
+	if len(distinct) < 2 {
+		t.Errorf("the cells score alike (%v): equal records would not show equal runs", distinct)
+	}
+	res, err := Report(p, one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ta, _ := os.ReadFile(filepath.Join(whole, ResultsFile))
+	tb, _ := os.ReadFile(res.Results)
+	cut := func(b []byte) string { s, _, _ := strings.Cut(string(b), "## Time"); return s }
+	if cut(ta) != cut(tb) || strings.Contains(string(tb), "Incomplete") {
+		t.Errorf("results.md from Run:\n%s\nfrom RunOnly and Report:\n%s", ta, tb)
 	}
 }

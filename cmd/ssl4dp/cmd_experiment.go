@@ -23,12 +23,12 @@ type ExperimentCmd struct {
 	Report bool   `name:"report" help:"Write results.md and results.png from whatever has finished in the folder, and run nothing."`
 	Status bool   `name:"status" help:"Print every stage's and cell's state: the folder's (done, partial, to do) and, after --slurm, its job's (pending, running, failed, blocked by a failed stage) from squeue (sacct where accounting exists)."`
 
-	Slurm      bool     `name:"slurm" group:"slurm" help:"Submit the grid to Slurm instead of running it here: one sbatch job per stage and cell, with afterok dependencies, and a report job at the end. Submitting again submits only what is neither finished nor queued or running."`
-	Partition  *string  `name:"partition" group:"slurm" placeholder:"P" help:"sbatch --partition for every job (over [slurm] partition)."`
-	Account    *string  `name:"account" group:"slurm" placeholder:"A" help:"sbatch --account for every job (over [slurm] account)."`
-	Time       *string  `name:"time" group:"slurm" placeholder:"T" help:"sbatch --time for every stage and cell job, e.g. 4:00:00 or 1-12:00:00 (over [slurm] time)."`
-	GPUsPerJob *int     `name:"gpus-per-job" group:"slurm" placeholder:"N" help:"GPUs per stage and cell job, as --gres=gpu:N (over [slurm] gpus-per-job)."`
-	SbatchArgs []string `name:"sbatch-arg" group:"slurm" placeholder:"ARG" help:"A further sbatch option for every job, e.g. --sbatch-arg=--qos=long; repeatable (after [slurm] sbatch-args)."`
+	Slurm      bool     `name:"slurm" group:"Slurm" help:"Submit the grid to Slurm instead of running it here: one sbatch job per stage and cell, with afterok dependencies, and a report job at the end. Submitting again submits only what is neither finished nor queued or running."`
+	Partition  *string  `name:"partition" group:"Slurm" placeholder:"P" help:"sbatch --partition for every job (over [slurm] partition)."`
+	Account    *string  `name:"account" group:"Slurm" placeholder:"A" help:"sbatch --account for every job (over [slurm] account)."`
+	Time       *string  `name:"time" group:"Slurm" placeholder:"T" help:"sbatch --time for every stage and cell job, e.g. 4:00:00 or 1-12:00:00 (over [slurm] time)."`
+	GPUsPerJob *int     `name:"gpus-per-job" group:"Slurm" placeholder:"N" help:"GPUs per stage and cell job, as --gres=gpu:N (over [slurm] gpus-per-job)."`
+	SbatchArgs []string `name:"sbatch-arg" sep:"none" group:"Slurm" placeholder:"ARG" help:"A further sbatch option for every job, e.g. --sbatch-arg=--qos=long; repeatable (after [slurm] sbatch-args)."`
 }
 
 // Help is the long help of `ssl4dp experiment --help`.
