@@ -11,8 +11,8 @@
 #   scripts/slurm_local.sh stop DIR    scontrol shutdown, then stops munged if start started it.
 #
 # The ports are picked at random (SLURM_LOCAL_PORT overrides) so that a leftover cluster or a
-# system one does not answer instead. Jobs run as the submitting user; each node CPU is one
-# job slot (cpus-per-task 1).
+# system one does not answer instead. SLURM_LOCAL_CPUS gives the node fewer CPUs than nproc.
+# Jobs run as the submitting user; each CPU is one job slot for jobs of cpus-per-task 1.
 set -euo pipefail
 cmd=${1:-}
 dir=${2:-}
@@ -70,7 +70,7 @@ start() {
   fi
   local host cpus port
   host=$(hostname -s)
-  cpus=$(nproc)
+  cpus=${SLURM_LOCAL_CPUS:-$(nproc)}
   port=${SLURM_LOCAL_PORT:-$((20000 + RANDOM % 20000))}
   cat >"$conf" <<EOF
 # One-node cluster written by scripts/slurm_local.sh: this host, its $cpus CPUs, no accounting.

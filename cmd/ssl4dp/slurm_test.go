@@ -96,7 +96,10 @@ func TestSlurmBackend(t *testing.T) {
 			t.Errorf("slurm_local.sh stop: %v\n%s", err, out)
 		}
 	})
-	if out, err := exec.Command(script, "start", cluster).CombinedOutput(); err != nil {
+	start := exec.Command(script, "start", cluster)
+	// Two job slots on any machine, so that the job the test cancels is still queued.
+	start.Env = append(os.Environ(), "SLURM_LOCAL_CPUS=2")
+	if out, err := start.CombinedOutput(); err != nil {
 		t.Fatalf("slurm_local.sh start: %v\n%s", err, out)
 	}
 	t.Setenv("SLURM_CONF", filepath.Join(cluster, "slurm.conf"))
@@ -151,7 +154,7 @@ func TestSlurmBackend(t *testing.T) {
 		t.Errorf("the stage's log does not say which stage it is:\n%s", b)
 	}
 
-	// Cancel the seed-2 stage right after submission (with two CPUs it is still queued
+	// Cancel the seed-2 stage right after submission (with two job slots it is still queued
 	// behind the seed-1 jobs): its cell is cancelled by Slurm, the report job writes what
 	// finished, and a second submission runs the two again.
 	third := filepath.Join(work, "third")
