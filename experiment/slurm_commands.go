@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os/exec"
+	"os/user"
 	"slices"
 	"strings"
 )
@@ -59,7 +60,12 @@ func (SlurmCommands) Jobs(ids []string) (map[string]SlurmJob, error) {
 	if len(ids) == 0 {
 		return map[string]SlurmJob{}, nil
 	}
-	out, err := slurmRun("", "squeue", "--noheader", "--me", "--states=all", "--format="+squeueFormat)
+	// --user rather than --me, which Slurm before 20.11 lacks.
+	who := "--me"
+	if u, err := user.Current(); err == nil {
+		who = "--user=" + u.Username
+	}
+	out, err := slurmRun("", "squeue", "--noheader", who, "--states=all", "--format="+squeueFormat)
 	if err != nil {
 		return nil, err
 	}
