@@ -83,6 +83,28 @@
 // same bits for any Jobs. The log shows each run's output whole, in plan order: the earliest
 // unfinished run writes through, the others are held until their turn.
 //
+// # On a Slurm cluster
+//
+// Submit (`ssl4dp experiment FILE --slurm`, docs/cluster.md) makes every stage and cell one
+// sbatch job in the shared folder that runs RunOnly through `ssl4dp experiment FILE --out DIR
+// --only ID` — the code Run runs, so the same bits — with --dependency=afterok on the job of
+// the stage it starts from, and a report job afterany on every cell that calls Report (one
+// writer of results.md, no race between cells). Jobs go in with --kill-on-invalid-dep=yes, so
+// a failed job's dependants end CANCELLED instead of pending forever. OUT/slurm/jobs.json
+// records each folder's latest job; submitting again reads it, squeue and the done.json
+// records, keeps what is finished or queued and submits the rest (SlurmStatus says which is
+// which). Resources come from the grid's [slurm] table, per kind of job:
+//
+//	[slurm]                              # every job: partition, account, time, gpus-per-job
+//	partition = "gpu"                    # (--gres=gpu:N), cpus-per-task, mem, sbatch-args
+//	gpus-per-job = 1
+//	[slurm.stage]                        # over it for pre-training; also [slurm.cell] and
+//	time = "3-00:00:00"                  # [slurm.report]
+//
+// The Slurm interface is what the backend runs (sbatch, squeue, sacct, scancel), so that
+// tests check the submitted scripts and dependencies against a fake; SlurmCommands is the
+// real one.
+//
 // # Scores
 //
 // A cell's mIoU is its exported model (export.Export: dynamic shape, checked against

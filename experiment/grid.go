@@ -25,6 +25,7 @@ type Grid struct {
 	Eval     Eval  // how cells are evaluated
 	Heads    []Head
 	Rows     []Row
+	Slurm    SlurmSpec // sbatch resources per kind of job, for `ssl4dp experiment --slurm`
 
 	Source string // the file the grid was read from ("" when parsed from bytes)
 }
@@ -114,6 +115,7 @@ type fileGrid struct {
 	Evaluate *fileEval        `toml:"evaluate"`
 	Heads    []map[string]any `toml:"head"`
 	Rows     []fileRow        `toml:"row"`
+	Slurm    *fileSlurm       `toml:"slurm"`
 }
 
 type fileEval struct {
@@ -154,12 +156,14 @@ func Parse(src []byte, name string) (*Grid, error) {
 		for i, k := range und {
 			keys[i] = k.String()
 		}
-		hint := "want title, data, seeds, [pretrain], [finetune], [evaluate], [[head]], [[row]]; a row has name, from, stages, init, transfer, finetune, note"
+		hint := "want title, data, seeds, [pretrain], [finetune], [evaluate], [slurm], [[head]], [[row]]; a row has name, from, stages, init, transfer, finetune, note"
 		switch und[0][0] {
 		case "pretrain", "finetune", "head":
 			hint = "a flag's value is a string, number, boolean or list, not a table"
 		case "evaluate":
 			hint = "[evaluate] has batch, overlays, threads, probes"
+		case "slurm":
+			hint = slurmKeys
 		}
 		return nil, fail("unknown key %s (%s)", strings.Join(keys, ", "), hint)
 	}
@@ -201,6 +205,9 @@ func Parse(src []byte, name string) (*Grid, error) {
 			return nil, fail("%v", err)
 		}
 		g.Eval.Probes = e.Probes
+	}
+	if g.Slurm, err = readSlurm(fg.Slurm); err != nil {
+		return nil, fail("%v", err)
 	}
 	if err := g.readHeads(fg.Heads); err != nil {
 		return nil, fail("%v", err)

@@ -20,6 +20,17 @@ type ExperimentCmd struct {
 	OrtLib string   `name:"ort-lib" placeholder:"FILE" help:"onnxruntime shared library (default: $ONNXRUNTIME_SHARED_LIBRARY_PATH, the 'just setup' cache, then system folders)."`
 	Jobs   int      `name:"jobs" default:"2" help:"Stages and cells run at once, each as soon as the stage it starts from is done (1: one after another, half the memory). The results do not depend on it."`
 
+	Only   string `name:"only" placeholder:"ID" help:"Run exactly one stage or cell, by its folder (as --dry-run lists it, e.g. cells/moco-v2/mocofcn/s1-…) or key; refused until the stage it starts from is done. What each Slurm job runs. Does not rewrite results.md (--report does)."`
+	Report bool   `name:"report" help:"Write results.md and results.png from whatever has finished in the folder, and run nothing."`
+	Status bool   `name:"status" help:"Print every stage's and cell's state: the folder's (done, partial, to do) and, after --slurm, its job's (pending, running, failed, blocked by a failed stage) from squeue (sacct where accounting exists)."`
+
+	Slurm      bool     `name:"slurm" group:"Slurm" help:"Submit the grid to Slurm instead of running it here: one sbatch job per stage and cell, with afterok dependencies, and a report job at the end. Submitting again submits only what is neither finished nor queued or running."`
+	Partition  *string  `name:"partition" group:"Slurm" placeholder:"P" help:"sbatch --partition for every job (over [slurm] partition)."`
+	Account    *string  `name:"account" group:"Slurm" placeholder:"A" help:"sbatch --account for every job (over [slurm] account)."`
+	Time       *string  `name:"time" group:"Slurm" placeholder:"T" help:"sbatch --time for every stage and cell job, e.g. 4:00:00 or 1-12:00:00 (over [slurm] time)."`
+	GPUsPerJob *int     `name:"gpus-per-job" group:"Slurm" placeholder:"N" help:"GPUs per stage and cell job, as --gres=gpu:N (over [slurm] gpus-per-job)."`
+	SbatchArgs []string `name:"sbatch-arg" sep:"none" group:"Slurm" placeholder:"ARG" help:"A further sbatch option for every job, e.g. --sbatch-arg=--qos=long; repeatable (after [slurm] sbatch-args)."`
+
 	train.DeviceFlag `embed:""`
 }
 
@@ -42,7 +53,18 @@ step with a checkpoint, and the same command continues from there.
 
   ssl4dp experiment experiments/cpu.toml --dry-run
   ssl4dp experiment experiments/cpu.toml --out runs/cpu
-  ssl4dp experiment experiments/cpu.toml --init 'Supervised=resnet18.onnx'`
+  ssl4dp experiment experiments/cpu.toml --init 'Supervised=resnet18.onnx'
+
+On a Slurm cluster (docs/cluster.md), --slurm submits every stage and cell as its own job
+in the shared folder — each runs 'ssl4dp experiment FILE --out DIR --only ID', the code
+above, so the numbers are the same bits — with --dependency=afterok on the stage it starts
+from and a last job that writes results.md. Resources per kind of job come from the grid's
+[slurm] table ([slurm.stage], [slurm.cell], [slurm.report]) and the flags over it. Run the
+same command again after a failure: finished and queued jobs are kept, the rest submitted.
+
+  ssl4dp experiment experiments/voc.toml --out /shared/runs/voc --slurm --partition gpu --gpus-per-job 1
+  ssl4dp experiment experiments/voc.toml --out /shared/runs/voc --status
+  ssl4dp experiment experiments/voc.toml --out /shared/runs/voc --report`
 }
 
 // Run plans the grid and runs it (or prints the plan).
@@ -70,8 +92,28 @@ func (c *ExperimentCmd) Run(*Globals) error {
 	if out == "" {
 		out = filepath.Join("runs", strings.TrimSuffix(filepath.Base(c.File), filepath.Ext(c.File)))
 	}
-	if c.DryRun {
+	if err := c.checkModes(); err != nil {
+		return err
+	}
+	switch {
+	case c.DryRun:
 		return printPlan(p, out)
+	case c.Report:
+		res, err := experiment.Report(p, out)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %s and %s\n", res.Results, res.Chart)
+		return nil
+	case c.Status:
+		return c.printStatus(p, out)
+	case c.Slurm:
+		return c.submit(g, p, out)
+	case c.Only != "":
+		ctx, stop := trainContext()
+		defer stop()
+		_, err := experiment.RunOnly(ctx, p, experiment.Options{Out: out, Log: stderr, OrtLib: c.OrtLib}, c.Only)
+		return err
 	}
 	ctx, stop := trainContext()
 	defer stop()

@@ -90,10 +90,46 @@ func TestExperimentUsageErrors(t *testing.T) {
 		{[]string{"experiment", grid, "--init", "Supervised"}, `--init "Supervised"; want ROW=FILE.onnx`},
 		{[]string{"experiment", grid, "--init", "Nobody=x.onnx", "--dry-run"}, `no row is called "Nobody"`},
 		{[]string{"experiment", grid, "--init", "Supervised=" + filepath.Join(t.TempDir(), "missing.onnx"), "--dry-run"}, "missing.onnx"},
+		{[]string{"experiment", grid, "--slurm", "--status"}, "--slurm and --status do not go together"},
+		{[]string{"experiment", grid, "--dry-run", "--only", "x"}, "--dry-run and --only do not go together"},
+		{[]string{"experiment", grid, "--partition", "gpu"}, "are for --slurm; add it"},
+		{[]string{"experiment", grid, "--slurm", "--gpus-per-job=-1"}, "--gpus-per-job -1; want ≥ 0"},
+		{[]string{"experiment", grid, "--slurm", "--sbatch-arg", "qos=long"}, `--sbatch-arg "qos=long": give one sbatch option`},
+		{[]string{"experiment", grid, "--only", "cells/nope"}, "--only cells/nope: no stage, cell or probe of the plan"},
+		{[]string{"experiment", writeGrid(t, cliGrid+"[slurm]\ngpus = 1\n"), "--dry-run"}, "unknown key slurm.gpus"},
 	} {
 		code, _, errText := runCLI(t, tc.args...)
 		if code != 2 || !strings.Contains(errText, tc.want) || strings.Count(strings.TrimSpace(errText), "\n") > 0 && !strings.Contains(errText, "Usage") {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2 with %q", tc.args[1:], code, errText, tc.want)
 		}
+	}
+}
+
+// --only runs one cell (what a Slurm job runs) without writing results.md; --status shows
+// it done; --report writes the table from what finished.
+func TestExperimentOnlyStatusReport(t *testing.T) {
+	t.Setenv("ONNXRUNTIME_SHARED_LIBRARY_PATH", testenv.ORTLibrary(t))
+	grid := writeGrid(t, cliGrid)
+	out := filepath.Join(t.TempDir(), "exp")
+	_, plan, _ := runCLI(t, "experiment", grid, "--out", out, "--status")
+	_, cell, ok := strings.Cut(plan, "to do    cell  ")
+	cell, _, _ = strings.Cut(cell, ":")
+	if !ok || !strings.HasPrefix(cell, "cells/randominit/mocofcn/s1-") {
+		t.Fatalf("--status before running:\n%s", plan)
+	}
+	if code, _, errText := runCLI(t, "experiment", grid, "--out", out, "--only", cell); code != 0 {
+		t.Fatalf("--only %s: exit %d: %s", cell, code, errText)
+	}
+	if _, err := os.Stat(filepath.Join(out, "results.md")); err == nil {
+		t.Error("--only wrote results.md")
+	}
+	if _, st, _ := runCLI(t, "experiment", grid, "--out", out, "--status"); !strings.Contains(st, "done     cell  "+cell) {
+		t.Errorf("--status after --only:\n%s", st)
+	}
+	code, res, errText := runCLI(t, "experiment", grid, "--out", out, "--report")
+	md, _ := os.ReadFile(filepath.Join(out, "results.md"))
+	if code != 0 || !strings.Contains(res, "wrote "+filepath.Join(out, "results.md")) || !strings.Contains(string(md), "| RandomInit | — | MoCoFCN | ") ||
+		strings.Contains(string(md), "Incomplete") {
+		t.Errorf("--report: exit %d, %s%s\n%s", code, res, errText, md)
 	}
 }
