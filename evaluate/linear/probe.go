@@ -13,10 +13,10 @@ import (
 	"github.com/ssl4dp/ssl4dp/evaluate/metrics"
 )
 
-// Defaults of TrainOptions (chosen on the synthetic data: the loss stops moving well before
-// 100 epochs; see docs/protocols.md).
+// Defaults of TrainOptions. On the synthetic scenes (512 train images) the train loss at 20
+// epochs is within 0.2 % of its value at 100 (docs/protocols.md); 30 leaves a margin.
 const (
-	DefaultEpochs = 100
+	DefaultEpochs = 30
 	DefaultBatch  = 8
 	DefaultLR     = 0.1
 	bnEps         = 1e-5
@@ -60,7 +60,7 @@ func errorf(format string, args ...any) error { return fmt.Errorf("linear: "+for
 func Fit(ctx context.Context, train *features.Set, o TrainOptions) (*Probe, error) {
 	o = o.withDefaults()
 	if o.Epochs < 0 || o.Batch < 0 || !(o.LR > 0) || o.WeightDecay < 0 {
-		return nil, errorf("epochs %d, batch %d, lr %v, weight decay %v: want epochs, batch ≥ 1, lr > 0, weight decay ≥ 0", o.Epochs, o.Batch, o.LR, o.WeightDecay)
+		return nil, &usageError{fmt.Sprintf("epochs %d, batch %d, lr %v, weight decay %v: want epochs, batch ≥ 1, lr > 0, weight decay ≥ 0", o.Epochs, o.Batch, o.LR, o.WeightDecay)}
 	}
 	k, c := len(train.Classes), train.C
 	if k == 0 || c == 0 || len(train.Images) == 0 {
@@ -226,12 +226,15 @@ func (p *Probe) imageGrad(x []float32, im *features.Image, g []float32) (loss fl
 			mx = max(mx, up[k*n+i])
 		}
 		var z float64
-		for k := range p.K {
-			z += math.Exp(float64(up[k*n+i] - mx))
+		for k := range p.K { // d holds exp(logit − max) until divided by their sum
+			e := math.Exp(float64(up[k*n+i] - mx))
+			d[k*n+i] = float32(e)
+			z += e
 		}
 		loss += math.Log(z) - float64(up[int(l)*n+i]-mx)
+		inv := float32(1 / z)
 		for k := range p.K {
-			d[k*n+i] = float32(math.Exp(float64(up[k*n+i]-mx)) / z)
+			d[k*n+i] *= inv
 		}
 		d[int(l)*n+i]--
 		pixels++
@@ -314,3 +317,9 @@ func parallel(n int, f func(i int)) {
 	}
 	wg.Wait()
 }
+
+// usageError is a bad setting (CLI exit 2).
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return "linear: " + e.msg }
+func (e *usageError) ExitCode() int { return 2 }

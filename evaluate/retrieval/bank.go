@@ -26,6 +26,12 @@ type Bank struct {
 // Len is the number of patches in the bank.
 func (b *Bank) Len() int { return len(b.Keys) / max(b.C, 1) }
 
+// usageError is a bad setting (CLI exit 2).
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return "retrieval: " + e.msg }
+func (e *usageError) ExitCode() int { return 2 }
+
 func errorf(format string, args ...any) error { return fmt.Errorf("retrieval: "+format, args...) }
 
 // NewBank builds the memory bank from a train split; size ≤ 0 keeps every patch.
@@ -42,7 +48,7 @@ func NewBank(train *features.Set, size int, seed uint64) (*Bank, error) {
 	if size > 0 && size < total {
 		perImage = size / len(train.Images)
 		if perImage == 0 {
-			return nil, errorf("bank size %d is below one patch per train image (%d images); give a larger --bank-size", size, len(train.Images))
+			return nil, &usageError{fmt.Sprintf("bank size %d is below one patch per train image (%d images); give a larger --bank-size", size, len(train.Images))}
 		}
 	}
 	b := &Bank{C: c, K: k}

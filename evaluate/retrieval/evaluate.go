@@ -2,6 +2,7 @@ package retrieval
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/ssl4dp/ssl4dp/evaluate"
 	"github.com/ssl4dp/ssl4dp/evaluate/features"
@@ -52,7 +53,7 @@ func (o Options) withDefaults() Options {
 func Evaluate(ctx context.Context, o Options) (*Result, error) {
 	o = o.withDefaults()
 	if o.K < 1 || !(o.Temperature > 0) {
-		return nil, errorf("k %d, temperature %v: want k ≥ 1 and temperature > 0", o.K, o.Temperature)
+		return nil, &usageError{fmt.Sprintf("k %d, temperature %v: want k ≥ 1 and temperature > 0", o.K, o.Temperature)}
 	}
 	train, val, err := features.Splits(o.Features, o.TrainSplit, o.ValSplit)
 	if err != nil {

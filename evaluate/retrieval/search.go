@@ -20,6 +20,20 @@ func dot(a, b []float32) float32 {
 	return s
 }
 
+// dot4 is dot of q with four consecutive rows of keys at once (four independent sums, each
+// in index order: the same bits as four calls of dot, about twice as fast).
+func dot4(q, keys []float32) (s0, s1, s2, s3 float32) {
+	c := len(q)
+	r0, r1, r2, r3 := keys[:c], keys[c:2*c], keys[2*c:3*c], keys[3*c:4*c]
+	for j, v := range q {
+		s0 += v * r0[j]
+		s1 += v * r1[j]
+		s2 += v * r2[j]
+		s3 += v * r3[j]
+	}
+	return
+}
+
 // Predict returns the label distribution [M,K] of each query (rows of queries [M,C], unit
 // length) from its k nearest keys with softmax weights at the given temperature.
 func (b *Bank) Predict(queries []float32, k int, temperature float64) []float32 {
@@ -49,9 +63,17 @@ func (b *Bank) Predict(queries []float32, k int, temperature float64) []float32 
 
 func (b *Bank) predictOne(q []float32, top *topK, temperature float64, out []float32) {
 	top.reset()
-	n := b.Len()
-	for i := range n {
-		top.offer(dot(q, b.Keys[i*b.C:(i+1)*b.C]), i)
+	n, c := b.Len(), b.C
+	i := 0
+	for ; i+4 <= n; i += 4 {
+		s0, s1, s2, s3 := dot4(q, b.Keys[i*c:(i+4)*c])
+		top.offer(s0, i)
+		top.offer(s1, i+1)
+		top.offer(s2, i+2)
+		top.offer(s3, i+3)
+	}
+	for ; i < n; i++ {
+		top.offer(dot(q, b.Keys[i*c:(i+1)*c]), i)
 	}
 	idx, sims := top.sorted()
 	b.mix(idx, sims, temperature, out)
