@@ -13,6 +13,8 @@
 // limit and the normalisation: a second call with the same key reads the file and does not
 // start onnxruntime; a changed encoder file has another hash and is computed afresh. Cache
 // files are written atomically (internal/atomicfile), so a killed run leaves none half written.
+// The key names the data by its spec, not its files: after changing a dataset's files in
+// place, use another cache folder (or delete it).
 //
 // Errors start with "features:"; an encoder file that is not ONNX, or has no such output, is
 // an *onnx.FormatError naming the file (CLI exit 2).
