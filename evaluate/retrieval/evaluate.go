@@ -72,7 +72,9 @@ func Evaluate(ctx context.Context, o Options) (*Result, error) {
 		K: o.K, Temperature: o.Temperature, Cached: [2]bool{train.Cached, val.Cached}}, nil
 }
 
-// Score predicts every val image by retrieval from bank and counts the confusion matrix.
+// Score predicts every val image by retrieval from bank and counts the confusion matrix. The
+// queries of all images are searched together, so the pieces spread over every CPU even
+// when one image has few patches.
 func Score(ctx context.Context, bank *Bank, val *features.Set, k int, temperature float64) (*metrics.Confusion, error) {
 	if val.C != bank.C || len(val.Classes) != bank.K {
 		return nil, errorf("%s has %d channels and %d classes; the bank %d and %d", val.Data, val.C, len(val.Classes), bank.C, bank.K)
@@ -81,15 +83,30 @@ func Score(ctx context.Context, bank *Bank, val *features.Set, k int, temperatur
 	if err != nil {
 		return nil, errorf("%w", err)
 	}
+	var q []float32
+	for i := range val.Images {
+		rows, err := queries(bank, &val.Images[i])
+		if err != nil {
+			return nil, err
+		}
+		q = append(q, rows...)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	dist := bank.Predict(q, k, temperature)
+	off := 0
 	for i := range val.Images {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		im := &val.Images[i]
-		pred, err := PredictImage(bank, im, k, temperature)
+		hw := im.H * im.W
+		pred, err := classMap(bank, im, dist[off*bank.K:(off+hw)*bank.K])
 		if err != nil {
 			return nil, err
 		}
+		off += hw
 		if err := metrics.Add(conf, pred, im.Mask.Pix); err != nil {
 			return nil, errorf("image %s: %w", im.ID, err)
 		}
@@ -99,11 +116,20 @@ func Score(ctx context.Context, bank *Bank, val *features.Set, k int, temperatur
 
 // PredictImage returns one image's class map at its mask's size.
 func PredictImage(bank *Bank, im *features.Image, k int, temperature float64) ([]int32, error) {
+	q, err := queries(bank, im)
+	if err != nil {
+		return nil, err
+	}
+	return classMap(bank, im, bank.Predict(q, k, temperature))
+}
+
+// queries returns an image's patches as normalised rows [h·w, C].
+func queries(bank *Bank, im *features.Image) ([]float32, error) {
 	hw := im.H * im.W
 	if len(im.Feat) != bank.C*hw {
 		return nil, errorf("image %s has %d feature values, want %d channels × %d×%d", im.ID, len(im.Feat), bank.C, im.H, im.W)
 	}
-	q := make([]float32, hw*bank.C) // [hw, C] rows, normalised
+	q := make([]float32, hw*bank.C)
 	for p := range hw {
 		row := q[p*bank.C : (p+1)*bank.C]
 		for ch := range bank.C {
@@ -111,8 +137,14 @@ func PredictImage(bank *Bank, im *features.Image, k int, temperature float64) ([
 		}
 		normalise(row)
 	}
-	dist := bank.Predict(q, k, temperature) // [hw, K]
-	planes := make([]float32, bank.K*hw)    // [K, h, w]
+	return q, nil
+}
+
+// classMap turns an image's patch distributions [h·w, K] into its class map at the mask's
+// size: planes [K,h,w], bilinear upsampling, argmax.
+func classMap(bank *Bank, im *features.Image, dist []float32) ([]int32, error) {
+	hw := im.H * im.W
+	planes := make([]float32, bank.K*hw)
 	for p := range hw {
 		for l := range bank.K {
 			planes[l*hw+p] = dist[p*bank.K+l]

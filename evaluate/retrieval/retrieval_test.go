@@ -207,3 +207,51 @@ func TestOneHotFeaturesRetrievePerfectly(t *testing.T) {
 		t.Error("a cancelled context did not stop Score")
 	}
 }
+
+// Score searches all val images' patches at once; its confusion matrix is the one of
+// PredictImage image by image, for one CPU or two.
+func TestScoreEqualsImageByImage(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	noisy := func(l int) []float32 {
+		return []float32{float32(l) + float32(rng.NormFloat64()), float32(rng.NormFloat64()), float32(rng.NormFloat64())}
+	}
+	set := func(n int) *features.Set {
+		s := &features.Set{Data: "t", Classes: []string{"a", "b", "c"}, C: 3}
+		for i := range n {
+			labels := make([]int, 12)
+			for q := range labels {
+				labels[q] = rng.IntN(3)
+			}
+			s.Images = append(s.Images, blockImage(string(rune('a'+i)), 3, 4, 3, labels, noisy))
+		}
+		return s
+	}
+	bank, err := NewBank(set(10), -1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	val := set(9) // 108 queries: two pieces
+	for _, procs := range []int{1, 2} {
+		prev := runtime.GOMAXPROCS(procs)
+		conf, err := Score(context.Background(), bank, val, 5, DefaultTemperature)
+		runtime.GOMAXPROCS(prev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := make([]int64, 9)
+		for i := range val.Images {
+			pred, err := PredictImage(bank, &val.Images[i], 5, DefaultTemperature)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for p, l := range val.Images[i].Mask.Pix {
+				if l < 3 {
+					want[int(l)*3+int(pred[p])]++
+				}
+			}
+		}
+		if !slices.Equal(conf.Counts, want) {
+			t.Errorf("GOMAXPROCS %d: Score counts %v, image by image %v", procs, conf.Counts, want)
+		}
+	}
+}
