@@ -25,7 +25,7 @@
 // Deviations: pixels labelled 255 are left out of a patch's distribution (hbird_eval.py
 // counts them as background), a patch with no labelled pixel is not put in the bank, and
 // mIoU is evaluate's (no Hungarian matching of predicted to true classes: the Hummingbird
-// code's matching is usually the identity and can only raise the score).
+// code's matching picks the best-fitting permutation, usually the identity).
 //
 // The search splits the queries into pieces of a fixed size run on all CPUs; each query's
 // result depends only on itself, so any GOMAXPROCS gives the same bits. Errors start with
