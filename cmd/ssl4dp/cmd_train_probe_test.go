@@ -62,6 +62,21 @@ func TestTrainPretextProbeEvery(t *testing.T) {
 	if err != nil || len(lg.Train) != 3 {
 		t.Errorf("runlog reads %v train records, err %v; want 3 (probe records skipped)", len(lg.Train), err)
 	}
+	// The other task kinds (dense queue, twin networks): the same weights with the probe.
+	for _, method := range []string{"plmoco", "byol", "plr"} {
+		p, q := filepath.Join(dir, method+"-plain"), filepath.Join(dir, method+"-probed")
+		if code, _, errOut := runCLI(t, pretextArgs(method, p)...); code != 0 {
+			t.Fatalf("%s: exit %d\n%s", method, code, errOut)
+		}
+		if code, _, errOut := runCLI(t, append(pretextArgs(method, q), "--probe-every", "1", "--probe-limit", "4")...); code != 0 {
+			t.Fatalf("%s with the probe: exit %d\n%s", method, code, errOut)
+		}
+		a, _ := os.ReadFile(filepath.Join(p, pretext.ModelFile))
+		b, _ := os.ReadFile(filepath.Join(q, pretext.ModelFile))
+		if len(a) == 0 || !bytes.Equal(a, b) {
+			t.Errorf("%s: model.onnx differs with the probe", method)
+		}
+	}
 	code, _, errOut = runCLI(t, append(pretextArgs("moco", filepath.Join(dir, "bad")), "--probe-every", "2", "--probe-data", "nosuch:x")...)
 	if code != 2 || !strings.Contains(errOut, "--probe-data nosuch:x") {
 		t.Errorf("bad --probe-data: exit %d, %q", code, errOut)
