@@ -63,3 +63,36 @@ func resizeRow(in []float32, xs []tap, out []float32) {
 		out[x] = in[t.i0]*t.w0 + in[t.i1]*t.w1
 	}
 }
+
+// ResizeBilinearAdjoint is the transpose of ResizeBilinear: given the gradient of a loss
+// with respect to the resized planes [k,outH,outW], it returns the gradient with respect to
+// the source planes [k,h,w] (each output sample hands its value back to its two-by-two
+// input neighbours with the same weights). The linear probe (evaluate/linear) trains
+// through it. When the size is unchanged the input itself is returned.
+func ResizeBilinearAdjoint(grad []float32, k, h, w, outH, outW int) []float32 {
+	if h == outH && w == outW {
+		return grad
+	}
+	ys := linearTaps(h, outH)
+	xs := linearTaps(w, outW)
+	out := make([]float32, k*h*w)
+	row := make([]float32, w)
+	for c := 0; c < k; c++ {
+		g := grad[c*outH*outW : (c+1)*outH*outW]
+		dst := out[c*h*w : (c+1)*h*w]
+		for y, t := range ys {
+			clear(row)
+			for x, tx := range xs {
+				v := g[y*outW+x]
+				row[tx.i0] += v * tx.w0
+				row[tx.i1] += v * tx.w1
+			}
+			r0, r1 := dst[t.i0*w:(t.i0+1)*w], dst[t.i1*w:(t.i1+1)*w]
+			for x, v := range row {
+				r0[x] += v * t.w0
+				r1[x] += v * t.w1
+			}
+		}
+	}
+	return out
+}

@@ -13,9 +13,18 @@ import (
 	"github.com/ssl4dp/ssl4dp/onnx/ort"
 )
 
-// EvaluateCmd scores a segmentation model with onnxruntime on a labelled split, through the
-// same protocol (evaluate.Run) as validation during training.
+// EvaluateCmd groups the evaluation protocols. `ssl4dp evaluate --model M.onnx` (the
+// default subcommand, also spelled `evaluate model`) scores a segmentation model; `evaluate
+// linear` and `evaluate retrieval` score a frozen encoder (cmd_evaluate_probes.go).
 type EvaluateCmd struct {
+	Model     EvaluateModelCmd     `cmd:"" default:"withargs" help:"Score a segmentation model (the default: 'ssl4dp evaluate --model M.onnx --data SPEC')."`
+	Linear    EvaluateLinearCmd    `cmd:"" help:"Linear probe on a frozen encoder: a 1×1 conv with BatchNorm trained on its cached dense features; val mIoU."`
+	Retrieval EvaluateRetrievalCmd `cmd:"" help:"In-context retrieval (Hummingbird) on a frozen encoder: each val patch takes the labels of its nearest train patches; val mIoU, no training."`
+}
+
+// EvaluateModelCmd scores a segmentation model with onnxruntime on a labelled split, through
+// the same protocol (evaluate.Run) as validation during training.
+type EvaluateModelCmd struct {
 	Model    string `required:"" type:"path" placeholder:"MODEL.onnx" help:"Segmentation model: an 'ssl4dp export' (logits, or labels with --argmax) or any ONNX model with one image input [N,3,H,W] and logits [N,K,h,w]."`
 	Data     string `required:"" placeholder:"SPEC" help:"Labelled dataset: voc:DIR, seg:DIR, synthetic[:k=v,...], cutpaste:... (see 'ssl4dp data --help')."`
 	Split    string `default:"val" help:"Split to evaluate."`
@@ -56,7 +65,7 @@ func (e *evalUsageError) Error() string { return "evaluate: " + e.msg }
 func (e *evalUsageError) ExitCode() int { return 2 }
 
 // Run loads the model and the data, checks that they fit, evaluates and prints.
-func (c *EvaluateCmd) Run(*Globals) error {
+func (c *EvaluateModelCmd) Run(*Globals) error {
 	if c.Batch < 1 || c.Size < 0 || c.Limit < 0 || c.Overlays < 1 || c.Threads < 0 {
 		return &evalUsageError{fmt.Sprintf("--batch %d, --size %d, --limit %d, --overlays %d, --threads %d: want batch and overlays ≥ 1, the others ≥ 0", c.Batch, c.Size, c.Limit, c.Overlays, c.Threads)}
 	}
@@ -144,7 +153,7 @@ func (c *EvaluateCmd) Run(*Globals) error {
 
 // inputSize decides the network's input size: --size, whole images, or a fixed-size model's
 // own size.
-func (c *EvaluateCmd) inputSize(m *evaluate.Model) (int, error) {
+func (c *EvaluateModelCmd) inputSize(m *evaluate.Model) (int, error) {
 	_, h, w := m.Fixed()
 	if h == 0 && w == 0 {
 		return c.Size, nil // dynamic: --size or whole images

@@ -33,7 +33,7 @@ type CLI struct {
 	Plot       PlotCmd       `cmd:"" help:"Draw a run's loss, learning-rate and validation-mIoU curves to a PNG."`
 	Bench      BenchCmd      `cmd:"" help:"Time inference (onnxruntime, cpu or cuda) or one training step; latency percentiles, throughput, memory, machine."`
 	Export     ExportCmd     `cmd:"" help:"Write an inference ONNX model from a run or checkpoint (seg logits/labels or encoder features), checked against Gorgonia with onnxruntime."`
-	Evaluate   EvaluateCmd   `cmd:"" help:"Score a segmentation model with onnxruntime on a labelled split: mIoU, per-class IoU, pixel and mean accuracy; optional overlays."`
+	Evaluate   EvaluateCmd   `cmd:"" help:"Score a segmentation model with onnxruntime on a labelled split (mIoU, per-class IoU, accuracies, overlays); or a frozen encoder: evaluate linear (1×1-conv probe), evaluate retrieval (Hummingbird)."`
 	Demo       DemoCmd       `cmd:"" help:"The main job in one command on built-in data: pre-train MoCo v2 and PLMoCo, fine-tune, export, evaluate, bench; prints the table (~10 min on 2 cores)."`
 	Experiment ExperimentCmd `cmd:"" help:"Run a grid of pre-training rows × heads × seeds (TOML), resumable; writes results.md (mean ± std over seeds) and results.png."`
 }

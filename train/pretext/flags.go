@@ -60,6 +60,7 @@ type Flags struct {
 	Out             string `name:"out" required:"" placeholder:"RUN_DIR" help:"Run folder: config.json, metrics.jsonl, checkpoints/, and at the end model.onnx, encoder.onnx (and decoder.onnx) and run.json."`
 	Resume          bool   `name:"resume" help:"Continue the run in --out from its latest checkpoint. Flags not given are taken from its config.json."`
 
+	ProbeFlags       `embed:""` // --probe-every (probe.go)
 	train.DeviceFlag `embed:""`
 }
 
@@ -158,6 +159,9 @@ func (f *Flags) Run(ctx context.Context, log io.Writer, given func(name string) 
 	}
 	fmt.Fprintf(log, "ssl4dp train pretext %s\n", f.commandLine(iters))
 	f.describe(log, task, c, ds, iters)
+	if task, err = f.withProbe(task, f.Data, f.Out, log); err != nil {
+		return err
+	}
 	return train.Run(ctx, task, train.Config{Dir: f.Out, Data: f.Data, Dataset: ds, Iters: iters, Batch: f.Batch,
 		Seed: f.Seed, LR: f.Flags, Optim: f.OptimFlags.Config(), EncoderLRMult: f.EncoderLRMult,
 		CheckpointEvery: f.CheckpointEvery, Keep: f.Keep, Resume: f.Resume, Workers: f.Workers,
