@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -17,19 +18,38 @@ type Line struct {
 	Epochs      string
 	Head        string
 	MIoU        float64 // fraction; the exported model's mIoU with onnxruntime
-	Note        string
-	Cell        string // the cell folder: model.onnx, curves.png, overlays/
+	// Linear and Retrieval score the row's encoder frozen (docs/protocols.md); NaN when the
+	// grid has no such probe or it has not finished.
+	Linear, Retrieval float64
+	Note              string
+	Cell              string // the cell folder: model.onnx, curves.png, overlays/
 }
 
-// Lines is the table: one line per row and head, with the first row (random
-// initialisation) as the reference the notes compare against.
+// Lines is the table: one line per row and head, with the row's probes beside its cells and
+// the first row (random initialisation) as the reference the notes compare against.
 func (r *Result) Lines() []Line {
 	t := r.Experiment.Table
 	var lines []Line
 	base := math.NaN()
 	for i, row := range t.Rows {
+		probe := map[string]float64{}
 		for _, c := range row.Cells {
-			l := Line{Pretraining: row.Name, Epochs: row.Epochs, Head: c.Head, MIoU: c.Mean, Note: row.Note}
+			if slices.Contains(t.Probes, c.Head) {
+				probe[c.Head] = c.Mean
+			}
+		}
+		value := func(name string) float64 {
+			if v, ok := probe[name]; ok {
+				return v
+			}
+			return math.NaN()
+		}
+		for _, c := range row.Cells {
+			if slices.Contains(t.Probes, c.Head) {
+				continue
+			}
+			l := Line{Pretraining: row.Name, Epochs: row.Epochs, Head: c.Head, MIoU: c.Mean, Note: row.Note,
+				Linear: value(experiment.ProbeColumns[experiment.ProtocolLinear]), Retrieval: value(experiment.ProbeColumns[experiment.ProtocolRetrieval])}
 			for _, f := range c.Folder {
 				if f != "" {
 					l.Cell = filepath.Join(r.Out, f)
@@ -56,13 +76,27 @@ func (r *Result) WriteReport(w io.Writer) error {
 	}
 	ew.printf("%s on %s\n\n", title, t.Data)
 	lines := r.Lines()
-	rows := [][]string{{"pre-training", "epochs", "head", "mIoU", "note"}}
+	probes := len(t.Probes) > 0
+	header := []string{"pre-training", "epochs", "head", "mIoU", "note"}
+	if probes {
+		header = []string{"pre-training", "epochs", "head", "mIoU", "linear", "retrieval", "note"}
+	}
+	rows := [][]string{header}
 	for _, l := range lines {
-		rows = append(rows, []string{l.Pretraining, l.Epochs, l.Head, experiment.Percent(l.MIoU), l.Note})
+		if probes {
+			rows = append(rows, []string{l.Pretraining, l.Epochs, l.Head, experiment.Percent(l.MIoU),
+				experiment.Percent(l.Linear), experiment.Percent(l.Retrieval), l.Note})
+		} else {
+			rows = append(rows, []string{l.Pretraining, l.Epochs, l.Head, experiment.Percent(l.MIoU), l.Note})
+		}
 	}
 	writeTable(ew, rows)
 	ew.printf("\nmIoU (%%): each exported ONNX model evaluated with onnxruntime on the val split (`ssl4dp evaluate`);\n" +
 		"one seed, so differences of a point or two can be seed-to-seed noise (`ssl4dp experiment` runs several).\n")
+	if probes {
+		ew.printf("linear, retrieval (mIoU %%): the row's encoder frozen — a 1×1 conv + BatchNorm on its features, and\n" +
+			"Hummingbird's nearest-patch labels (`ssl4dp evaluate linear|retrieval`, docs/protocols.md).\n")
+	}
 	if r.Bench != nil && len(r.Bench.Results) > 0 {
 		ew.printf("\ninference (onnxruntime %s, %s, %s):", r.Bench.ORTVersion, r.Bench.Provider, plural(r.Bench.Threads, "thread"))
 		for i, b := range r.Bench.Results {

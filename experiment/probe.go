@@ -10,9 +10,13 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ssl4dp/ssl4dp/evaluate/features"
+	"github.com/ssl4dp/ssl4dp/evaluate/linear"
 	"github.com/ssl4dp/ssl4dp/evaluate/metrics"
+	"github.com/ssl4dp/ssl4dp/evaluate/retrieval"
 	"github.com/ssl4dp/ssl4dp/graphs"
 	"github.com/ssl4dp/ssl4dp/onnx"
+	"github.com/ssl4dp/ssl4dp/onnx/ort"
 	"github.com/ssl4dp/ssl4dp/train/seg"
 )
 
@@ -27,13 +31,12 @@ const (
 // Protocols are the probe names a grid accepts, in the order results.md lists them.
 var Protocols = []string{ProtocolLinear, ProtocolRetrieval}
 
-// protocolColumn is the probe's column name in results.md, beside the heads.
+// ProbeColumns are the probes' column names in results.md (Table.Heads), beside the heads.
+var ProbeColumns = map[string]string{ProtocolLinear: "linear probe", ProtocolRetrieval: "retrieval"}
+
 func protocolColumn(protocol string) string {
-	switch protocol {
-	case ProtocolLinear:
-		return "linear probe"
-	case ProtocolRetrieval:
-		return "retrieval"
+	if c, ok := ProbeColumns[protocol]; ok {
+		return c
 	}
 	return protocol
 }
@@ -71,13 +74,55 @@ type ProbeReport struct {
 	Seconds  float64        `json:"seconds"`
 }
 
-// ProbeFunc runs one protocol: it scores encoder (an ONNX file with a "features" output)
-// on data's val split after fitting (linear) or indexing (retrieval) its train split, with
-// every random choice drawn from seed.
-type ProbeFunc func(ctx context.Context, encoder, data string, seed uint64, log io.Writer) (*ProbeReport, error)
+// ProbeInput is what a protocol scores: Encoder (an ONNX file with a "features" output) on
+// Data's val split, after fitting (linear) or indexing (retrieval) its train split, with
+// every random choice drawn from Seed. Cache is the experiment's feature cache, shared by the
+// protocols of one encoder.
+type ProbeInput struct {
+	Encoder, Data string
+	Seed          uint64
+	Cache         string
+	OrtLib        string
+	Threads       int // onnxruntime intra-op threads ([evaluate] threads)
+	Log           io.Writer
+}
 
-// probeFuncs are the protocols by name (probe_protocols.go).
-var probeFuncs = map[string]ProbeFunc{}
+// ProbeFunc runs one protocol.
+type ProbeFunc func(ctx context.Context, in ProbeInput) (*ProbeReport, error)
+
+// probeFuncs are the protocols by name.
+var probeFuncs = map[string]ProbeFunc{ProtocolLinear: linearProbe, ProtocolRetrieval: retrievalProbe}
+
+// probeCache is the features cache under the experiment folder: a probe's train and val
+// features, keyed by the encoder file's hash, computed once for both protocols.
+const probeCache = "probes/features-cache"
+
+// linearProbe is `ssl4dp evaluate linear` with its defaults (docs/protocols.md).
+func linearProbe(ctx context.Context, in ProbeInput) (*ProbeReport, error) {
+	res, err := linear.Evaluate(ctx, linear.Options{Features: probeFeatures(in), TrainOptions: linear.TrainOptions{Seed: in.Seed}})
+	if err != nil {
+		return nil, err
+	}
+	return &ProbeReport{Protocol: ProtocolLinear, Encoder: in.Encoder, Data: in.Data, Scores: res.Scores,
+		Details: map[string]any{"channels": res.Channels, "train_images": res.TrainImages, "val_images": res.ValImages,
+			"steps": res.Steps, "train_loss": res.TrainLoss, "classes": res.Classes}}, nil
+}
+
+// retrievalProbe is `ssl4dp evaluate retrieval` with its published defaults.
+func retrievalProbe(ctx context.Context, in ProbeInput) (*ProbeReport, error) {
+	res, err := retrieval.Evaluate(ctx, retrieval.Options{Features: probeFeatures(in), Seed: in.Seed})
+	if err != nil {
+		return nil, err
+	}
+	return &ProbeReport{Protocol: ProtocolRetrieval, Encoder: in.Encoder, Data: in.Data, Scores: res.Scores,
+		Details: map[string]any{"channels": res.Channels, "bank_patches": res.BankPatches, "train_images": res.TrainImages,
+			"val_images": res.ValImages, "k": res.K, "temperature": res.Temperature, "classes": res.Classes}}, nil
+}
+
+func probeFeatures(in ProbeInput) features.Options {
+	return features.Options{Encoder: in.Encoder, Data: in.Data, Cache: in.Cache, OrtLib: in.OrtLib,
+		Ort: ort.Options{Provider: "cpu", Threads: in.Threads}}
+}
 
 // planProbes adds a row's probes at a seed to the plan.
 func (p *Plan) planProbes(r *Row, seed uint64, data, origin string, chain []*Stage, initFile string) error {
@@ -139,7 +184,8 @@ func (r *runner) probe(ctx context.Context, log io.Writer, n int, pr *Probe) err
 		return err
 	}
 	start := time.Now()
-	rep, err := run(ctx, enc, pr.Data, pr.Seed, log)
+	rep, err := run(ctx, ProbeInput{Encoder: enc, Data: pr.Data, Seed: pr.Seed, Cache: r.path(probeCache),
+		OrtLib: r.o.OrtLib, Threads: r.p.Grid.Eval.Threads, Log: log})
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ssl4dp/ssl4dp/evaluate/features"
+	"github.com/ssl4dp/ssl4dp/evaluate/linear"
 	"github.com/ssl4dp/ssl4dp/evaluate/metrics"
+	"github.com/ssl4dp/ssl4dp/evaluate/retrieval"
 	"github.com/ssl4dp/ssl4dp/graphs"
 	"github.com/ssl4dp/ssl4dp/internal/testenv"
 	"github.com/ssl4dp/ssl4dp/onnx"
@@ -77,7 +80,8 @@ func TestRunProbes(t *testing.T) {
 	var mu sync.Mutex
 	seen := map[string]string{} // row → encoder file
 	fake := func(score float64) ProbeFunc {
-		return func(_ context.Context, enc, data string, seed uint64, _ io.Writer) (*ProbeReport, error) {
+		return func(_ context.Context, in ProbeInput) (*ProbeReport, error) {
+			enc := in.Encoder
 			b, err := os.ReadFile(enc)
 			if err != nil {
 				return nil, err
@@ -86,7 +90,7 @@ func TestRunProbes(t *testing.T) {
 			mu.Lock()
 			seen[string(sum[:4])] = enc
 			mu.Unlock()
-			return &ProbeReport{Encoder: enc, Data: data, Scores: metrics.Scores{MIoU: score + float64(sum[0])/1e4}}, nil
+			return &ProbeReport{Encoder: enc, Data: in.Data, Scores: metrics.Scores{MIoU: score + float64(sum[0])/1e4}}, nil
 		}
 	}
 	saved := probeFuncs
@@ -134,5 +138,54 @@ func TestRunProbes(t *testing.T) {
 	states, err := States(p, out)
 	if err != nil || states[p.Probes[5].Dir] != "done" {
 		t.Errorf("states %v %v", states, err)
+	}
+}
+
+// TestRunProbesReal runs the grid's probes with the real protocols: each row's score is what
+// `ssl4dp evaluate linear|retrieval` gives for the same encoder and seed, and both protocols
+// of an encoder share one features cache.
+func TestRunProbesReal(t *testing.T) {
+	lib := testenv.ORTLibrary(t)
+	src := strings.Replace(tinyProbes, "[[row]]\nname = \"MoCo + PLMoCo\"\nfrom = \"MoCo v2\"\nstages = [{ method = \"plmoco\" }]\n", "", 1)
+	p := mustPlan(t, src, PlanOptions{})
+	if len(p.Probes) != 4 {
+		t.Fatalf("%d probes", len(p.Probes))
+	}
+	out := t.TempDir()
+	res, err := Run(context.Background(), p, Options{Out: out, Log: io.Discard, OrtLib: lib})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pr := range p.Probes {
+		enc := filepath.Join(out, pr.Dir, "encoder.onnx")
+		if len(pr.Stages) > 0 {
+			enc = filepath.Join(out, pr.Stages[0].Dir, "encoder.onnx")
+		}
+		fo := features.Options{Encoder: enc, Data: pr.Data, OrtLib: lib}
+		var want metrics.Scores
+		if pr.Protocol == ProtocolLinear {
+			r, err := linear.Evaluate(context.Background(), linear.Options{Features: fo, TrainOptions: linear.TrainOptions{Seed: pr.Seed}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = r.Scores
+		} else {
+			r, err := retrieval.Evaluate(context.Background(), retrieval.Options{Features: fo, Seed: pr.Seed})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = r.Scores
+		}
+		rec, err := readRecord(filepath.Join(out, pr.Dir))
+		if err != nil || rec == nil || rec.Scores.MIoU != want.MIoU {
+			t.Errorf("%s: grid mIoU %v (%v), evaluate's %v", pr.Dir, rec, err, want.MIoU)
+		}
+	}
+	cached, _ := filepath.Glob(filepath.Join(out, probeCache, "*"))
+	if len(cached) != 4 { // two encoders × two splits
+		t.Errorf("features cache holds %d files, want 4: %v", len(cached), cached)
+	}
+	if got := res.Table.Rows[0].Cells[1].N; got != 1 {
+		t.Errorf("RandomInit's linear probe: %d seeds in the table", got)
 	}
 }

@@ -25,9 +25,10 @@ func (c *DemoCmd) Help() string {
 	return `On built-in synthetic scenes: pre-trains MoCo v2 from random initialisation, continues
 with PLMoCo from the MoCo encoder ("MoCo + PLMoCo"), fine-tunes MoCo's FCN head from random
 initialisation, from MoCo and from MoCo + PLMoCo (same seed and schedule), exports each model
-to ONNX, evaluates it with onnxruntime, benchmarks one, and prints
+to ONNX, evaluates it with onnxruntime, scores every row's frozen encoder with the linear
+and retrieval probes (docs/protocols.md), benchmarks one model, and prints
 
-  pre-training | epochs | head | mIoU | note
+  pre-training | epochs | head | mIoU | linear | retrieval | note
 
 with the paths of the models, training curves and overlays. About 10 minutes on two CPU
 cores (see README). The runs are an experiment grid ('ssl4dp demo --print-grid'), so Ctrl-C

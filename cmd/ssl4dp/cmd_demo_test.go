@@ -33,14 +33,14 @@ func TestDemoQuick(t *testing.T) {
 	if n := len(moco.FindAllString(errText, -1)); n != 2 || !plmoco.MatchString(errText) {
 		t.Errorf("MoCo's encoder loaded %d times (want 2: the PLMoCo stage and the MoCo v2 cell), PLMoCo's %v", n, plmoco.MatchString(errText))
 	}
-	for _, want := range []string{"== [1/5] fine-tune MoCoFCN from RandomInit", "== [2/5] pre-train moco", "== [4/5] pre-train plmoco",
+	for _, want := range []string{"== [1/11] fine-tune MoCoFCN from RandomInit", "== [2/11] linear probe of RandomInit", "== [4/11] pre-train moco", "== [8/11] pre-train plmoco",
 		"step 6/6 100%", "== bench: onnxruntime inference"} {
 		if !strings.Contains(errText, want) {
 			t.Errorf("progress lacks %q", want)
 		}
 	}
 	for _, want := range []string{
-		"| pre-training     | epochs     | head    | mIoU | note",
+		"| pre-training     | epochs     | head    | mIoU | linear | retrieval | note",
 		"| RandomInit       | —          | MoCoFCN |",
 		"| MoCo v2          | 0.75       | MoCoFCN |",
 		"| MoCo v2 + PLMoCo | 0.75 + 0.5 | MoCoFCN |",
@@ -52,7 +52,7 @@ func TestDemoQuick(t *testing.T) {
 			t.Errorf("report lacks %q:\n%s", want, stdoutText)
 		}
 	}
-	rowRE := regexp.MustCompile(`(?m)^\| (RandomInit|MoCo v2|MoCo v2 \+ PLMoCo) +\| [^|]+\| MoCoFCN \| ([0-9.]+) +\|`)
+	rowRE := regexp.MustCompile(`(?m)^\| (RandomInit|MoCo v2|MoCo v2 \+ PLMoCo) +\| [^|]+\| MoCoFCN \| ([0-9.]+) +\| ([0-9.]+) +\| ([0-9.]+) +\|`)
 	rows := rowRE.FindAllStringSubmatch(stdoutText, -1)
 	if len(rows) != 3 {
 		t.Fatalf("%d table rows with a number, want 3:\n%s", len(rows), stdoutText)
@@ -105,6 +105,27 @@ func TestDemoQuick(t *testing.T) {
 			t.Errorf("%s: done.json mIoU %v, evaluate %v", rows[i][1], rec.Scores, r.Scores.MIoU)
 		}
 	}
+	// The probe columns are `ssl4dp evaluate linear|retrieval` of the row's encoder: for
+	// RandomInit, graphs' encoder at the seed, written into its probe folder.
+	for col, protocol := range map[int]string{3: "linear", 4: "retrieval"} {
+		encs, _ := filepath.Glob(filepath.Join(out, "probes", "randominit", protocol, "s1-*", "encoder.onnx"))
+		if len(encs) != 1 {
+			t.Fatalf("RandomInit's %s encoder: %v", protocol, encs)
+		}
+		code, js, errText := runCLI(t, "evaluate", protocol, "--encoder", encs[0], "--data", data, "--seed", "1", "--json")
+		if code != 0 {
+			t.Fatalf("evaluate %s: exit %d: %s", protocol, code, errText)
+		}
+		var r struct {
+			Scores metrics.Scores `json:"scores"`
+		}
+		if err := json.Unmarshal([]byte(js), &r); err != nil {
+			t.Fatal(err)
+		}
+		if shown, _ := strconv.ParseFloat(rows[0][col], 64); math.Abs(100*r.Scores.MIoU-shown) > 0.05+1e-9 {
+			t.Errorf("RandomInit's %s column shows %v, evaluate %s says %.4f%%", protocol, shown, protocol, 100*r.Scores.MIoU)
+		}
+	}
 	for _, f := range []string{"results.md", "results.png", "bench.json", "plan.json"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Error(err)
@@ -116,8 +137,8 @@ func TestDemoQuick(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("second demo --quick: exit %d\n%s", code, errText)
 	}
-	if n := strings.Count(errText, "finished earlier"); n != 5 || strings.Contains(errText, "step 1/") {
-		t.Errorf("the second run reused %d of 5 stages and cells:\n%s", n, errText)
+	if n := strings.Count(errText, "finished earlier"); n != 11 || strings.Contains(errText, "step 1/") {
+		t.Errorf("the second run reused %d of 11 stages, cells and probes:\n%s", n, errText)
 	}
 	if !strings.Contains(again, rows[2][0]) {
 		t.Errorf("the second run's table differs:\n%s", again)
