@@ -58,7 +58,7 @@ type Flags struct {
 	Seed            uint64 `name:"seed" default:"1" help:"Seed of the initialisation, the data order, the augmentation and every per-step random choice: the same seed gives the same weights."`
 	Workers         int    `name:"workers" default:"0" help:"Data loading goroutines (0: one per CPU); results do not depend on it."`
 	Out             string `name:"out" required:"" placeholder:"RUN_DIR" help:"Run folder: config.json, metrics.jsonl, checkpoints/, and at the end model.onnx, encoder.onnx (and decoder.onnx) and run.json."`
-	Resume          bool   `name:"resume" help:"Continue the run in --out from its latest checkpoint. Flags not given are taken from its config.json."`
+	Resume          bool   `name:"resume" help:"Continue the run in --out from its latest checkpoint. Flags not given are taken from its config.json; only --iters, --val-every, --checkpoint-every, --keep, --workers, and the LR schedule (--lr, --schedule, …) and --max-grad-norm may change (a change is printed and recorded in run.json)."`
 }
 
 // Help is the long help of `ssl4dp train pretext --help`.
