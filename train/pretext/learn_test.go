@@ -1,6 +1,7 @@
 package pretext
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -57,8 +58,12 @@ func TestEachMethodLowersItsLoss(t *testing.T) {
 			early, late := mean(losses[10:20]), mean(losses[steps-10:])
 			t.Logf("%s: loss %.4f over steps 10–19, %.4f over the last 10 (%s)", method, early, late, c)
 			for _, m := range d.monitors[0] {
-				t.Logf("%s: %s %.4f over steps 10–19, %.4f over the last 10 (chance %.4g)", method, m.Name,
-					monitorMean(d.monitors[10:20], m.Name), monitorMean(d.monitors[steps-10:], m.Name), m.Chance)
+				against := fmt.Sprintf("chance %.4g", m.Chance)
+				if m.Ref != 0 {
+					against = fmt.Sprintf("%s %.4g", m.RefName, m.Ref)
+				}
+				t.Logf("%s: %s %.4f over steps 10–19, %.4f over the last 10 (%s)", method, m.Name,
+					monitorMean(d.monitors[10:20], m.Name), monitorMean(d.monitors[steps-10:], m.Name), against)
 			}
 			if !(late < early-margin) {
 				t.Errorf("%s: loss went from %.4f (steps 10–19) to %.4f (last 10 steps); want a drop of more than %v", method, early, late, margin)
