@@ -32,7 +32,8 @@ import (
 // rankAccuracy scores the rows of logits [rows, cols]: row i's positive is column label(i)
 // (a negative label skips the row). It returns the fraction of scored rows whose positive
 // ranks first and within the first five, and how many rows were scored. A column whose
-// logit is ≥ the positive's (other than the positive) ranks above it.
+// logit is ≥ the positive's (other than the positive) ranks above it, and so does any column
+// when either logit is NaN: a broken step never scores.
 func rankAccuracy(logits []float32, rows, cols int, label func(i int) int) (top1, top5 float64, scored int) {
 	hit1, hit5 := 0, 0
 	for i := 0; i < rows; i++ {
@@ -43,7 +44,7 @@ func rankAccuracy(logits []float32, rows, cols int, label func(i int) int) (top1
 		row := logits[i*cols : (i+1)*cols]
 		pos, above := row[l], 0
 		for j, v := range row {
-			if j != l && v >= pos {
+			if j != l && !(v < pos) { // ≥, and a NaN on either side counts against
 				above++
 				if above >= 5 {
 					break
@@ -79,7 +80,7 @@ func rotationAccuracy(logits, turns []float32, n, hw int) float64 {
 			best := logits[(b*4+t)*hw+p]
 			ok := true
 			for c := 0; c < 4; c++ {
-				if c != t && logits[(b*4+c)*hw+p] >= best {
+				if c != t && !(logits[(b*4+c)*hw+p] < best) { // ≥, or a NaN
 					ok = false
 					break
 				}

@@ -29,6 +29,11 @@ func TestRankAccuracyHandRanks(t *testing.T) {
 	if top1, top5, _ := rankAccuracy(flat, 3, cols, func(int) int { return 0 }); top1 != 0 || top5 != 0 {
 		t.Errorf("all-equal logits: top1 %v, top5 %v, want 0, 0", top1, top5)
 	}
+	nan := float32(math.NaN())
+	broken := []float32{nan, 0, 0, 0, 0, 0, 0 /* NaN positive */, 5, nan, 0, 0, 0, 0, 0 /* a NaN negative */}
+	if top1, top5, _ := rankAccuracy(broken, 2, cols, func(int) int { return 0 }); top1 != 0 || top5 != 0.5 {
+		t.Errorf("NaN logits: top1 %v, top5 %v, want 0 (a NaN ranks against), 0.5", top1, top5)
+	}
 	if top1, _, n := rankAccuracy(flat, 3, cols, func(int) int { return -1 }); n != 0 || !math.IsNaN(top1) {
 		t.Errorf("no labelled row: top1 %v over %d rows, want NaN over 0", top1, n)
 	}
@@ -54,6 +59,10 @@ func TestRotationAccuracyHand(t *testing.T) {
 	}
 	if got := rotationAccuracy(logits, turns, 2, 4); math.Abs(got-4.0/7) > 1e-12 {
 		t.Errorf("rotation accuracy %v, want 4/7", got)
+	}
+	logits[0] = float32(math.NaN()) // image 0, pixel 0's right class: now wrong
+	if got := rotationAccuracy(logits, turns, 2, 4); math.Abs(got-3.0/7) > 1e-12 {
+		t.Errorf("rotation accuracy with a NaN logit %v, want 3/7", got)
 	}
 }
 
