@@ -8,7 +8,7 @@ import (
 )
 
 // Methods lists the method names New accepts.
-var Methods = []string{"moco", "simclr", "byol", "simsiam", "plr", "edmoco", "plmoco", "pledmoco"}
+var Methods = []string{"moco", "simclr", "byol", "simsiam", "plr", "edmoco", "plmoco", "pledmoco", "densecl", "pixpro"}
 
 // Task is a pretext method: a train.Task that also reports its settings.
 type Task interface {
@@ -26,6 +26,8 @@ var (
 	_ Task = (*SimSiam)(nil)
 	_ Task = (*PLR)(nil)
 	_ Task = (*PLMoCo)(nil)
+	_ Task = (*DenseCL)(nil)
+	_ Task = (*PixPro)(nil)
 )
 
 // Decoder reports whether the method trains an encoder-decoder (and writes decoder.onnx).
@@ -56,6 +58,12 @@ func Defaults(method string, s Scale) (Config, error) {
 		return &c, nil
 	case "plmoco", "pledmoco":
 		c := PLMoCoDefaults(s)
+		return &c, nil
+	case "densecl":
+		c := DenseCLDefaults(s)
+		return &c, nil
+	case "pixpro":
+		c := PixProDefaults(s)
 		return &c, nil
 	}
 	return nil, &UsageError{fmt.Sprintf("unknown method %q; want one of %v", method, Methods)}
@@ -110,6 +118,18 @@ func New(method string, o Options, c Config) (Task, error) {
 			return NewPLMoCo(o, *pc)
 		}
 		return NewPLEDMoCo(o, *pc)
+	case "densecl":
+		dc, ok := c.(*DenseCLConfig)
+		if !ok {
+			return wrong()
+		}
+		return NewDenseCL(o, *dc)
+	case "pixpro":
+		pc, ok := c.(*PixProConfig)
+		if !ok {
+			return wrong()
+		}
+		return NewPixPro(o, *pc)
 	}
 	return nil, &UsageError{fmt.Sprintf("unknown method %q; want one of %v", method, Methods)}
 }
