@@ -65,6 +65,9 @@ func NewDenseCL(o Options, c DenseCLConfig) (*DenseCL, error) {
 // Config returns the method's hyper-parameters.
 func (m *DenseCL) Config() DenseCLConfig { return m.cfg }
 
+// Grid is the dense map's size, h×w cells per view (after Build).
+func (m *DenseCL) Grid() data.Grid { return m.grid }
+
 // Build imports the query network at batch n, the key network at n/KeyChunks, and the two
 // losses.
 func (m *DenseCL) Build(n int) error {
