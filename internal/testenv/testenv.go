@@ -107,3 +107,13 @@ func Long(t testing.TB, why string) {
 		t.Skipf("long test (%s); run with SSL4DP_LONG=1 or `just test-long`", why)
 	}
 }
+
+// Clang15 returns Debian's clang-15, which compiles the CUDA kernels to PTX (scripts/ptx.sh).
+func Clang15(t testing.TB) string {
+	t.Helper()
+	p, err := exec.LookPath("clang-15")
+	if err != nil {
+		missing(t, "Debian's clang-15", "apt-get install clang-15 (or `just setup` as root)")
+	}
+	return p
+}
