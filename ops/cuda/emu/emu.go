@@ -54,7 +54,8 @@ func Signature(kernel string) (string, bool) {
 // Launch runs kernel over grid×block threads with sharedBytes of dynamic shared memory.
 // args match the kernel's parameters in order: []float32 for float pointers, []int32 for int
 // pointers, int32 (or int) for int, float32 for float. Slices are copied in, and those the
-// kernel may write (non-const pointers) copied back.
+// kernel may write (non-const pointers) copied back; the same slice passed twice is one
+// buffer (in-place kernels).
 func Launch(kernel string, grid, block [3]int, sharedBytes int, args ...any) error {
 	return launch(kernel, grid, block, sharedBytes, false, args)
 }
@@ -72,6 +73,7 @@ type buffer struct {
 	f32   []float32 // the Go slice (one of the two)
 	i32   []int32
 	write bool
+	arg   int // the first argument it was passed as
 }
 
 func (b *buffer) words() []uint32 { return unsafe.Slice((*uint32)(b.mem), b.n+2*Guard) }
@@ -99,7 +101,7 @@ func launch(kernel string, grid, block [3]int, sharedBytes int, reverse bool, ar
 		}
 		switch code {
 		case 'F', 'f', 'I', 'i':
-			b := &buffer{write: code == 'F' || code == 'I'}
+			b := &buffer{write: code == 'F' || code == 'I', arg: i}
 			switch v := a.(type) {
 			case []float32:
 				if code != 'F' && code != 'f' {
@@ -113,6 +115,12 @@ func launch(kernel string, grid, block [3]int, sharedBytes int, reverse bool, ar
 				b.i32, b.n = v, len(v)
 			default:
 				return bad()
+			}
+			if prev := alias(bufs, b); prev != nil {
+				// The same slice twice (an in-place kernel): one device buffer, as on a GPU.
+				prev.write = prev.write || b.write
+				slots[i] = uint64(uintptr(unsafe.Pointer(&prev.words()[Guard])))
+				continue
 			}
 			b.mem = C.malloc(C.size_t(4 * (b.n + 2*Guard)))
 			bufs = append(bufs, b)
@@ -173,7 +181,7 @@ func launch(kernel string, grid, block [3]int, sharedBytes int, reverse bool, ar
 	if rc != 0 {
 		return fmt.Errorf("%s", C.GoString(cerr))
 	}
-	for k, b := range bufs {
+	for _, b := range bufs {
 		w := b.words()
 		for j := range w {
 			if j >= Guard && j < Guard+b.n {
@@ -185,7 +193,7 @@ func launch(kernel string, grid, block [3]int, sharedBytes int, reverse bool, ar
 					off -= b.n
 				}
 				return fmt.Errorf("emu: %s wrote out of bounds of its slice argument %d (length %d): element %+d past the %s",
-					kernel, sliceArgIndex(sig, k), b.n, off, map[bool]string{true: "start", false: "end"}[j < Guard])
+					kernel, b.arg, b.n, off, map[bool]string{true: "start", false: "end"}[j < Guard])
 			}
 		}
 		if !b.write {
@@ -203,17 +211,17 @@ func launch(kernel string, grid, block [3]int, sharedBytes int, reverse bool, ar
 	return nil
 }
 
-// sliceArgIndex is the argument index of the k-th pointer parameter.
-func sliceArgIndex(sig string, k int) int {
-	for i, c := range sig {
-		if c == 'F' || c == 'f' || c == 'I' || c == 'i' {
-			if k == 0 {
-				return i
-			}
-			k--
+// alias returns the buffer already made for b's Go slice, if the same slice came before.
+func alias(bufs []*buffer, b *buffer) *buffer {
+	if b.n == 0 {
+		return nil
+	}
+	for _, p := range bufs {
+		if p.n == b.n && ((b.f32 != nil && p.f32 != nil && &p.f32[0] == &b.f32[0]) || (b.i32 != nil && p.i32 != nil && &p.i32[0] == &b.i32[0])) {
+			return p
 		}
 	}
-	return -1
+	return nil
 }
 
 // describe spells a signature out for error messages.
