@@ -4,6 +4,9 @@
 // copy per block (blocks run one after another), and __syncthreads() parks the fiber until
 // every thread of the block has reached it.
 #pragma once
+// No fused multiply-adds (the PTX is compiled with -ffp-contract=off too), whatever
+// CGO_CXXFLAGS say: the kernels' roundings are the CPU ops'.
+#pragma GCC optimize("fp-contract=off")
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
