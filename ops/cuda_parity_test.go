@@ -184,12 +184,18 @@ func TestCUDAArithParity(t *testing.T) {
 		x, b := cuRand(3, size), cuRand(4, size)
 		full := tensor.Shape{n, c, inner}
 
-		// add: the CPU's same-shape Add.
+		// add and mul: the CPU's same-shape Add and Mul.
 		want := make([]float32, size)
 		arithSame(arithAdd, x, b, want)
 		y := cuNaN(size)
 		cuRun(t, "add", grid, block, 0, x, b, y, size)
 		cuExact(t, "add", y, want)
+
+		want = make([]float32, size)
+		arithSame(arithMul, x, b, want)
+		y = cuNaN(size)
+		cuRun(t, "mul", grid, block, 0, x, b, y, size)
+		cuExact(t, "mul", y, want)
 
 		// add_bias: Add broadcasting a [1, C, 1] bias, through the CPU op.
 		bias := cuRand(5, c)

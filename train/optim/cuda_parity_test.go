@@ -61,3 +61,30 @@ func b2i(b bool) int32 {
 	}
 	return 0
 }
+
+// TestCUDAGradNormParity: the squared gradient norm by sum_partial + sum_final against
+// clipCoef's serial float64 sum, to 1e-6 (the kernels sum in another fixed order).
+func TestCUDAGradNormParity(t *testing.T) {
+	for _, n := range []int{1, 100, 5000} {
+		g := make([]float32, n)
+		r := rand.New(rand.NewPCG(3, uint64(n)))
+		for i := range g {
+			g[i] = float32(r.Float64()*2 - 1)
+		}
+		norm, _, err := clipCoef([]*Param{{Name: "w", Shape: []int{n}, Value: make([]float32, n), Grad: g}}, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const blocks = 3
+		partial, out := make([]float32, blocks), make([]float32, 1)
+		if err := emu.Launch("sum_partial", [3]int{blocks, 1, 1}, [3]int{128, 1, 1}, 0, g, partial, n, 1); err != nil {
+			t.Fatal(err)
+		}
+		if err := emu.Launch("sum_final", [3]int{1, 1, 1}, [3]int{32, 1, 1}, 0, partial, out, blocks, 1); err != nil {
+			t.Fatal(err)
+		}
+		if got := math.Sqrt(float64(out[0])); math.Abs(got-norm) > 1e-6*norm {
+			t.Fatalf("n = %d: norm %v, want %v", n, got, norm)
+		}
+	}
+}

@@ -4,6 +4,7 @@
 EMU_KERNEL(relu_fwd);
 EMU_KERNEL(relu_bwd);
 EMU_KERNEL(add);
+EMU_KERNEL(mul);
 EMU_KERNEL(add_bias);
 EMU_KERNEL(scale);
 EMU_KERNEL(fill);

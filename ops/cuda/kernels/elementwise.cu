@@ -21,6 +21,12 @@ extern "C" __global__ void add(const float* __restrict__ a, const float* __restr
   K_FOR(i, n) { y[i] = a[i] + b[i]; }
 }
 
+// mul: y = a·b, same shapes (the cosine losses' products of normalised embeddings).
+extern "C" __global__ void mul(const float* __restrict__ a, const float* __restrict__ b,
+                               float* __restrict__ y, int n) {
+  K_FOR(i, n) { y[i] = a[i] * b[i]; }
+}
+
 // add_bias: y = x + bias[channel] over x [N, C, inner] (n = N·C·inner elements).
 extern "C" __global__ void add_bias(const float* __restrict__ x, const float* __restrict__ bias,
                                     float* __restrict__ y, int n, int c, int inner) {
