@@ -188,3 +188,14 @@ func SourceKernels(t *testing.T) []string {
 	sort.Strings(out)
 	return out
 }
+
+// TestInPlace: the same slice passed twice is one buffer, as device memory would be.
+func TestInPlace(t *testing.T) {
+	y := []float32{1, 2, 3}
+	if err := Launch("scale", one(1), one(4), 0, y, float32(2), y, 3); err != nil {
+		t.Fatal(err)
+	}
+	if y[0] != 2 || y[1] != 4 || y[2] != 6 {
+		t.Fatalf("in-place scale gave %v, want [2 4 6]", y)
+	}
+}

@@ -41,11 +41,12 @@ func TestPTXUpToDate(t *testing.T) {
 var (
 	kernelDecl = regexp.MustCompile(`extern "C" __global__ void (\w+)\(`)
 	ptxEntry   = regexp.MustCompile(`\.entry (\w+)\(`)
+	atomicOp   = regexp.MustCompile(`\b(atom|red)\.`)
 )
 
 // TestEveryKernelInPTX: each family's PTX has exactly its source's kernels as entries, PTX
-// ISA 7.0 for sm_80, and no call to a function it does not define (expf, say: there is no
-// libdevice to resolve it).
+// ISA 7.0 for sm_80, no atomics outside kernels named *_atomic, and no call to a function it
+// does not define (expf, say: there is no libdevice to resolve it).
 func TestEveryKernelInPTX(t *testing.T) {
 	srcs, _ := fs.Glob(Sources, "*.cu")
 	if len(srcs) == 0 {
@@ -70,6 +71,13 @@ func TestEveryKernelInPTX(t *testing.T) {
 		}
 		if !bytes.Contains(ptx, []byte(".version 7.0\n.target sm_80\n")) {
 			t.Errorf("%s: PTX is not ISA 7.0 for sm_80", s)
+		}
+		// Determinism: only kernels named *_atomic may use atomics.
+		for _, body := range strings.Split(string(ptx), ".entry ")[1:] {
+			name := body[:strings.IndexByte(body, '(')]
+			if atomicOp.MatchString(body) && !strings.HasSuffix(name, "_atomic") {
+				t.Errorf("%s: kernel %s uses atomics (%s); the default kernels reduce in a fixed order, an atomic variant must be named *_atomic", s, name, atomicOp.FindString(body))
+			}
 		}
 		if bytes.Contains(ptx, []byte(".extern .func")) {
 			t.Errorf("%s: PTX calls an external function (a libm call without libdevice): use the prelude's k_* math", s)
