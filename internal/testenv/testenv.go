@@ -1,7 +1,6 @@
 // Package testenv tells tests whether the outside things they need are present: the
-// onnxruntime library, Debian's python3-onnx (the ONNX checker), ONNX's node test data, clang-15
-// (the CUDA kernels' PTX), and
-// PyTorch (only for regenerating goldens).
+// onnxruntime library, Debian's python3-onnx (the ONNX checker), ONNX's node test data,
+// Debian's clang-15 (the CUDA kernels' PTX), and PyTorch (only for regenerating goldens).
 //
 // A missing dependency skips the test — unless SSL4DP_STRICT=1 (set by `just test`, which
 // installs all of them), where it fails: CI never passes by skipping.
