@@ -4,6 +4,7 @@ package emu
 
 import (
 	"io/fs"
+	"math"
 	"regexp"
 	"sort"
 	"strings"
@@ -197,5 +198,43 @@ func TestInPlace(t *testing.T) {
 	}
 	if y[0] != 2 || y[1] != 4 || y[2] != 6 {
 		t.Fatalf("in-place scale gave %v, want [2 4 6]", y)
+	}
+}
+
+// TestMathAccuracy: k_exp and k_log, which use only IEEE operations and so give the same bits
+// on the device, are within 2 ulp of Go's math.Exp and math.Log (float64, rounded) over
+// arguments from −87 to 88, subnormals, and exactly 0 for ln 1.
+func TestMathAccuracy(t *testing.T) {
+	var x []float32
+	for v := -87.0; v <= 88; v += 0.0137 {
+		x = append(x, float32(v))
+	}
+	for v := 1e-40; v < 1e30; v *= 1.37 {
+		x = append(x, float32(v))
+	}
+	x = append(x, 1, math.SmallestNonzeroFloat32, math.MaxFloat32)
+	e, l := make([]float32, len(x)), make([]float32, len(x))
+	if err := Launch("emutest_math", one(4), one(128), 0, x, e, l, len(x)); err != nil {
+		t.Fatal(err)
+	}
+	ulps := func(got float32, want float64) float64 {
+		w := float32(want)
+		ulp := math.Nextafter32(float32(math.Abs(float64(w))), float32(math.Inf(1))) - float32(math.Abs(float64(w)))
+		return math.Abs(float64(got)-want) / float64(ulp)
+	}
+	for i, v := range x {
+		if v <= 88 {
+			if u := ulps(e[i], math.Exp(float64(v))); u > 2 && math.Exp(float64(v)) >= 0x1p-126 {
+				t.Errorf("k_exp(%v) = %v, want %v: %.1f ulp", v, e[i], math.Exp(float64(v)), u)
+			}
+		}
+		if v > 0 {
+			if want := math.Log(float64(v)); ulps(l[i], want) > 2 && math.Abs(float64(l[i])-want) > 1e-7 {
+				t.Errorf("k_log(%v) = %v, want %v: %.1f ulp", v, l[i], want, ulps(l[i], want))
+			}
+		}
+	}
+	if l[len(x)-3] != 0 {
+		t.Errorf("k_log(1) = %v, want 0", l[len(x)-3])
 	}
 }

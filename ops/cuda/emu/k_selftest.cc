@@ -10,3 +10,4 @@ EMU_KERNEL(emutest_oob);
 EMU_KERNEL(emutest_shared_oob);
 EMU_KERNEL(emutest_atomic);
 EMU_KERNEL(emutest_args);
+EMU_KERNEL(emutest_math);

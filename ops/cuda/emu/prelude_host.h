@@ -39,8 +39,6 @@ static inline float k_sqrt(float x) { return sqrtf(x); }
 static inline float k_fmax(float a, float b) { return fmaxf(a, b); }
 static inline float k_fma(float a, float b, float c) { return fmaf(a, b, c); }
 static inline float k_floor(float x) { return floorf(x); }
-static inline float k_exp2_approx(float x) { return exp2f(x); }
-static inline float k_log2_approx(float x) { return log2f(x); }
 static inline float k_rint(float x) { return rintf(x); }
 static inline float k_int_as_float(int i) {
   float f;

@@ -71,3 +71,11 @@ extern "C" __global__ void emutest_args(float* out, const int* in, int n, float 
     out[2] = (float)in[0];
   }
 }
+
+// emutest_math evaluates common.cuh's k_exp and k_log (the same code as on the device).
+extern "C" __global__ void emutest_math(const float* x, float* e, float* l, int n) {
+  K_FOR(i, n) {
+    e[i] = k_exp(x[i]);
+    l[i] = k_log(x[i]);
+  }
+}

@@ -18,13 +18,12 @@
 // __syncthreads is a clang builtin for NVPTX (bar.sync 0).
 
 // Math. -nocudalib means no libdevice: expf or logf would stay unresolved calls in the PTX
-// (the tests reject any .extern .func), so the kernels use these, built on PTX instructions.
+// (the tests reject any .extern .func), so the kernels use these, each one PTX instruction
+// with an IEEE result (common.cuh builds k_exp and k_log from them).
 static __device__ __forceinline__ float k_sqrt(float x) { return __builtin_sqrtf(x); } // sqrt.rn
 static __device__ __forceinline__ float k_fmax(float a, float b) { return __builtin_fmaxf(a, b); }
 static __device__ __forceinline__ float k_fma(float a, float b, float c) { return __builtin_fmaf(a, b, c); }
 static __device__ __forceinline__ float k_floor(float x) { return __builtin_floorf(x); }
-static __device__ __forceinline__ float k_exp2_approx(float x) { return __nvvm_ex2_approx_f(x); }
-static __device__ __forceinline__ float k_log2_approx(float x) { return __nvvm_lg2_approx_f(x); }
 static __device__ __forceinline__ float k_rint(float x) { return __builtin_rintf(x); }
 static __device__ __forceinline__ float k_int_as_float(int i) { return __builtin_bit_cast(float, i); }
 static __device__ __forceinline__ int k_float_as_int(float f) { return __builtin_bit_cast(int, f); }

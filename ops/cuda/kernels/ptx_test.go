@@ -45,8 +45,9 @@ var (
 )
 
 // TestEveryKernelInPTX: each family's PTX has exactly its source's kernels as entries, PTX
-// ISA 7.0 for sm_80, no atomics outside kernels named *_atomic, and no call to a function it
-// does not define (expf, say: there is no libdevice to resolve it).
+// ISA 7.0 for sm_80, no atomics outside kernels named *_atomic, no approximate or
+// flush-to-zero instructions, and no call to a function it does not define (expf, say:
+// there is no libdevice to resolve it).
 func TestEveryKernelInPTX(t *testing.T) {
 	srcs, _ := fs.Glob(Sources, "*.cu")
 	if len(srcs) == 0 {
@@ -78,6 +79,10 @@ func TestEveryKernelInPTX(t *testing.T) {
 			if atomicOp.MatchString(body) && !strings.HasSuffix(name, "_atomic") {
 				t.Errorf("%s: kernel %s uses atomics (%s); the default kernels reduce in a fixed order, an atomic variant must be named *_atomic", s, name, atomicOp.FindString(body))
 			}
+		}
+		// The emulator reproduces the device's bits only for IEEE-rounded instructions.
+		if bytes.Contains(ptx, []byte(".approx")) || bytes.Contains(ptx, []byte(".ftz")) {
+			t.Errorf("%s: PTX has an approximate or flush-to-zero instruction, which the emulator cannot reproduce bit for bit: use common.cuh's k_exp/k_log", s)
 		}
 		if bytes.Contains(ptx, []byte(".extern .func")) {
 			t.Errorf("%s: PTX calls an external function (a libm call without libdevice): use the prelude's k_* math", s)
