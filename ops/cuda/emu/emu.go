@@ -40,7 +40,7 @@ func Kernels() []string {
 }
 
 // Signature returns the kernel's parameter types, one letter each: F float*, f const
-// float*, I int*, i const int*, n int, x float.
+// float*, I int*, i const int*, n int, x float, U unsigned long long, d double.
 func Signature(kernel string) (string, bool) {
 	cs := C.CString(kernel)
 	defer C.free(unsafe.Pointer(cs))
@@ -53,7 +53,8 @@ func Signature(kernel string) (string, bool) {
 
 // Launch runs kernel over grid×block threads with sharedBytes of dynamic shared memory.
 // args match the kernel's parameters in order: []float32 for float pointers, []int32 for int
-// pointers, int32 (or int) for int, float32 for float. Slices are copied in, and those the
+// pointers, int32 (or int) for int, float32 for float, uint64 for unsigned long long,
+// float64 for double. Slices are copied in, and those the
 // kernel may write (non-const pointers) copied back; the same slice passed twice is one
 // buffer (in-place kernels).
 func Launch(kernel string, grid, block [3]int, sharedBytes int, args ...any) error {
@@ -155,6 +156,18 @@ func launch(kernel string, grid, block [3]int, sharedBytes int, reverse bool, ar
 				return bad()
 			}
 			slots[i] = uint64(math.Float32bits(v))
+		case 'U':
+			v, ok := a.(uint64)
+			if !ok {
+				return bad()
+			}
+			slots[i] = v
+		case 'd':
+			v, ok := a.(float64)
+			if !ok {
+				return bad()
+			}
+			slots[i] = math.Float64bits(v)
 		}
 	}
 	cg := (*[3]C.int)(C.malloc(6 * C.size_t(unsafe.Sizeof(C.int(0)))))
@@ -226,7 +239,7 @@ func alias(bufs []*buffer, b *buffer) *buffer {
 
 // describe spells a signature out for error messages.
 func describe(sig string) string {
-	names := map[rune]string{'F': "[]float32 (float*)", 'f': "[]float32 (const float*)", 'I': "[]int32 (int*)", 'i': "[]int32 (const int*)", 'n': "int32 (int)", 'x': "float32 (float)"}
+	names := map[rune]string{'F': "[]float32 (float*)", 'f': "[]float32 (const float*)", 'I': "[]int32 (int*)", 'i': "[]int32 (const int*)", 'n': "int32 (int)", 'x': "float32 (float)", 'U': "uint64 (unsigned long long)", 'd': "float64 (double)"}
 	s := ""
 	for i, c := range sig {
 		if i > 0 {

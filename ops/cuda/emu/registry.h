@@ -10,7 +10,8 @@
 namespace emu {
 
 // Code is the signature letter of a parameter type: F float*, f const float*, I int*,
-// i const int*, n int, x float. Any other type fails to compile, on purpose.
+// i const int*, n int, x float, U unsigned long long, d double. Any other type fails to
+// compile, on purpose.
 template <class T> struct Code;
 template <> struct Code<float*> { static constexpr char c = 'F'; };
 template <> struct Code<const float*> { static constexpr char c = 'f'; };
@@ -18,6 +19,8 @@ template <> struct Code<int*> { static constexpr char c = 'I'; };
 template <> struct Code<const int*> { static constexpr char c = 'i'; };
 template <> struct Code<int> { static constexpr char c = 'n'; };
 template <> struct Code<float> { static constexpr char c = 'x'; };
+template <> struct Code<unsigned long long> { static constexpr char c = 'U'; };
+template <> struct Code<double> { static constexpr char c = 'd'; };
 
 typedef void (*Thunk)(const uint64_t* slots);
 
