@@ -32,7 +32,7 @@ func cuEval(t *testing.T, shape []int, x []float32, build func(*G.Node) (*G.Node
 
 // TestCUDACopyParity: Transpose, Slice (a negative step), Concat and its gradient's split as
 // copy_strided launches, and Pad in all three modes (with a crop) as gather_axes over the
-// CPU op's own tables, against the ops run through Gorgonia: exact.
+// CPU op's own tables and its gradient as scatter_axes, against the CPU ops: exact.
 func TestCUDACopyParity(t *testing.T) {
 	// Transpose [2,3,4] by [2,0,1].
 	xs := []int{2, 3, 4}
@@ -91,5 +91,32 @@ func TestCUDACopyParity(t *testing.T) {
 		grid, block = cuGrid(len(want))
 		cuRun(t, "gather_axes", grid, block, 0, x, got, len(want), 2, cuInts(m.shape), off, maps, float32(y.Op().(padOp).value))
 		cuExact(t, "pad "+tc.mode.String(), got, want)
+
+		// The gradient: scatter_axes over the inverted tables against scatterValue.
+		g := cuRand(76, len(want))
+		in := tensor.Shape{3, 5}
+		dv, err := scatterValue("PadDiff", new(outBuf), m, in, newValue(tensor.Shape(m.shape), g))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := rowMajorStrides(in)
+		var invoff, inv []int32
+		for ax, mp := range m.maps {
+			invoff = append(invoff, int32(len(inv)))
+			ptr := len(inv)
+			inv = append(inv, make([]int32, in[ax]+1)...)
+			for i := 0; i < in[ax]; i++ {
+				inv[ptr+i] = int32(len(inv))
+				for o, v := range mp {
+					if v >= 0 && v/st[ax] == i {
+						inv = append(inv, int32(o))
+					}
+				}
+			}
+			inv[ptr+in[ax]] = int32(len(inv))
+		}
+		dx := cuNaN(15)
+		cuRun(t, "scatter_axes", cu1(1), cu1(64), 0, g, dx, 15, 2, []int32{3, 5}, cuInts(rowMajorStrides(m.shape)), invoff, inv)
+		cuExact(t, "pad gradient "+tc.mode.String(), dx, cuValues(dv))
 	}
 }

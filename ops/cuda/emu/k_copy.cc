@@ -3,3 +3,4 @@
 #include "../kernels/copy.cu"
 EMU_KERNEL(copy_strided);
 EMU_KERNEL(gather_axes);
+EMU_KERNEL(scatter_axes);

@@ -1,4 +1,4 @@
-// copy.cu: the data-movement ops (Transpose, Slice, Concat, Pad) and their gradients as two
+// copy.cu: the data-movement ops (Transpose, Slice, Concat, Pad) and their gradients as three
 // index-mapping kernels; the host works out shapes, strides and offsets. One thread per
 // element of the iteration shape (row-major over `rank` ≤ 8 axes), any 1-D grid; exact.
 
@@ -41,5 +41,44 @@ extern "C" __global__ void gather_axes(const float* __restrict__ src, float* __r
       s += m;
     }
     dst[e] = pad ? value : src[s];
+  }
+}
+
+// scatter_axes: the adjoint of gather_axes (Pad's gradient in every mode, and any ops
+// indexMap scatter-add): dx at source coordinate s is Σ g over the output coordinates whose
+// map entries point at s, gathered in row-major output order from +0 (ops.scatterAdd's
+// order). inv holds, for axis d from invoff[d], ishape[d] + 1 row pointers, absolute indices
+// into inv where that source index's ascending list of output indices lies; ostride are the
+// output's row-major strides.
+extern "C" __global__ void scatter_axes(const float* __restrict__ g, float* __restrict__ dx, int total,
+                                        int rank, const int* __restrict__ ishape,
+                                        const int* __restrict__ ostride, const int* __restrict__ invoff,
+                                        const int* __restrict__ inv) {
+  K_FOR(e, total) {
+    int lo[8], hi[8], at[8];
+    int r = e;
+    bool empty = false;
+    for (int a = rank - 1; a >= 0; a--) {
+      int c = r % ishape[a];
+      r /= ishape[a];
+      const int* ptr = inv + invoff[a];
+      lo[a] = ptr[c];
+      hi[a] = ptr[c + 1];
+      at[a] = lo[a];
+      if (lo[a] == hi[a]) empty = true;
+    }
+    float acc = 0.0f;
+    while (!empty) {
+      int o = 0;
+      for (int a = 0; a < rank; a++) o += inv[at[a]] * ostride[a];
+      acc += g[o];
+      int a = rank - 1; // odometer: the last axis fastest, as row-major order
+      while (a >= 0 && ++at[a] == hi[a]) {
+        at[a] = lo[a];
+        a--;
+      }
+      if (a < 0) break;
+    }
+    dx[e] = acc;
   }
 }
