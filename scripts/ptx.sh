@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Compiles every CUDA kernel source ops/cuda/kernels/<family>.cu to PTX for sm_80 with
 # Debian's clang-15, no CUDA toolkit (-nocudainc -nocudalib; prelude_device.h supplies what
-# CUDA's headers would). The PTX is ISA 7.0, which an H100's driver JIT-compiles.
+# CUDA's headers would). The PTX is ISA 7.0, which an H100's driver JIT-compiles. The
+# committed files come from Debian 12's clang-15 (1:15.0.6); another LLVM may emit other text.
 #   scripts/ptx.sh            writes ops/cuda/kernels/ptx/<family>.ptx (commit them)
 #   scripts/ptx.sh DIR        writes DIR/<family>.ptx (the test compares those with the committed)
 set -euo pipefail
