@@ -3,8 +3,8 @@
 // thread order) from one __syncthreads to the next. A barrier releases only when every
 // thread of the block waits at it; a thread that returns while others wait, or threads
 // waiting at different __syncthreads, is the launch's error (on a GPU: a hang or undefined
-// behaviour). Dynamic shared memory is filled with NaN bytes before each block and has
-// guard bands checked after it.
+// behaviour). Static and dynamic shared memory are filled with NaN bytes before each block;
+// the dynamic one has guard bands checked after it.
 #include "emu.h"
 
 #include <stdarg.h>
@@ -21,6 +21,10 @@
 #include <vector>
 
 #include "prelude_host.h"
+
+// The linker's bounds of the emu_shared section (prelude_host.h's __shared__).
+extern "C" char __start_emu_shared[] __attribute__((weak));
+extern "C" char __stop_emu_shared[] __attribute__((weak));
 
 namespace emu {
 
@@ -206,6 +210,8 @@ extern "C" int emu_launch(const char* name, const int* grid, const int* block, i
       for (unsigned bx = 0; bx < grid_dim.x && rc == 0; bx++) {
         block_idx = uint3{bx, by, bz};
         memset(shm.data(), kSharedFill, shm.size());
+        char *s0 = __start_emu_shared, *s1 = __stop_emu_shared;
+        if (s0 && s1 > s0) memset(s0, kSharedFill, s1 - s0);
         rc = run_block(it->second, (int)nthreads, reverse != 0, name, err, errlen);
         if (rc) break;
         for (size_t i = 0; i < shm.size(); i++) {

@@ -238,3 +238,16 @@ func TestMathAccuracy(t *testing.T) {
 		t.Errorf("k_log(1) = %v, want 0", l[len(x)-3])
 	}
 }
+
+// TestStaticSharedIsFreshPerBlock: static __shared__ memory starts as NaN in every block.
+func TestStaticSharedIsFreshPerBlock(t *testing.T) {
+	out := make([]float32, 2*32)
+	if err := Launch("emutest_shared_leftover", one(2), one(32), 0, out); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range out {
+		if (i < 32) != (v == 1) || (i >= 32 && v == v) {
+			t.Fatalf("out[%d] = %v: block 0 wrote 1, block 1 must read NaN", i, v)
+		}
+	}
+}

@@ -11,3 +11,4 @@ EMU_KERNEL(emutest_shared_oob);
 EMU_KERNEL(emutest_atomic);
 EMU_KERNEL(emutest_args);
 EMU_KERNEL(emutest_math);
+EMU_KERNEL(emutest_shared_leftover);

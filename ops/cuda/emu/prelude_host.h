@@ -1,7 +1,7 @@
 // prelude_host.h: the host twin of ops/cuda/kernels/prelude_device.h. It lets the kernel
 // sources compile as C++ for the CPU, where emu.cc runs them under CUDA's execution model:
 // threadIdx and friends read the running fiber's coordinates, __shared__ variables are one
-// copy per block (blocks run one after another), and __syncthreads() parks the fiber until
+// copy, NaN-filled before each block (blocks run one after another), and __syncthreads() parks the fiber until
 // every thread of the block has reached it.
 #pragma once
 // No fused multiply-adds (the PTX is compiled with -ffp-contract=off too), whatever
@@ -30,7 +30,10 @@ void* dynamic_shared();
 #define __global__
 #define __device__
 #define __forceinline__ inline
-#define __shared__ static
+// Static __shared__ variables live in their own section, which emu.cc fills with NaN bytes
+// before every block, so a kernel that reads shared memory it has not written (or that a
+// previous block left behind) sees NaN, as it would see garbage on a GPU.
+#define __shared__ static __attribute__((section("emu_shared"), used))
 #define __restrict__ __restrict
 #define DYNAMIC_SHARED(T, name) T* name = (T*)emu::dynamic_shared()
 #define __syncthreads() emu::sync_threads(__LINE__)

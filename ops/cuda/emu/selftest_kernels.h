@@ -79,3 +79,12 @@ extern "C" __global__ void emutest_math(const float* x, float* e, float* l, int 
     l[i] = k_log(x[i]);
   }
 }
+
+// emutest_shared_leftover: block 0 writes static shared memory; every block then reads it
+// without writing (a bug): later blocks must see NaN, not block 0's values.
+extern "C" __global__ void emutest_shared_leftover(float* out) {
+  __shared__ float s[32];
+  if (blockIdx.x == 0) s[threadIdx.x] = 1.0f;
+  __syncthreads();
+  out[blockIdx.x * blockDim.x + threadIdx.x] = s[threadIdx.x];
+}
