@@ -117,6 +117,9 @@ func launch(kernel string, grid, block [3]int, sharedBytes int, reverse bool, ar
 			default:
 				return bad()
 			}
+			if prev := overlap(bufs, b); prev != nil {
+				return fmt.Errorf("emu: %s arguments %d and %d are overlapping but different slices; pass the same slice for an in-place kernel, or disjoint ones", kernel, prev.arg, i)
+			}
 			if prev := alias(bufs, b); prev != nil {
 				// The same slice twice (an in-place kernel): one device buffer, as on a GPU.
 				prev.write = prev.write || b.write
@@ -219,6 +222,33 @@ func launch(kernel string, grid, block [3]int, sharedBytes int, reverse bool, ar
 			} else {
 				b.i32[j] = int32(u)
 			}
+		}
+	}
+	return nil
+}
+
+// span is the address range of b's Go slice.
+func (b *buffer) span() (lo, hi uintptr) {
+	switch {
+	case len(b.f32) > 0:
+		lo = uintptr(unsafe.Pointer(&b.f32[0]))
+	case len(b.i32) > 0:
+		lo = uintptr(unsafe.Pointer(&b.i32[0]))
+	}
+	return lo, lo + 4*uintptr(b.n)
+}
+
+// overlap returns an earlier buffer whose Go slice overlaps b's without being the same
+// slice: a GPU would see one memory, the emulator two copies, so it refuses.
+func overlap(bufs []*buffer, b *buffer) *buffer {
+	if b.n == 0 {
+		return nil
+	}
+	lo, hi := b.span()
+	for _, p := range bufs {
+		plo, phi := p.span()
+		if p.n > 0 && lo < phi && plo < hi && !(plo == lo && phi == hi) {
+			return p
 		}
 	}
 	return nil

@@ -251,3 +251,9 @@ func TestStaticSharedIsFreshPerBlock(t *testing.T) {
 		}
 	}
 }
+
+// TestOverlapRefused: two different but overlapping slices cannot be emulated faithfully.
+func TestOverlapRefused(t *testing.T) {
+	y := make([]float32, 8)
+	wantErr(t, Launch("scale", one(1), one(4), 0, y[:6], float32(2), y[2:], 6), "arguments 0 and 2 are overlapping")
+}
