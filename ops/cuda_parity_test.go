@@ -18,10 +18,13 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/ssl4dp/ssl4dp/ops/cuda/emu"
+	"github.com/ssl4dp/ssl4dp/ops/cuda/gpucheck"
 )
 
 // cuRun launches kernel in both thread orders and fails unless both succeed with the same
-// bits in every slice argument; the first run's results are left in args.
+// bits in every slice argument; the first run's results are left in args. With SSL4DP_GPU=1
+// (scripts/gpu_check.sh) the first launch also runs on the GPU and must give its bits
+// (ops/cuda/gpucheck).
 func cuRun(t *testing.T, kernel string, grid, block [3]int, shared int, args ...any) {
 	t.Helper()
 	second := make([]any, len(args))
@@ -52,7 +55,7 @@ func cuRun(t *testing.T, kernel string, grid, block [3]int, shared int, args ...
 			second[i] = a
 		}
 	}
-	if err := emu.Launch(kernel, grid, block, shared, args...); err != nil {
+	if err := gpucheck.Launch(kernel, grid, block, shared, args...); err != nil {
 		t.Fatal(err)
 	}
 	if err := emu.LaunchReverse(kernel, grid, block, shared, second...); err != nil {

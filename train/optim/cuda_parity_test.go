@@ -7,7 +7,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/ssl4dp/ssl4dp/ops/cuda/emu"
+	"github.com/ssl4dp/ssl4dp/ops/cuda/gpucheck"
 )
 
 // TestCUDASGDParity: the sgd_update kernel (ops/cuda/kernels/sgd.cu, under the emulator)
@@ -38,7 +38,7 @@ func TestCUDASGDParity(t *testing.T) {
 					p, v := append([]float32(nil), p0...), append([]float32(nil), v0...)
 					a.update(p, g0, v)
 					gp, gv := append([]float32(nil), p0...), append([]float32(nil), v0...)
-					if err := emu.Launch("sgd_update", [3]int{2, 1, 1}, [3]int{64, 1, 1}, 0, gp, g0, gv, n, a.lr, wd, mu, b2i(first), b2i(nesterov)); err != nil {
+					if err := gpucheck.Launch("sgd_update", [3]int{2, 1, 1}, [3]int{64, 1, 1}, 0, gp, g0, gv, n, a.lr, wd, mu, b2i(first), b2i(nesterov)); err != nil {
 						t.Fatal(err)
 					}
 					for i := range p {
@@ -77,10 +77,10 @@ func TestCUDAGradNormParity(t *testing.T) {
 		}
 		const blocks = 3
 		partial, out := make([]float32, blocks), make([]float32, 1)
-		if err := emu.Launch("sum_partial", [3]int{blocks, 1, 1}, [3]int{128, 1, 1}, 0, g, partial, n, 1); err != nil {
+		if err := gpucheck.Launch("sum_partial", [3]int{blocks, 1, 1}, [3]int{128, 1, 1}, 0, g, partial, n, 1); err != nil {
 			t.Fatal(err)
 		}
-		if err := emu.Launch("sum_final", [3]int{1, 1, 1}, [3]int{32, 1, 1}, 0, partial, out, blocks, 1); err != nil {
+		if err := gpucheck.Launch("sum_final", [3]int{1, 1, 1}, [3]int{32, 1, 1}, 0, partial, out, blocks, 1); err != nil {
 			t.Fatal(err)
 		}
 		if got := math.Sqrt(float64(out[0])); math.Abs(got-norm) > 1e-6*norm {
