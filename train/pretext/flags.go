@@ -48,7 +48,7 @@ type Flags struct {
 	CellsPerImage   int     `name:"cells-per-image" help:"PLMoCo: random key cells of each image enqueued per step."`
 	GlobalWeight    float64 `name:"global-weight" help:"PLMoCo: weight λ of an added image-level MoCo loss (default 0: dense only)."`
 	DenseWeight     float64 `name:"dense-weight" help:"DenseCL: λ in (1 − λ)·global + λ·dense (default 0.5)."`
-	Match           string  `name:"match" enum:",similarity,geometry" default:"" help:"DenseCL: how a query cell finds its positive key cell: similarity (DenseCL's: most similar backbone feature) or geometry (PLMoCo's: the cell covering it in the source image)."`
+	Match           string  `name:"match" enum:",similarity,geometry" default:"" placeholder:"similarity|geometry" help:"DenseCL: how a query cell finds its positive key cell: similarity (the default, DenseCL's: the most similar backbone feature) or geometry (PLMoCo's: the cell covering it in the source image)."`
 	PosThreshold    float64 `name:"pos-threshold" help:"PixPro: pixels of the two views are positives when their centres are closer than this many cell diagonals in the source image (default 0.7)."`
 	InstanceWeight  float64 `name:"instance-weight" help:"PixPro: weight of the added image-level BYOL loss (default 0: no instance branch)."`
 
