@@ -18,7 +18,7 @@ func pretextArgs(method, out string) []string {
 	args := []string{"train", "pretext", "--method", method, "--scale", "cpu", "--encoder", "resnet18", "--width", "0.125",
 		"--size", "32", "--batch", "8", "--iters", "3", "--data", "synthetic:size=48,n=32", "--out", out}
 	switch method {
-	case "moco", "edmoco":
+	case "moco", "edmoco", "cp2":
 		args = append(args, "--queue", "64")
 	case "plmoco", "pledmoco":
 		args = append(args, "--dense-queue", "64")
