@@ -110,4 +110,3 @@ func classifyFlagNames() map[string]bool {
 
 // stageMethodList is stageMethods for messages.
 func stageMethodList() string { return strings.Join(stageMethods(), ", ") }
-

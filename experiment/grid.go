@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
-
 )
 
 // Grid is an experiment file: pre-training rows × segmentation heads × seeds. Every cell
