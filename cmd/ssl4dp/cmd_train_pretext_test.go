@@ -126,7 +126,7 @@ func TestTrainPretextBadInput(t *testing.T) {
 // step 4) and resumed from the run folder alone ends with the same networks, bit for bit, as
 // one run straight through: the key network, queues and optimizer state all come back.
 func TestTrainPretextResumeIsExact(t *testing.T) {
-	for _, method := range []string{"plmoco", "byol"} {
+	for _, method := range []string{"plmoco", "byol", "cp2"} {
 		t.Run(method, func(t *testing.T) {
 			dir := t.TempDir()
 			whole, parts := filepath.Join(dir, "whole"), filepath.Join(dir, "parts")
