@@ -40,6 +40,8 @@ func TestEachMethodLowersItsLoss(t *testing.T) {
 				cc.Queue, cc.DenseQueue = 64, 64
 			case *PixProConfig:
 				cc.Dim, cc.Hidden = 64, 128
+			case *CP2Config:
+				cc.Queue = 64
 			case *BYOLConfig:
 				cc.Dim, cc.Hidden, cc.PredictorHidden = 64, 128, 128
 			case *SimSiamConfig:
