@@ -56,6 +56,7 @@ var unsupportedOK = map[string]string{
 	"no elements":                                 "empty tensors",
 	"running-statistic outputs":                   "BatchNorm's training outputs (running statistics are importer state)",
 	"only dilation 1":                             "AveragePool dilations (opset 19)",
+	"not one number":                              "Pow with a tensor exponent",
 }
 
 func supportedOps() []string {
