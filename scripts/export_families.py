@@ -13,8 +13,8 @@ and the full-size models the long tests use (SSL4DP_LONG=1) from
 Every model is exported the way docs/import.md tells a user to (the recipe that keeps a
 network trainable): model.train(), TrainingMode.PRESERVE (BatchNorm nodes stay),
 do_constant_folding=False (every initializer keeps its state_dict key), input "input",
-output "output" (the logits), dynamic batch and size. Stochastic depth is set to 0 and
-dropout to 0 in the small fixtures, so the training-mode export is deterministic.
+output "output" (the logits), dynamic batch and size. Stochastic depth is set to 0 (its
+Bernoulli mask has no ONNX export in training mode), and dropout to 0 in the small fixtures.
 
 Random initialisation only (no weights can be downloaded here). Fresh torchvision modules
 hold many equal tensors (every BatchNorm/LayerNorm γ is ones, every β and running mean
@@ -61,6 +61,14 @@ def small(family):
     raise SystemExit(f"unknown family {family}")
 
 
+def no_stochastic_depth(net):
+    """Stochastic depth (ConvNeXt, EfficientNet) draws a Bernoulli mask in training mode, which
+    ONNX cannot express: p = 0 makes it the identity (ssl4dp trains without it)."""
+    for m in net.modules():
+        if isinstance(m, torchvision.ops.StochasticDepth):
+            m.p = 0.0
+
+
 def perturb(net, g):
     """Distinct values for tensors a fresh init leaves constant (see the module doc)."""
     with torch.no_grad():
@@ -105,6 +113,7 @@ def main():
         else:
             name = FULL[fam]
             net, size = getattr(torchvision.models, name)(), 224
+        no_stochastic_depth(net)
         perturb(net, g)
         # ViT's position embedding fixes the image size: only the batch is dynamic.
         path = os.path.join(a.out, name + ".onnx")

@@ -46,7 +46,8 @@ var ProbeSize = [2]int{160, 96}
 // LayerNormalization outputs [N, L, C], L − grid ≤ 8). The default —
 // the input of the last global pooling (GlobalAveragePool, or ReduceMean over the spatial
 // axes), or for a ViT the tokens whose class token the classifier reads (the last Gather on
-// axis 1, or a ReduceMean over the tokens) — is marked; none may be.
+// axis 1, or a ReduceMean over the tokens), else a graph output named "features" — is
+// marked; none may be.
 func DenseMaps(mp *pb.ModelProto) ([]DenseMap, error) {
 	g := mp.GetGraph()
 	if g == nil {
@@ -139,6 +140,13 @@ func DenseMaps(mp *pb.ModelProto) ([]DenseMap, error) {
 			n.GetOpType() == "Gather" && maps[i].Tokens && onnx.AttrInt(n, "axis", 0) == 1,
 			n.GetOpType() == "ReduceMean" && maps[i].Tokens:
 			def = i
+		}
+	}
+	if def < 0 { // an encoder cut at its dense map (an earlier run's encoder.onnx)
+		for _, o := range g.Output {
+			if i, ok := byName[o.GetName()]; ok && o.GetName() == "features" {
+				def = i
+			}
 		}
 	}
 	if def >= 0 {

@@ -74,7 +74,14 @@ func TestFamilyFullSize(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkFamily(t, mp, Options{Seed: 1, Size: 224, Samples: 4}, 1e-4)
+			o := Options{Seed: 1, Size: 224, Samples: 4}
+			if name == "mobilenet_v3_large" {
+				// 2×16×112² stem activations through HardSwish and ReLU kinks: a step of 1e-6
+				// on a stem weight moves some of them across one (measured: the stem weight's
+				// numeric gradient is off by 2.5e-3 at ε=1e-5, 4.6e-4 at 1e-6, 1e-8 at 1e-7).
+				o.Eps = 1e-7
+			}
+			checkFamily(t, mp, o, 1e-4)
 		})
 	}
 }

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"math"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ssl4dp/ssl4dp/internal/testenv"
+	"github.com/ssl4dp/ssl4dp/onnx"
+	"github.com/ssl4dp/ssl4dp/onnx/importer"
+	pb "github.com/ssl4dp/ssl4dp/onnx/onnxpb"
+	"github.com/ssl4dp/ssl4dp/onnx/ort"
+	"github.com/ssl4dp/ssl4dp/train/pretext"
+	"github.com/ssl4dp/ssl4dp/train/seg"
+)
+
+// The five torchvision family fixtures (scripts/export_families.py --small) are continued
+// as a user would: `train pretext --method plmoco --init X.onnx` pre-trains the network
+// itself as the encoder, `train seg --init encoder.onnx` fine-tunes it under an FCN head,
+// and the continued encoder goes home by name: its initializers, put back into the
+// original export under the same names (what torchvision's load_state_dict does with
+// them), make the original network compute exactly encoder.onnx's features.
+func TestTrainFamiliesFromTheirExports(t *testing.T) {
+	if err := ort.Init(testenv.ORTLibrary(t)); err != nil {
+		t.Fatal(err)
+	}
+	loaded := regexp.MustCompile(`init from \S+: (\d+) loaded, (\d+) skipped`)
+	for _, fam := range []string{"convnext", "efficientnet", "mobilenet_v3", "regnet", "vit"} {
+		t.Run(fam, func(t *testing.T) {
+			fixture := filepath.Join(testenv.RepoRoot(t), "onnx/importer/testdata/families", fam+".onnx")
+			dir := t.TempDir()
+			run := filepath.Join(dir, "run")
+			code, _, errOut := runCLI(t, "train", "pretext", "--method", "plmoco", "--scale", "cpu", "--init", fixture,
+				"--size", "32", "--batch", "4", "--iters", "2", "--dense-queue", "64", "--data", "synthetic:size=48,n=16", "--out", run)
+			if code != 0 {
+				t.Fatalf("train pretext: exit %d\n%s", code, errOut)
+			}
+			enc := filepath.Join(run, pretext.EncoderFile)
+			code, _, errOut = runCLI(t, "train", "seg", "--init", enc, "--head", "fcn", "--data", "synthetic:size=32,n=8,val=2",
+				"--crop", "32", "--val-size", "32", "--batch", "4", "--iters", "1", "--out", filepath.Join(dir, "seg"))
+			if code != 0 {
+				t.Fatalf("train seg --init encoder.onnx: exit %d\n%s", code, errOut)
+			}
+			if m := loaded.FindStringSubmatch(errOut); m == nil || m[1] == "0" || m[2] != "0" {
+				t.Errorf("train seg's init report: %v\n%s", m, errOut)
+			}
+			takeHome(t, fixture, enc)
+		})
+	}
+}
+
+// takeHome checks that encoder.onnx's initializers are the export's own (same names and
+// shapes, values trained) and that the export, given them by name, computes encoder.onnx's
+// features in onnxruntime (tokens turned into the grid as graphs/external.go does).
+func takeHome(t *testing.T, fixture, encPath string) {
+	t.Helper()
+	orig, err := onnx.ReadFile(fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := onnx.ReadFile(encPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ext, err := seg.ExternalEncoder(orig, "", fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := onnx.Initializers(orig.Graph)
+	changed := 0
+	for _, ti := range enc.Graph.Initializer {
+		if pb.TensorProto_DataType(ti.GetDataType()) != pb.TensorProto_FLOAT {
+			continue
+		}
+		o, ok := src[ti.GetName()]
+		if !ok || !slices.Equal(onnx.Shape(o), onnx.Shape(ti)) {
+			t.Fatalf("encoder.onnx's %q %v is not the export's (%v)", ti.GetName(), onnx.Shape(ti), ok)
+		}
+		a, _ := onnx.Floats(o)
+		b, _ := onnx.Floats(ti)
+		if !slices.Equal(a, b) {
+			changed++
+		}
+		onnx.SetInitializer(orig.Graph, ti)
+	}
+	if changed == 0 {
+		t.Fatal("no initializer of encoder.onnx differs from the export's: nothing was trained")
+	}
+	orig.Graph.Output = append(orig.Graph.Output, &pb.ValueInfoProto{Name: &ext.Features, Type: &pb.TypeProto{
+		Value: &pb.TypeProto_TensorType{TensorType: &pb.TypeProto_Tensor{ElemType: proto32(pb.TensorProto_FLOAT)}}}})
+	x := make([]float32, 2*3*32*32)
+	for i := range x {
+		x[i] = float32(math.Sin(float64(i) * 0.37))
+	}
+	home := runInference(t, orig, "input", x)[ext.Features]
+	got := runInference(t, enc, "input", x)["features"]
+	want := home
+	if ext.Tokens {
+		want = tokenGrid(home, 2, ext.Drop, ext.GridH*ext.GridW, ext.Channels)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("features: %d values, the export's map %d", len(got), len(want))
+	}
+	var maxErr, scale float64
+	for i := range got {
+		maxErr = math.Max(maxErr, math.Abs(float64(got[i]-want[i])))
+		scale = math.Max(scale, math.Abs(float64(want[i])))
+	}
+	if maxErr > 1e-5*scale {
+		t.Errorf("encoder.onnx's features vs the export with its values: max error %.3g (scale %.3g)", maxErr, scale)
+	}
+}
+
+func proto32(v pb.TensorProto_DataType) *int32 { i := int32(v); return &i }
+
+// runInference runs mp's inference form in onnxruntime on a [2,3,32,32] input.
+func runInference(t *testing.T, mp *pb.ModelProto, input string, x []float32) map[string][]float32 {
+	t.Helper()
+	inf, err := importer.InferenceForm(mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := onnx.Encode(inf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ort.NewSession(b, ort.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	out, err := s.Run(map[string]ort.Tensor{input: {Shape: []int64{2, 3, 32, 32}, Data: x}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := map[string][]float32{}
+	for name, v := range out {
+		res[name] = v.Data.([]float32)
+	}
+	return res
+}
+
+// tokenGrid turns tokens [n, drop+hw, c] into the grid [n, c, hw] without the first drop.
+func tokenGrid(tok []float32, n, drop, hw, c int) []float32 {
+	out := make([]float32, n*c*hw)
+	l := drop + hw
+	for b := 0; b < n; b++ {
+		for i := 0; i < hw; i++ {
+			for k := 0; k < c; k++ {
+				out[(b*c+k)*hw+i] = tok[(b*l+drop+i)*c+k]
+			}
+		}
+	}
+	return out
+}
+
+// Bad input about an imported encoder is a usage error (exit 2) that says the fix.
+func TestTrainFamiliesBadInput(t *testing.T) {
+	vit := filepath.Join(testenv.RepoRoot(t), "onnx/importer/testdata/families/vit.onnx")
+	base := []string{"train", "pretext", "--method", "plmoco", "--scale", "cpu", "--init", vit, "--batch", "4", "--iters", "1",
+		"--data", "synthetic:size=48,n=8"}
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--size", "64"}, []string{"--size 64", "32×32", "use --size 32"}},
+		{[]string{"--size", "32", "--features", "output"}, []string{`"output" is not one of its dense maps`, "--features", "/encoder/ln/LayerNormalization_output_0"}},
+	} {
+		code, _, errOut := runCLI(t, append(append(base, c.args...), "--out", filepath.Join(t.TempDir(), "run"))...)
+		if code != 2 {
+			t.Errorf("%v: exit %d, want 2\n%s", c.args, code, errOut)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(errOut, w) {
+				t.Errorf("%v: the message does not say %q:\n%s", c.args, w, errOut)
+			}
+		}
+	}
+}
