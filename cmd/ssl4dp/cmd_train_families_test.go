@@ -1,7 +1,10 @@
 package main
 
 import (
+	"encoding/binary"
 	"math"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -28,10 +31,12 @@ func TestTrainFamiliesFromTheirExports(t *testing.T) {
 		t.Fatal(err)
 	}
 	loaded := regexp.MustCompile(`init from \S+: (\d+) loaded, (\d+) skipped`)
+	home := map[string]homeRun{}
+	root := t.TempDir() // the encoders outlive their subtests (intoTorchvision reads them)
 	for _, fam := range []string{"convnext", "efficientnet", "mobilenet_v3", "regnet", "vit"} {
 		t.Run(fam, func(t *testing.T) {
 			fixture := filepath.Join(testenv.RepoRoot(t), "onnx/importer/testdata/families", fam+".onnx")
-			dir := t.TempDir()
+			dir := filepath.Join(root, fam)
 			run := filepath.Join(dir, "run")
 			code, _, errOut := runCLI(t, "train", "pretext", "--method", "plmoco", "--scale", "cpu", "--init", fixture,
 				"--size", "32", "--batch", "4", "--iters", "2", "--dense-queue", "64", "--data", "synthetic:size=48,n=16", "--out", run)
@@ -47,15 +52,92 @@ func TestTrainFamiliesFromTheirExports(t *testing.T) {
 			if m := loaded.FindStringSubmatch(errOut); m == nil || m[1] == "0" || m[2] != "0" {
 				t.Errorf("train seg's init report: %v\n%s", m, errOut)
 			}
-			takeHome(t, fixture, enc)
+			home[fam] = homeRun{enc, takeHome(t, fixture, enc)}
 		})
 	}
+	intoTorchvision(t, home)
+}
+
+type homeRun struct {
+	encoder  string
+	features []float32 // onnxruntime's, on homeInput
+}
+
+// intoTorchvision loads each continued encoder into torchvision's module by state_dict key
+// (scripts/torch_features.py) and compares its dense map with onnxruntime's. Needs Debian's
+// python3-torch, not a CI dependency: skips without it, even under SSL4DP_STRICT=1.
+func intoTorchvision(t *testing.T, runs map[string]homeRun) {
+	if len(runs) == 0 {
+		return
+	}
+	if err := exec.Command(testenv.DebianPython, "-c", "import torch, torchvision").Run(); err != nil {
+		t.Skipf("loading into torchvision: %s has no torch/torchvision (not a CI dependency): %v", testenv.DebianPython, err)
+	}
+	dir := t.TempDir()
+	in := filepath.Join(dir, "input.f32")
+	if err := os.WriteFile(in, f32Bytes(homeInput()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{filepath.Join(testenv.RepoRoot(t), "scripts", "torch_features.py"), in}
+	var fams []string
+	for fam, r := range runs {
+		fams = append(fams, fam)
+		args = append(args, fam+"="+r.encoder+"="+filepath.Join(dir, fam+".f32"))
+	}
+	if out, err := exec.Command(testenv.DebianPython, args...).CombinedOutput(); err != nil {
+		t.Fatalf("scripts/torch_features.py: %v\n%s", err, out)
+	}
+	for _, fam := range fams {
+		b, err := os.ReadFile(filepath.Join(dir, fam+".f32"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, want := f32sOf(b), runs[fam].features
+		if len(got) != len(want) {
+			t.Errorf("%s: torchvision's dense map has %d values, onnxruntime's %d", fam, len(got), len(want))
+			continue
+		}
+		var maxErr, scale float64
+		for i := range got {
+			maxErr = math.Max(maxErr, math.Abs(float64(got[i]-want[i])))
+			scale = math.Max(scale, math.Abs(float64(want[i])))
+		}
+		t.Logf("%s: torchvision with encoder.onnx's values vs onnxruntime: max error %.3g (scale %.3g)", fam, maxErr, scale)
+		if maxErr > 1e-4*scale {
+			t.Errorf("%s: torchvision with encoder.onnx's values differs from onnxruntime: max error %.3g (scale %.3g)", fam, maxErr, scale)
+		}
+	}
+}
+
+// homeInput is the [2,3,32,32] image batch both sides run.
+func homeInput() []float32 {
+	x := make([]float32, 2*3*32*32)
+	for i := range x {
+		x[i] = float32(math.Sin(float64(i) * 0.37))
+	}
+	return x
+}
+
+func f32Bytes(x []float32) []byte {
+	b := make([]byte, 4*len(x))
+	for i, v := range x {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
+	}
+	return b
+}
+
+func f32sOf(b []byte) []float32 {
+	x := make([]float32, len(b)/4)
+	for i := range x {
+		x[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return x
 }
 
 // takeHome checks that encoder.onnx's initializers are the export's own (same names and
 // shapes, values trained) and that the export, given them by name, computes encoder.onnx's
 // features in onnxruntime (tokens turned into the grid as graphs/external.go does).
-func takeHome(t *testing.T, fixture, encPath string) {
+func takeHome(t *testing.T, fixture, encPath string) []float32 {
 	t.Helper()
 	orig, err := onnx.ReadFile(fixture)
 	if err != nil {
@@ -91,10 +173,7 @@ func takeHome(t *testing.T, fixture, encPath string) {
 	}
 	orig.Graph.Output = append(orig.Graph.Output, &pb.ValueInfoProto{Name: &ext.Features, Type: &pb.TypeProto{
 		Value: &pb.TypeProto_TensorType{TensorType: &pb.TypeProto_Tensor{ElemType: proto32(pb.TensorProto_FLOAT)}}}})
-	x := make([]float32, 2*3*32*32)
-	for i := range x {
-		x[i] = float32(math.Sin(float64(i) * 0.37))
-	}
+	x := homeInput()
 	home := runInference(t, orig, "input", x)[ext.Features]
 	got := runInference(t, enc, "input", x)["features"]
 	want := home
@@ -112,6 +191,7 @@ func takeHome(t *testing.T, fixture, encPath string) {
 	if maxErr > 1e-5*scale {
 		t.Errorf("encoder.onnx's features vs the export with its values: max error %.3g (scale %.3g)", maxErr, scale)
 	}
+	return got
 }
 
 func proto32(v pb.TensorProto_DataType) *int32 { i := int32(v); return &i }
