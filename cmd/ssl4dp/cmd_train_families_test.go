@@ -2,12 +2,15 @@ package main
 
 import (
 	"encoding/binary"
+	"fmt"
+	"maps"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -27,35 +30,68 @@ import (
 // original export under the same names (what torchvision's load_state_dict does with
 // them), make the original network compute exactly encoder.onnx's features.
 func TestTrainFamiliesFromTheirExports(t *testing.T) {
+	fixtures := map[string]string{}
+	for _, fam := range []string{"convnext", "efficientnet", "mobilenet_v3", "regnet", "vit"} {
+		fixtures[fam] = filepath.Join(testenv.RepoRoot(t), "onnx/importer/testdata/families", fam+".onnx")
+	}
+	continueFamilies(t, fixtures, 32, false)
+}
+
+// Full size (SSL4DP_LONG=1 and Debian's torch): torchvision's convnext_tiny,
+// efficientnet_b0, mobilenet_v3_large, regnet_y_400mf and vit_b_16 exported by
+// scripts/export_families.py, one pre-training and one fine-tuning step each at 224².
+func TestTrainFamiliesFullSize(t *testing.T) {
+	testenv.Long(t, "one pretext and one seg step of five full-size torchvision networks at 224²; the fixtures cover the same paths")
+	if err := exec.Command(testenv.DebianPython, "-c", "import torch, torchvision").Run(); err != nil {
+		t.Skipf("%s has no torch/torchvision (not a CI dependency): %v", testenv.DebianPython, err)
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command(testenv.DebianPython, filepath.Join(testenv.RepoRoot(t), "scripts", "export_families.py"), dir).CombinedOutput(); err != nil {
+		t.Fatalf("export: %v\n%s", err, out)
+	}
+	fixtures := map[string]string{}
+	for fam, name := range map[string]string{"convnext": "convnext_tiny", "efficientnet": "efficientnet_b0",
+		"mobilenet_v3": "mobilenet_v3_large", "regnet": "regnet_y_400mf", "vit": "vit_b_16"} {
+		fixtures[fam] = filepath.Join(dir, name+".onnx")
+	}
+	continueFamilies(t, fixtures, 224, true)
+}
+
+func continueFamilies(t *testing.T, fixtures map[string]string, size int, full bool) {
 	if err := ort.Init(testenv.ORTLibrary(t)); err != nil {
 		t.Fatal(err)
 	}
 	loaded := regexp.MustCompile(`init from \S+: (\d+) loaded, (\d+) skipped`)
 	home := map[string]homeRun{}
 	root := t.TempDir() // the encoders outlive their subtests (intoTorchvision reads them)
-	for _, fam := range []string{"convnext", "efficientnet", "mobilenet_v3", "regnet", "vit"} {
+	sz, batch := strconv.Itoa(size), "4"
+	if full {
+		batch = "2"
+	}
+	for _, fam := range slices.Sorted(maps.Keys(fixtures)) {
+		fixture := fixtures[fam]
 		t.Run(fam, func(t *testing.T) {
-			fixture := filepath.Join(testenv.RepoRoot(t), "onnx/importer/testdata/families", fam+".onnx")
 			dir := filepath.Join(root, fam)
 			run := filepath.Join(dir, "run")
 			code, _, errOut := runCLI(t, "train", "pretext", "--method", "plmoco", "--scale", "cpu", "--init", fixture,
-				"--size", "32", "--batch", "4", "--iters", "2", "--dense-queue", "64", "--data", "synthetic:size=48,n=16", "--out", run)
+				"--size", sz, "--batch", batch, "--iters", "2", "--dense-queue", "64",
+				"--data", fmt.Sprintf("synthetic:size=%d,n=16", size*3/2), "--out", run)
 			if code != 0 {
 				t.Fatalf("train pretext: exit %d\n%s", code, errOut)
 			}
 			enc := filepath.Join(run, pretext.EncoderFile)
-			code, _, errOut = runCLI(t, "train", "seg", "--init", enc, "--head", "fcn", "--data", "synthetic:size=32,n=8,val=2",
-				"--crop", "32", "--val-size", "32", "--batch", "4", "--iters", "1", "--out", filepath.Join(dir, "seg"))
+			code, _, errOut = runCLI(t, "train", "seg", "--init", enc, "--head", "fcn", "--data", fmt.Sprintf("synthetic:size=%d,n=8,val=2", size),
+				"--crop", sz, "--val-size", sz, "--val-limit", "1", "--batch", batch, "--iters", "1", "--out", filepath.Join(dir, "seg"))
 			if code != 0 {
 				t.Fatalf("train seg --init encoder.onnx: exit %d\n%s", code, errOut)
 			}
 			if m := loaded.FindStringSubmatch(errOut); m == nil || m[1] == "0" || m[2] != "0" {
 				t.Errorf("train seg's init report: %v\n%s", m, errOut)
 			}
-			home[fam] = homeRun{enc, takeHome(t, fixture, enc)}
+			home[fam] = homeRun{enc, takeHome(t, fixture, enc, size)}
 		})
 	}
-	intoTorchvision(t, home)
+	intoTorchvision(t, home, size, full)
 }
 
 type homeRun struct {
@@ -66,7 +102,7 @@ type homeRun struct {
 // intoTorchvision loads each continued encoder into torchvision's module by state_dict key
 // (scripts/torch_features.py) and compares its dense map with onnxruntime's. Needs Debian's
 // python3-torch, not a CI dependency: skips without it, even under SSL4DP_STRICT=1.
-func intoTorchvision(t *testing.T, runs map[string]homeRun) {
+func intoTorchvision(t *testing.T, runs map[string]homeRun, size int, full bool) {
 	if len(runs) == 0 {
 		return
 	}
@@ -75,7 +111,7 @@ func intoTorchvision(t *testing.T, runs map[string]homeRun) {
 	}
 	dir := t.TempDir()
 	in := filepath.Join(dir, "input.f32")
-	if err := os.WriteFile(in, f32Bytes(homeInput()), 0o644); err != nil {
+	if err := os.WriteFile(in, f32Bytes(homeInput(size)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	args := []string{filepath.Join(testenv.RepoRoot(t), "scripts", "torch_features.py"), in}
@@ -83,6 +119,9 @@ func intoTorchvision(t *testing.T, runs map[string]homeRun) {
 	for fam, r := range runs {
 		fams = append(fams, fam)
 		args = append(args, fam+"="+r.encoder+"="+filepath.Join(dir, fam+".f32"))
+	}
+	if full {
+		args = append(args, "--full")
 	}
 	if out, err := exec.Command(testenv.DebianPython, args...).CombinedOutput(); err != nil {
 		t.Fatalf("scripts/torch_features.py: %v\n%s", err, out)
@@ -109,9 +148,9 @@ func intoTorchvision(t *testing.T, runs map[string]homeRun) {
 	}
 }
 
-// homeInput is the [2,3,32,32] image batch both sides run.
-func homeInput() []float32 {
-	x := make([]float32, 2*3*32*32)
+// homeInput is the [2,3,size,size] image batch both sides run.
+func homeInput(size int) []float32 {
+	x := make([]float32, 2*3*size*size)
 	for i := range x {
 		x[i] = float32(math.Sin(float64(i) * 0.37))
 	}
@@ -137,7 +176,7 @@ func f32sOf(b []byte) []float32 {
 // takeHome checks that encoder.onnx's initializers are the export's own (same names and
 // shapes, values trained) and that the export, given them by name, computes encoder.onnx's
 // features in onnxruntime (tokens turned into the grid as graphs/external.go does).
-func takeHome(t *testing.T, fixture, encPath string) []float32 {
+func takeHome(t *testing.T, fixture, encPath string, size int) []float32 {
 	t.Helper()
 	orig, err := onnx.ReadFile(fixture)
 	if err != nil {
@@ -173,9 +212,9 @@ func takeHome(t *testing.T, fixture, encPath string) []float32 {
 	}
 	orig.Graph.Output = append(orig.Graph.Output, &pb.ValueInfoProto{Name: &ext.Features, Type: &pb.TypeProto{
 		Value: &pb.TypeProto_TensorType{TensorType: &pb.TypeProto_Tensor{ElemType: proto32(pb.TensorProto_FLOAT)}}}})
-	x := homeInput()
-	home := runInference(t, orig, "input", x)[ext.Features]
-	got := runInference(t, enc, "input", x)["features"]
+	x := homeInput(size)
+	home := runInference(t, orig, "input", x, size)[ext.Features]
+	got := runInference(t, enc, "input", x, size)["features"]
 	want := home
 	if ext.Tokens {
 		want = tokenGrid(home, 2, ext.Drop, ext.GridH*ext.GridW, ext.Channels)
@@ -196,8 +235,8 @@ func takeHome(t *testing.T, fixture, encPath string) []float32 {
 
 func proto32(v pb.TensorProto_DataType) *int32 { i := int32(v); return &i }
 
-// runInference runs mp's inference form in onnxruntime on a [2,3,32,32] input.
-func runInference(t *testing.T, mp *pb.ModelProto, input string, x []float32) map[string][]float32 {
+// runInference runs mp's inference form in onnxruntime on a [2,3,size,size] input.
+func runInference(t *testing.T, mp *pb.ModelProto, input string, x []float32, size int) map[string][]float32 {
 	t.Helper()
 	inf, err := importer.InferenceForm(mp)
 	if err != nil {
@@ -212,7 +251,7 @@ func runInference(t *testing.T, mp *pb.ModelProto, input string, x []float32) ma
 		t.Fatal(err)
 	}
 	defer s.Close()
-	out, err := s.Run(map[string]ort.Tensor{input: {Shape: []int64{2, 3, 32, 32}, Data: x}})
+	out, err := s.Run(map[string]ort.Tensor{input: {Shape: []int64{2, 3, int64(size), int64(size)}, Data: x}})
 	if err != nil {
 		t.Fatal(err)
 	}
