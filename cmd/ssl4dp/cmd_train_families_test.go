@@ -73,9 +73,13 @@ func continueFamilies(t *testing.T, fixtures map[string]string, size int, full b
 		t.Run(fam, func(t *testing.T) {
 			dir := filepath.Join(root, fam)
 			run := filepath.Join(dir, "run")
-			code, _, errOut := runCLI(t, "train", "pretext", "--method", "plmoco", "--scale", "cpu", "--init", fixture,
+			args := []string{"train", "pretext", "--method", "plmoco", "--scale", "cpu", "--init", fixture,
 				"--size", sz, "--batch", batch, "--iters", "2", "--dense-queue", "64",
-				"--data", fmt.Sprintf("synthetic:size=%d,n=16", size*3/2), "--out", run)
+				"--data", fmt.Sprintf("synthetic:size=%d,n=16", size*3/2), "--out", run}
+			if full { // batch 2 at 224² keeps the step short; Shuffle BN then has one key chunk
+				args = append(args, "--key-chunks", "1")
+			}
+			code, _, errOut := runCLI(t, args...)
 			if code != 0 {
 				t.Fatalf("train pretext: exit %d\n%s", code, errOut)
 			}

@@ -129,6 +129,6 @@ func (f *Flags) resolveFeatures(cfg *Config) error {
 	if h, _ := FixedSize(ext); h > 0 && cfg.ValSize != h {
 		return &train.UsageError{Msg: fmt.Sprintf("seg: --val-size %d: the --init model %s takes %d×%d images only; use --val-size %d", cfg.ValSize, cfg.Init, h, h, h)}
 	}
-	cfg.Features = ext.Features
+	cfg.Features, f.external = ext.Features, true
 	return nil
 }
