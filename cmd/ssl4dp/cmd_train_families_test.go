@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"maps"
@@ -300,6 +301,58 @@ func TestTrainFamiliesBadInput(t *testing.T) {
 			if !strings.Contains(errOut, w) {
 				t.Errorf("%v: the message does not say %q:\n%s", c.args, w, errOut)
 			}
+		}
+	}
+}
+
+// A pre-training and a fine-tuning run on an imported encoder (ViT: tokens, a fixed size, the
+// default dense map) stopped at step 4 and resumed from the folder alone end bit for bit where
+// the uninterrupted runs do: the settings record the dense map, and --resume rebuilds the
+// network from the --init file.
+func TestTrainFamiliesResumeIsExact(t *testing.T) {
+	vit := filepath.Join(testenv.RepoRoot(t), "onnx/importer/testdata/families/vit.onnx")
+	for _, c := range []struct {
+		cmd   string
+		args  []string
+		files []string
+	}{
+		{"pretext", []string{"--method", "plmoco", "--scale", "cpu", "--size", "32", "--dense-queue", "64", "--data", "synthetic:size=48,n=16"},
+			[]string{pretext.ModelFile, pretext.EncoderFile}},
+		{"seg", []string{"--head", "fcn", "--crop", "32", "--val-size", "32", "--val-limit", "1", "--data", "synthetic:size=32,n=16,val=2"},
+			[]string{"model.onnx"}},
+	} {
+		t.Run(c.cmd, func(t *testing.T) { resumeIsExact(t, c.cmd, append(c.args, "--init", vit), c.files) })
+	}
+}
+
+func resumeIsExact(t *testing.T, cmd string, flags, files []string) {
+	dir := t.TempDir()
+	whole, parts := filepath.Join(dir, "whole"), filepath.Join(dir, "parts")
+	args := func(out string) []string {
+		return append(append([]string{"train", cmd}, flags...), "--batch", "4", "--iters", "6", "--checkpoint-every", "2", "--out", out)
+	}
+	if code, _, errOut := runCLI(t, args(whole)...); code != 0 {
+		t.Fatalf("uninterrupted run: exit %d\n%s", code, errOut)
+	}
+	t.Setenv("SSL4DP_TEST_NAN_STEP", "4")
+	if code, _, errOut := runCLI(t, args(parts)...); code == 0 || !strings.Contains(errOut, "step 4") {
+		t.Fatalf("run stopped at step 4: exit %d\n%s", code, errOut)
+	}
+	os.Unsetenv("SSL4DP_TEST_NAN_STEP")
+	if code, _, errOut := runCLI(t, "train", cmd, "--resume", "--out", parts); code != 0 || !strings.Contains(errOut, "resumed from") {
+		t.Fatalf("resume: exit %d\n%s", code, errOut)
+	}
+	for _, name := range files {
+		a, err := os.ReadFile(filepath.Join(whole, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(parts, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s of the resumed run differs from the uninterrupted run's", name)
 		}
 	}
 }

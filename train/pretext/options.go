@@ -63,7 +63,11 @@ func (n Net) String() string {
 
 // spec is the graphs.Spec of the method's network with the given pretext heads.
 func (n Net) spec(pt graphs.Pretext, seed int64, outputs ...string) graphs.Spec {
-	return graphs.Spec{Encoder: n.Encoder, OutputStride: n.OutputStride, Width: n.Width, Head: n.Head,
+	enc := n.Encoder
+	if n.External != nil {
+		enc = "" // the imported network is the encoder; --encoder's default must not show
+	}
+	return graphs.Spec{Encoder: enc, OutputStride: n.OutputStride, Width: n.Width, Head: n.Head,
 		DecoderWidth: n.DecoderWidth, Pretext: pt, Seed: seed, Outputs: outputs, External: n.External}
 }
 
