@@ -64,3 +64,7 @@ test-long: setup
 # Regenerate onnx/onnxpb from Debian's onnx-ml.proto (needs protobuf-compiler).
 proto:
     ./onnx/onnxpb/gen.sh
+
+# Regenerate the CUDA kernels' PTX (ops/cuda/kernels/ptx) from their sources with Debian's clang-15; commit the result.
+ptx:
+    ./scripts/ptx.sh

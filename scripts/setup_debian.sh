@@ -4,15 +4,17 @@
 #   libopenblas-dev   OpenBLAS for the default (cgo) build; without it use `-tags purego`
 #   libonnx-testdata  ONNX's node conformance tests (/usr/share/libonnx-testdata)
 #   python3-onnx      onnx.checker for the "Debian's checker accepts our files" tests
+#   clang-15          compiles the CUDA kernels to PTX (`just ptx`; a test checks the committed PTX)
 #   gcc               cgo (OpenBLAS, and onnxruntime_go, which loads onnxruntime through cgo)
+#   g++               cgo C++ for ops/cuda/emu (the CUDA kernels run on the CPU in tests)
 #   npm               fetches onnxruntime (scripts/setup_ort.sh) and `just` (rust-just)
 #   git               the gofmt check lists tracked files
-# gcc, npm and git are only installed when their command is missing (another install counts).
+# gcc, g++, npm and git are only installed when their command is missing (another install counts).
 # Optional, not installed here: protobuf-compiler (`just proto`), python3-torch and
 # python3-torchvision (regenerating golden files).
 set -euo pipefail
-need=(libopenblas-dev libonnx-testdata python3-onnx)
-for cmd in gcc npm git; do
+need=(libopenblas-dev libonnx-testdata python3-onnx clang-15)
+for cmd in gcc g++ npm git; do
   command -v "$cmd" >/dev/null || need+=("$cmd")
 done
 missing=()

@@ -78,7 +78,7 @@ func (r *runner) restore() error {
 	switch {
 	case st.Step != step:
 		return fmt.Errorf("train: %s says step %d, its folder step %d", filepath.Join(dir, StateFile), st.Step, step)
-	case st.ConfigHash != r.hash:
+	case st.ConfigHash != r.hash && st.ConfigHash != r.oldHash:
 		return usageErrorf("--resume: checkpoint %s was written with other settings (config hash %s, now %s); was %s edited?",
 			dir, st.ConfigHash, r.hash, ConfigFile)
 	case st.Method != r.task.Name():
@@ -152,7 +152,7 @@ func (r *runner) writeRunInfo(outputs []string) error {
 	ri := RunInfo{Version: r.st.Version, Method: r.task.Name(), Data: r.cfg.Data, Dataset: r.ds.Name(),
 		Classes: r.ds.Classes(), Mean: r.cfg.Mean, Std: r.cfg.Std, Steps: r.st.Step, Iters: r.cfg.Iters,
 		Batch: r.cfg.Batch, Seed: r.cfg.Seed, Epochs: r.epoch(), TimeS: r.timeS(), FinalLoss: finiteOr(r.lastLoss, 0),
-		Outputs: outputs, Task: r.cfg.Settings}
+		Outputs: outputs, Task: r.cfg.Settings, Changes: r.st.Changes}
 	if ri.Data == "" {
 		ri.Data = ri.Dataset
 	}

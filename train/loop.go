@@ -26,6 +26,10 @@ func (r *runner) loop() error {
 		if err != nil {
 			return fmt.Errorf("train: step %d: %w", step, err)
 		}
+		mons, err := r.monitors()
+		if err != nil {
+			return fmt.Errorf("train: step %d: %w", step, err)
+		}
 		if step == r.nanStep {
 			loss = math.NaN() // test hook: as if the loss had overflowed
 		}
@@ -55,9 +59,16 @@ func (r *runner) loop() error {
 				rec.Losses[k] = v
 			}
 		}
+		if len(mons) > 0 {
+			rec.Monitors = make(map[string]float64, len(mons))
+			for _, m := range mons {
+				rec.Monitors[m.Name] = m.Value
+			}
+		}
 		if err := r.metrics.Train(rec); err != nil {
 			return err
 		}
+		r.progress.SetMonitors(mons)
 		r.progress.Update(step, loss, lr, cfg.Batch)
 
 		done := r.st.Step
@@ -80,6 +91,15 @@ func (r *runner) loop() error {
 	}
 	r.progress.Finish()
 	return nil
+}
+
+// monitors are the task's health numbers of the step just run (none if it has none).
+func (r *runner) monitors() ([]runlog.Monitor, error) {
+	m, ok := r.task.(Monitorer)
+	if !ok {
+		return nil, nil
+	}
+	return m.Monitors()
 }
 
 // epoch is the number of passes over the training split so far.

@@ -58,6 +58,26 @@ type OptimizerConfig struct {
 // the schedule's) and what only affects logging, checkpointing and speed.
 var mayChange = []string{"iters", "schedule.total", "checkpoint_every", "keep_checkpoints", "val_every", "workers"}
 
+// resumeMayChange are the settings a resumed run may also change, when the user passes their
+// flags (a resume takes every flag not given from config.json, so a difference here was
+// asked for): the LR schedule and gradient clipping, what NonFiniteError advises after a
+// blow-up. Each change is recorded (SettingChange) in the checkpoints' state and run.json,
+// and printed. The new values apply from the resumed step on, as if they had been the run's
+// from the start: a cosine with a new base LR continues at the step's point of that cosine.
+var resumeMayChange = []string{"schedule.kind", "schedule.base_lr", "schedule.final_lr", "schedule.power",
+	"schedule.milestones", "schedule.gamma", "schedule.warmup", "schedule.warmup_start", "optimizer.max_grad_norm"}
+
+// SettingChange is a setting a resumed run changed (resumeMayChange): at which step, the
+// config.json key, and its values before and after as JSON (null: absent).
+type SettingChange struct {
+	Step int             `json:"step"`
+	Key  string          `json:"key"`
+	Old  json.RawMessage `json:"old"`
+	New  json.RawMessage `json:"new"`
+}
+
+func (c SettingChange) String() string { return fmt.Sprintf("%s %s → %s", c.Key, c.Old, c.New) }
+
 // flatten turns a JSON document into path → value text ("optimizer.momentum" → "0.9").
 func flatten(doc []byte) (map[string]string, error) {
 	var v any
@@ -88,15 +108,16 @@ func flatten(doc []byte) (map[string]string, error) {
 }
 
 // configDiff lists, in path order, the fields that differ between a saved config.json and
-// the current one, leaving out those a resume may change.
-func configDiff(saved, now []byte) ([]string, error) {
+// the current one, leaving out those a resume may change (mayChange); the differences in
+// resumeMayChange are returned apart, as changes (their Step left 0).
+func configDiff(saved, now []byte) (refused []string, changes []SettingChange, err error) {
 	a, err := flatten(saved)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	b, err := flatten(now)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	keys := map[string]bool{}
 	for k := range a {
@@ -110,6 +131,16 @@ func configDiff(saved, now []byte) ([]string, error) {
 		if slices.Contains(mayChange, k) || a[k] == b[k] {
 			continue
 		}
+		if slices.Contains(resumeMayChange, k) {
+			raw := func(v string) json.RawMessage {
+				if v == "" {
+					return json.RawMessage("null")
+				}
+				return json.RawMessage(v)
+			}
+			changes = append(changes, SettingChange{Key: k, Old: raw(a[k]), New: raw(b[k])})
+			continue
+		}
 		show := func(v string) string {
 			if v == "" {
 				return "(absent)"
@@ -119,18 +150,30 @@ func configDiff(saved, now []byte) ([]string, error) {
 		diffs = append(diffs, fmt.Sprintf("%s: saved %s, now %s", k, show(a[k]), show(b[k])))
 	}
 	sort.Strings(diffs)
-	return diffs, nil
+	sort.Slice(changes, func(i, j int) bool { return changes[i].Key < changes[j].Key })
+	return diffs, changes, nil
 }
 
-// configHash identifies the settings that must not change across a resume.
+// configHash identifies the settings that must not change across a resume (neither
+// mayChange nor resumeMayChange).
 func configHash(doc []byte) (string, error) {
+	return hashExcept(doc, func(k string) bool { return slices.Contains(mayChange, k) || slices.Contains(resumeMayChange, k) })
+}
+
+// legacyConfigHash is configHash as it was before a resume could change the schedule and
+// clipping (they were hashed): checkpoints written then carry it.
+func legacyConfigHash(doc []byte) (string, error) {
+	return hashExcept(doc, func(k string) bool { return slices.Contains(mayChange, k) })
+}
+
+func hashExcept(doc []byte, skip func(string) bool) (string, error) {
 	flat, err := flatten(doc)
 	if err != nil {
 		return "", err
 	}
 	keys := make([]string, 0, len(flat))
 	for k := range flat {
-		if !slices.Contains(mayChange, k) {
+		if !skip(k) {
 			keys = append(keys, k)
 		}
 	}
@@ -153,6 +196,8 @@ type state struct {
 	Version    string  `json:"ssl4dp_version"`
 	Method     string  `json:"method"`
 	TimeS      float64 `json:"time_s"` // training time so far
+
+	Changes []SettingChange `json:"setting_changes,omitempty"` // what resumes changed, in order
 }
 
 // RunInfo is run.json: what a reader of a finished (or stopped) run needs — the export
@@ -175,6 +220,8 @@ type RunInfo struct {
 	Metrics   map[string]float64 `json:"final_metrics,omitempty"` // the last validation
 	Outputs   []string           `json:"outputs,omitempty"`       // files in the run folder
 	Task      any                `json:"task,omitempty"`          // the task's settings
+
+	Changes []SettingChange `json:"setting_changes,omitempty"` // LR, schedule or clipping changed by a resume, at which step
 }
 
 // ReadRunConfig reads RUN_DIR/config.json; its Task is the raw JSON of the task's settings.

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ssl4dp/ssl4dp/data"
@@ -62,6 +63,8 @@ type runner struct {
 	sched    schedule.Schedule
 	doc      []byte // config.json as written
 	hash     string
+	oldHash  string          // a resumed run: legacyConfigHash of the saved config.json
+	changes  []SettingChange // a resumed run: what it changes (Step set once restored)
 	st       state
 	started  time.Time // when this process started training (TimeS continues from st.TimeS)
 	stepper  *stepper
@@ -119,6 +122,10 @@ func (r *runner) setup() error {
 		if err := r.restore(); err != nil {
 			return err
 		}
+		for i := range r.changes {
+			r.changes[i].Step = r.st.Step
+		}
+		r.st.Changes = append(r.st.Changes, r.changes...)
 	}
 	if r.metrics, err = runlog.Open(filepath.Join(cfg.Dir, runlog.FileName)); err != nil {
 		return err
@@ -168,13 +175,17 @@ func (r *runner) prepareDir() error {
 		return fmt.Errorf("train: %w", err)
 	}
 	if cfg.Resume {
-		diffs, err := configDiff(saved, doc)
+		diffs, changes, err := configDiff(saved, doc)
 		if err != nil {
 			return usageErrorf("--resume: %s: %v", path, err)
 		}
 		if len(diffs) > 0 {
-			return usageErrorf("--resume: the settings differ from the saved run's in %s; only --iters, --val-every, --checkpoint-every, --keep and --workers may change",
+			return usageErrorf("--resume: the settings differ from the saved run's in %s; only --iters, --val-every, --checkpoint-every, --keep and --workers may change, and the LR schedule (--lr, --schedule, --final-lr, --power, --milestones, --gamma, --warmup, --warmup-start) and --max-grad-norm when given",
 				joinLimit(diffs, 6))
+		}
+		r.changes = changes
+		if r.oldHash, err = legacyConfigHash(saved); err != nil {
+			return usageErrorf("--resume: %s: %v", path, err)
 		}
 	} else if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return fmt.Errorf("train: %w", err)
@@ -218,6 +229,13 @@ func (r *runner) summary() {
 		filepath.Join(cfg.Dir, "checkpoints"))
 	if r.lastCkpt != "" {
 		fmt.Fprintf(r.log, "  resumed from %s: step %d of %d\n", r.lastCkpt, r.st.Step, cfg.Iters)
+	}
+	if len(r.changes) > 0 {
+		parts := make([]string, len(r.changes))
+		for i, c := range r.changes {
+			parts[i] = c.String()
+		}
+		fmt.Fprintf(r.log, "  changed at step %d: %s (from this step on; recorded in %s)\n", r.st.Step, strings.Join(parts, "; "), RunFile)
 	}
 }
 

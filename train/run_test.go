@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -221,7 +222,7 @@ func TestResumeRefusesOtherSettings(t *testing.T) {
 		want   string
 	}{
 		{func(c *Config) { c.Batch = 8 }, "batch: saved 4, now 8"},
-		{func(c *Config) { c.LR.LR = 0.2 }, "schedule.base_lr: saved 0.1, now 0.2"},
+		{func(c *Config) { c.Optim.WeightDecay = 0.1 }, "optimizer.weight_decay: saved 0, now 0.1"},
 		{func(c *Config) { c.Optim.Momentum = 0.9 }, "optimizer.momentum: saved 0, now 0.9"},
 		{func(c *Config) { c.Settings = map[string]string{"head": "psp"} }, "task.head: saved (absent), now \"psp\""},
 		{func(c *Config) { c.Seed = 4 }, "seed: saved 3, now 4"},
@@ -400,5 +401,69 @@ func TestCheckpointOnAFullTmpfs(t *testing.T) {
 	}
 	if got, want := q.weights(), reference(t, cfg, 1); !slices.Equal(got, want) {
 		t.Fatalf("weights after the full disk and resume %v, want %v", got, want)
+	}
+}
+
+// The advice after a non-finite loss ("lower --lr, or add --max-grad-norm, and --resume")
+// works: a resume may change the LR schedule and the clipping. The change is printed,
+// recorded at the resumed step in the checkpoints' state and run.json (and kept by later
+// resumes), and the new schedule gives the LR from that step on.
+func TestResumeMayChangeLRAndClipping(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("SSL4DP_TEST_NAN_STEP", "12")
+	var ne *NonFiniteError
+	if err := Run(context.Background(), newQuad(), quadConfig(dir)); !errors.As(err, &ne) || !strings.Contains(err.Error(), "--resume") {
+		t.Fatalf("error %v, want a NonFiniteError that advises --resume", err)
+	}
+	t.Setenv("SSL4DP_TEST_NAN_STEP", "")
+	cfg := quadConfig(dir)
+	cfg.Resume = true
+	cfg.LR.LR, cfg.LR.Schedule, cfg.Optim.MaxGradNorm = 0.05, "cosine", 1
+	var log bytes.Buffer
+	cfg.Log = &log
+	if err := Run(context.Background(), newQuad(), cfg); err != nil {
+		t.Fatalf("resume with a lower --lr, --schedule cosine and --max-grad-norm: %v", err)
+	}
+	want := `changed at step 10: optimizer.max_grad_norm 0 → 1; schedule.base_lr 0.1 → 0.05; schedule.kind "poly" → "cosine"; schedule.power 0.9 → null (from this step on; recorded in run.json)`
+	if !strings.Contains(log.String(), want) {
+		t.Errorf("the resume's log does not say\n%s\nit says\n%s", want, log.String())
+	}
+	lg, err := runlog.ReadFile(filepath.Join(dir, runlog.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cosine := schedule.Schedule{Kind: schedule.Cosine, BaseLR: 0.05, Total: 20}
+	for _, r := range lg.Train {
+		if r.Step >= 10 && math.Abs(r.LR-cosine.LR(r.Step)) > 1e-15 {
+			t.Errorf("step %d: lr %v, want the new cosine's %v", r.Step, r.LR, cosine.LR(r.Step))
+		}
+	}
+	// A second resume that extends the run and lowers the LR again adds its change; a third
+	// that changes nothing adds none.
+	cfg.Iters, cfg.LR.LR, cfg.Log = 25, 0.02, io.Discard
+	if err := Run(context.Background(), newQuad(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Iters = 30
+	if err := Run(context.Background(), newQuad(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	ri, err := ReadRunInfo(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range ri.Changes {
+		got = append(got, fmt.Sprintf("%d %s", c.Step, c))
+	}
+	wantChanges := []string{"10 optimizer.max_grad_norm 0 → 1", "10 schedule.base_lr 0.1 → 0.05", `10 schedule.kind "poly" → "cosine"`,
+		"10 schedule.power 0.9 → null", "20 schedule.base_lr 0.05 → 0.02"}
+	if strings.Join(got, "\n") != strings.Join(wantChanges, "\n") {
+		t.Errorf("run.json setting_changes\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantChanges, "\n"))
+	}
+	// Everything else stays refused.
+	cfg.Optim.Momentum = 0.5
+	if err := Run(context.Background(), newQuad(), cfg); err == nil || !strings.Contains(err.Error(), "optimizer.momentum") {
+		t.Errorf("resume with another momentum: %v, want it refused", err)
 	}
 }

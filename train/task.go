@@ -6,6 +6,7 @@ import (
 	"github.com/ssl4dp/ssl4dp/data"
 	"github.com/ssl4dp/ssl4dp/evaluate/metrics"
 	"github.com/ssl4dp/ssl4dp/onnx/importer"
+	"github.com/ssl4dp/ssl4dp/train/runlog"
 )
 
 // Task is what a training run optimises: segmentation fine-tuning (train/seg) or one
@@ -92,4 +93,13 @@ type ScoreValidator interface {
 // (--encoder-lr-mult). Without it every parameter trains at the schedule's LR.
 type HeadPrefixer interface {
 	HeadPrefixes() []string
+}
+
+// Monitorer is implemented by tasks that report health numbers beside the loss (a pretext
+// method's accuracy at its own task, or its outputs' spread). The engine calls Monitors after
+// each step's forward and backward pass and before the update, writes the values to
+// metrics.jsonl ("monitors") and shows those marked Line on the progress line. Monitors must
+// only read values the pass computed: they may not change the loss or its gradients.
+type Monitorer interface {
+	Monitors() ([]runlog.Monitor, error)
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/ssl4dp/ssl4dp/train/runlog"
 )
 
-// PlotCmd draws a run's loss, learning-rate and validation-mIoU curves to a PNG.
+// PlotCmd draws a run's loss, learning-rate, monitor (a pretext method's accuracy at its task) and validation-mIoU curves to a PNG.
 type PlotCmd struct {
 	RunDir      string `arg:"" name:"RUN_DIR" help:"Run folder holding metrics.jsonl (or the metrics.jsonl file itself)."`
 	Out         string `short:"o" name:"out" placeholder:"curves.png" help:"PNG to write (default: curves.png in the run folder)."`

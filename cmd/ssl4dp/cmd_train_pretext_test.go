@@ -108,8 +108,9 @@ func TestTrainPretextBadInput(t *testing.T) {
 		{[]string{"train", "pretext", "--method", "byol", "--queue", "10", "--data", "synthetic", "--out", out}, "--queue does not apply to byol"},
 		{[]string{"train", "pretext", "--method", "moco", "--temperature=-1", "--data", "synthetic", "--out", out}, "temperature -1"},
 		{[]string{"train", "pretext", "--method", "moco", "--out", out}, "--data is required"},
+		// Without --key-chunks the chunks are fitted to the batch (3 for 6); given, they are kept.
 		{[]string{"train", "pretext", "--method", "moco", "--encoder", "resnet18", "--width", "0.125", "--size", "32", "--batch", "6",
-			"--iters", "1", "--data", "synthetic:size=48,n=32", "--out", out}, "batch 6 does not split into 8 key chunks"},
+			"--key-chunks", "8", "--iters", "1", "--data", "synthetic:size=48,n=32", "--out", out}, "batch 6 does not split into 8 key chunks"},
 		// A 1/8-width torchvision export into a 1/4-width network: every shape differs.
 		{[]string{"train", "pretext", "--method", "moco", "--encoder", "resnet18", "--width", "0.25", "--init", torchvisionEighth(t), "--data", "synthetic", "--out", out},
 			"no initializer matches the model by name and shape"},

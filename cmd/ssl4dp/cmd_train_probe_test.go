@@ -60,7 +60,11 @@ func TestTrainPretextProbeEvery(t *testing.T) {
 	}
 	lg, err := runlog.Read(bytes.NewReader(raw), runlog.FileName)
 	if err != nil || len(lg.Train) != 3 {
-		t.Errorf("runlog reads %v train records, err %v; want 3 (probe records skipped)", len(lg.Train), err)
+		t.Fatalf("runlog reads %v train records, err %v; want 3 (probe records skipped)", len(lg.Train), err)
+	}
+	// The probe's wrapper keeps the task's monitors.
+	if _, ok := lg.Train[2].Monitors["top1"]; !ok {
+		t.Errorf("with the probe, metrics.jsonl has no top1 monitor: %+v", lg.Train[2])
 	}
 	// The other task kinds (dense queue, twin networks): the same weights with the probe.
 	for _, method := range []string{"plmoco", "byol", "plr"} {

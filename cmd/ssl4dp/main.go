@@ -30,7 +30,7 @@ type CLI struct {
 	Data       DataCmd       `cmd:"" help:"Preview augmented views (what the model sees) and print dataset statistics."`
 	Graphs     GraphsCmd     `cmd:"" help:"Write a freshly initialised encoder + head as ONNX; print parameters and GFLOPs."`
 	Train      TrainCmd      `cmd:"" help:"Train: seg fine-tunes a segmentation model (checkpoints, --resume, validation mIoU)."`
-	Plot       PlotCmd       `cmd:"" help:"Draw a run's loss, learning-rate and validation-mIoU curves to a PNG."`
+	Plot       PlotCmd       `cmd:"" help:"Draw a run's loss, learning-rate, monitor (a pretext method's accuracy at its task) and validation-mIoU curves to a PNG."`
 	Bench      BenchCmd      `cmd:"" help:"Time inference (onnxruntime, cpu or cuda) or one training step; latency percentiles, throughput, memory, machine."`
 	Export     ExportCmd     `cmd:"" help:"Write an inference ONNX model from a run or checkpoint (seg logits/labels or encoder features), checked against Gorgonia with onnxruntime."`
 	Evaluate   EvaluateCmd   `cmd:"" help:"Score a segmentation model with onnxruntime on a labelled split (mIoU, per-class IoU, accuracies, overlays); or a frozen encoder: evaluate linear (1×1-conv probe), evaluate retrieval (Hummingbird)."`

@@ -1,6 +1,6 @@
 // Package testenv tells tests whether the outside things they need are present: the
-// onnxruntime library, Debian's python3-onnx (the ONNX checker), ONNX's node test data, and
-// PyTorch (only for regenerating goldens).
+// onnxruntime library, Debian's python3-onnx (the ONNX checker), ONNX's node test data,
+// Debian's clang-15 (the CUDA kernels' PTX), and PyTorch (only for regenerating goldens).
 //
 // A missing dependency skips the test — unless SSL4DP_STRICT=1 (set by `just test`, which
 // installs all of them), where it fails: CI never passes by skipping.
@@ -106,4 +106,14 @@ func Long(t testing.TB, why string) {
 	if os.Getenv("SSL4DP_LONG") != "1" {
 		t.Skipf("long test (%s); run with SSL4DP_LONG=1 or `just test-long`", why)
 	}
+}
+
+// Clang15 returns Debian's clang-15, which compiles the CUDA kernels to PTX (scripts/ptx.sh).
+func Clang15(t testing.TB) string {
+	t.Helper()
+	p, err := exec.LookPath("clang-15")
+	if err != nil {
+		missing(t, "Debian's clang-15", "apt-get install clang-15 (or `just setup` as root)")
+	}
+	return p
 }

@@ -1,7 +1,7 @@
 // Package plot draws a training run's curves from its metrics.jsonl (train/runlog) to a PNG:
-// the loss (each step, faint, and smoothed), the learning rate, and the validation mIoU
-// when the run validated, one panel each, on a shared step axis. `ssl4dp plot RUN_DIR`
-// is its command-line front.
+// the loss (each step, faint, and smoothed), the learning rate, the task's monitors when it
+// has them (train.Monitorer), and the validation mIoU when the run validated, one panel
+// each, on a shared step axis. `ssl4dp plot RUN_DIR` is its command-line front.
 package plot
 
 import (
@@ -40,15 +40,39 @@ var (
 	parts  = []color.RGBA{red, {148, 103, 189, 255}, {140, 86, 75, 255}, {227, 119, 194, 255}}
 )
 
+// monitorColours: matplotlib's next colours, none of the loss, LR and mIoU ones.
+var monitorColours = []color.RGBA{{148, 103, 189, 255}, {140, 86, 75, 255}, {227, 119, 194, 255}, {23, 190, 207, 255}}
+
 const dpi = 96
 
-// Panels is the number of panels Curves draws for lg: loss and LR, plus mIoU when there are
-// validation records.
+// Panels is the number of panels Curves draws for lg: loss and LR, plus the task's monitors
+// when its records have them (a pretext method's top-1, rotation accuracy or output std),
+// plus mIoU when there are validation records.
 func Panels(lg *runlog.Log) int {
-	if len(lg.Val) > 0 {
-		return 3
+	n := 2
+	if len(monitorNames(lg)) > 0 {
+		n++
 	}
-	return 2
+	if len(lg.Val) > 0 {
+		n++
+	}
+	return n
+}
+
+// monitorNames are the monitors any training record has, sorted.
+func monitorNames(lg *runlog.Log) []string {
+	seen := map[string]bool{}
+	var names []string
+	for _, r := range lg.Train {
+		for k := range r.Monitors {
+			if !seen[k] {
+				seen[k] = true
+				names = append(names, k)
+			}
+		}
+	}
+	sort.Strings(names)
+	return names
 }
 
 // WritePNG draws the curves of lg as a PNG to w.
@@ -100,7 +124,7 @@ func SavePNG(path string, lg *runlog.Log, opts Options) error {
 	return nil
 }
 
-// panels builds the loss, LR and (if any) mIoU plots over one step range.
+// panels builds the loss, LR, (if any) monitor and (if any) mIoU plots over one step range.
 func panels(lg *runlog.Log, title string) ([]*gplot.Plot, error) {
 	if len(lg.Train) == 0 {
 		return nil, fmt.Errorf("plot: the log has no training records to draw")
@@ -160,6 +184,27 @@ func panels(lg *runlog.Log, title string) ([]*gplot.Plot, error) {
 		}
 	}
 	out := []*gplot.Plot{lossPlot, lrPlot}
+
+	// The monitors, smoothed like the loss (a batch's accuracy is noisy), in one panel: they
+	// are all fractions or small stds, so one axis holds them.
+	if names := monitorNames(lg); len(names) > 0 {
+		p := newPanel("", "monitors", xmin, xmax)
+		for i, k := range names {
+			var pts plotter.XYs
+			for _, r := range lg.Train {
+				if v, ok := r.Monitors[k]; ok && finite(v) {
+					pts = append(pts, plotter.XY{X: float64(r.Step), Y: v})
+				}
+			}
+			if len(pts) == 0 {
+				continue
+			}
+			if err := addLine(p, smooth(pts), monitorColours[i%len(monitorColours)], 2, k+" (smoothed)", false); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, p)
+	}
 
 	if len(lg.Val) > 0 {
 		var miou plotter.XYs

@@ -205,3 +205,39 @@ func TestStepTicks(t *testing.T) {
 		}
 	}
 }
+
+// A run with monitors gets a third panel between the LR and the mIoU, with each monitor's
+// smoothed curve in its own colour (the first, purple, is checked here), in that panel only.
+func TestMonitorPanel(t *testing.T) {
+	var lg runlog.Log
+	for step := 0; step < 100; step++ {
+		lg.Train = append(lg.Train, runlog.TrainRecord{Step: step, Loss: 5 - float64(step)/50, LR: 0.1,
+			Monitors: map[string]float64{"top1": float64(step) / 100, "top5": 0.5 + float64(step)/200}})
+	}
+	lg.Val = []runlog.ValRecord{{Step: 99}}
+	lg.Val[0].Scores.MIoU = 0.5
+	if Panels(&lg) != 4 {
+		t.Fatalf("panels %d, want 4", Panels(&lg))
+	}
+	var buf bytes.Buffer
+	if err := WritePNG(&buf, &lg, Options{Width: 600, PanelHeight: 200}); err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img.Bounds().Dy() != 800 {
+		t.Fatalf("height %d, want 800", img.Bounds().Dy())
+	}
+	rows := colourRows(img, monitorColours[0])
+	for p := 0; p < 4; p++ {
+		n := sum(rows, p*200, (p+1)*200)
+		if p == 2 && n < 300 {
+			t.Errorf("top1's colour: %d pixels in the monitor panel, want ≥ 300", n)
+		}
+		if p != 2 && n > 30 {
+			t.Errorf("top1's colour: %d pixels in panel %d, where it does not belong", n, p)
+		}
+	}
+}

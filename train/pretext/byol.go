@@ -27,6 +27,7 @@ type BYOL struct {
 	ema    *EMA
 	t1, t2 *G.Node
 	pass   *keyPass // this step's target projections of both views, started by Bind
+	z1     *G.Node  // the online projection of view 1, for the collapse monitor
 }
 
 // NewBYOL returns BYOL. Options.Steps sets the length of the τ schedule.
@@ -64,6 +65,9 @@ func (m *BYOL) Build(n int) error {
 	}
 	p1, err := m.online.Output(graphs.Prediction)
 	if err != nil {
+		return errorf("%w", err)
+	}
+	if m.z1, err = m.online.Output(graphs.Projection); err != nil {
 		return errorf("%w", err)
 	}
 	p2, err := m.twin.Output(graphs.Prediction)

@@ -148,6 +148,44 @@ func (c *PLRConfig) String() string {
 
 func (c *PLRConfig) check() error { return positive("grid", c.Grid) }
 
+// PLRGrid is the default grid for views of size pixels at an output stride: the largest of
+// 4 (the paper-scale default), 3, 2 whose square patches divide the view and each cover at
+// least 2×2 cells of the decoder's 1/stride map, else 1 (the whole view turned as one). With
+// one cell per patch the turns cannot be told apart and the loss stays at log 4 (found on
+// 64-pixel views with grid 4 at stride 16, docs/methods.md); 224 at 16 keeps 4, 64 at 16
+// gets 2, 64 at 8 gets 4.
+func PLRGrid(size, stride int) int {
+	for g := 4; g > 1; g-- {
+		if size%g == 0 && PLRPatchCells(size, g, stride) >= 2 {
+			return g
+		}
+	}
+	return 1
+}
+
+// PLRPatchCells is how many cells of the 1/stride map a patch of a grid×grid cut of a
+// size-pixel view spans per side.
+func PLRPatchCells(size, grid, stride int) float64 {
+	if grid < 1 || stride < 1 {
+		return 0
+	}
+	return float64(size) / float64(grid) / float64(stride)
+}
+
+// KeyChunksFor is the default number of Shuffle BN key chunks for a batch: the largest
+// count ≤ want (the scale's default: 8 = the paper's GPUs, or 2) that splits the batch into
+// equal chunks of at least 2 images each (BatchNorm needs two), else 1 — a batch of 1 does
+// not split at all and newMomentumNet says so. --batch 8 at the paper's 8 gets 4, 12 gets
+// 6, 7 gets 1.
+func KeyChunksFor(batch, want int) int {
+	for c := min(want, batch/2); c > 1; c-- {
+		if batch%c == 0 {
+			return c
+		}
+	}
+	return 1
+}
+
 // PLMoCoConfig is patch-level MoCo's. The embedded MoCo settings are shared (temperature,
 // momentum, key chunks) or describe the optional global branch (dim, hidden, queue).
 type PLMoCoConfig struct {

@@ -12,6 +12,7 @@ import (
 	"github.com/ssl4dp/ssl4dp/data"
 	"github.com/ssl4dp/ssl4dp/train"
 	"github.com/ssl4dp/ssl4dp/train/optim"
+	"github.com/ssl4dp/ssl4dp/train/runlog"
 )
 
 // driver runs a Task the way the training engine does (train.Task's call order): Build,
@@ -27,6 +28,9 @@ type driver struct {
 	nodes  []*G.Node
 	lr     float64
 	step   int
+
+	monitor  bool               // call the task's Monitors after each pass, into monitors
+	monitors [][]runlog.Monitor // one list per step
 }
 
 // tinyData is 64 images of 48×48 that a tiny network can tell apart and whose turns it can
@@ -164,6 +168,13 @@ func (d *driver) run(b *data.Batch) float64 {
 		d.t.Fatal(err)
 	}
 	loss := scalarValue(d.t, d.task.Loss())
+	if d.monitor {
+		ms, err := d.task.(train.Monitorer).Monitors()
+		if err != nil {
+			d.t.Fatal(err)
+		}
+		d.monitors = append(d.monitors, ms)
+	}
 	for i, n := range d.nodes {
 		g, err := n.Grad()
 		if err != nil {

@@ -59,7 +59,7 @@ type Flags struct {
 	Seed            uint64 `name:"seed" default:"1" help:"Seed of the initialisation, the data order, the augmentation and every per-step random choice: the same seed gives the same weights."`
 	Workers         int    `name:"workers" default:"0" help:"Data loading goroutines (0: one per CPU); results do not depend on it."`
 	Out             string `name:"out" required:"" placeholder:"RUN_DIR" help:"Run folder: config.json, metrics.jsonl, checkpoints/, and at the end model.onnx, encoder.onnx (and decoder.onnx) and run.json."`
-	Resume          bool   `name:"resume" help:"Continue the run in --out from its latest checkpoint. Flags not given are taken from its config.json."`
+	Resume          bool   `name:"resume" help:"Continue the run in --out from its latest checkpoint. Flags not given are taken from its config.json; only --iters, --val-every, --checkpoint-every, --keep, --workers, and the LR schedule (--lr, --schedule, …) and --max-grad-norm may change (a change is printed and recorded in run.json)."`
 
 	ProbeFlags       `embed:""` // --probe-every (probe.go)
 	train.DeviceFlag `embed:""`
@@ -142,6 +142,7 @@ func (f *Flags) Run(ctx context.Context, log io.Writer, given func(name string) 
 	if err != nil {
 		return err
 	}
+	notes := f.fitDefaults(c, saved != nil, given)
 	o := Options{Net: Net{Encoder: graphs.Encoder(f.Encoder), Width: f.Width, OutputStride: f.OutputStride,
 		Head: graphs.Head(f.Head), DecoderWidth: f.DecoderWidth}, Size: f.Size, Seed: int64(f.Seed), Steps: iters}
 	if f.Init != "" {
@@ -159,6 +160,9 @@ func (f *Flags) Run(ctx context.Context, log io.Writer, given func(name string) 
 	}
 	fmt.Fprintf(log, "ssl4dp train pretext %s\n", f.commandLine(iters))
 	f.describe(log, task, c, ds, iters)
+	for _, n := range notes {
+		fmt.Fprintf(log, "pretext: %s\n", n)
+	}
 	if task, err = f.withProbe(task, f.Data, f.Out, log); err != nil {
 		return err
 	}
@@ -166,6 +170,43 @@ func (f *Flags) Run(ctx context.Context, log io.Writer, given func(name string) 
 		Seed: f.Seed, LR: f.Flags, Optim: f.OptimFlags.Config(), EncoderLRMult: f.EncoderLRMult,
 		CheckpointEvery: f.CheckpointEvery, Keep: f.Keep, Resume: f.Resume, Workers: f.Workers,
 		Settings: settings, Log: log})
+}
+
+// fitDefaults fits the defaults that depend on the batch and the view to them, in a new run
+// (a resumed one keeps its recorded settings), and returns what it chose or warns about for
+// the log: the key chunks (KeyChunksFor) unless --key-chunks is given, and PLR's grid
+// (PLRGrid) unless --grid is given — a given grid whose patches hold fewer than 2×2 cells
+// is kept, with a warning.
+func (f *Flags) fitDefaults(c Config, resumed bool, given func(string) bool) []string {
+	if resumed {
+		return nil
+	}
+	var notes []string
+	var mc *MoCoConfig
+	switch cc := c.(type) {
+	case *MoCoConfig:
+		mc = cc
+	case *PLMoCoConfig:
+		mc = &cc.MoCoConfig
+	case *PLRConfig:
+		if !given("grid") && PLRGrid(f.Size, f.OutputStride) != cc.Grid {
+			cc.Grid = PLRGrid(f.Size, f.OutputStride)
+			notes = append(notes, fmt.Sprintf("grid %d from the view and stride: %d-pixel patches, %g×%g cells of the 1/%d map each (not 4: the default is the largest of 4, 3, 2 with ≥ 2×2 cells per patch)",
+				cc.Grid, f.Size/cc.Grid, PLRPatchCells(f.Size, cc.Grid, f.OutputStride), PLRPatchCells(f.Size, cc.Grid, f.OutputStride), f.OutputStride))
+		}
+		if cells := PLRPatchCells(f.Size, cc.Grid, f.OutputStride); cells < 2 && f.Size%cc.Grid == 0 {
+			notes = append(notes, fmt.Sprintf("warning: grid %d on %d-pixel views makes %d-pixel patches, %g×%g cells of the 1/%d map each; with fewer than 2×2 cells per patch the turns are hard to tell apart and the loss can stay at log 4 = 1.386 (chance). Use --grid %d, larger --size or --output-stride 8",
+				cc.Grid, f.Size, f.Size/cc.Grid, cells, cells, f.OutputStride, PLRGrid(f.Size, f.OutputStride)))
+		}
+	}
+	if mc != nil && !given("key-chunks") {
+		if k := KeyChunksFor(f.Batch, mc.KeyChunks); k != mc.KeyChunks {
+			notes = append(notes, fmt.Sprintf("key chunks %d, not the default %d: --batch %d splits into at most %d equal chunks of ≥ 2 images (Shuffle BN needs two per chunk); --key-chunks sets it",
+				k, mc.KeyChunks, f.Batch, k))
+			mc.KeyChunks = k
+		}
+	}
+	return notes
 }
 
 // describe prints what the run will do: network, views, hyper-parameters, init, length.

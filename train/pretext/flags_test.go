@@ -91,3 +91,86 @@ func TestFlagsFromSaved(t *testing.T) {
 		t.Errorf("not restored: power %v gamma %v milestones %v checkpoint-every %d keep %d", f.Power, f.Gamma, f.Milestones, f.CheckpointEvery, f.Keep)
 	}
 }
+
+// The key chunks a batch gets without --key-chunks: the largest count ≤ the default that
+// leaves ≥ 2 images in each of equal chunks.
+func TestKeyChunksFor(t *testing.T) {
+	for _, c := range []struct{ batch, want, got int }{
+		{256, 8, 8}, {16, 8, 8}, {8, 8, 4}, {12, 8, 6}, {10, 8, 5}, {7, 8, 1}, {2, 8, 1}, {1, 8, 1}, {32, 2, 2}, {6, 2, 2}, {3, 2, 1},
+	} {
+		if k := KeyChunksFor(c.batch, c.want); k != c.got {
+			t.Errorf("KeyChunksFor(%d, %d) = %d, want %d", c.batch, c.want, k, c.got)
+		}
+	}
+}
+
+// PLR's default grid: the largest of 4, 3, 2 with ≥ 2×2 cells of the 1/stride map per patch.
+func TestPLRGrid(t *testing.T) {
+	for _, c := range []struct{ size, stride, want int }{
+		{224, 16, 4}, {64, 16, 2}, {64, 8, 4}, {96, 16, 3}, {32, 16, 1}, {48, 8, 3}, {128, 16, 4},
+	} {
+		if g := PLRGrid(c.size, c.stride); g != c.want {
+			t.Errorf("PLRGrid(%d, %d) = %d, want %d", c.size, c.stride, g, c.want)
+		}
+	}
+}
+
+// fitDefaults fits the key chunks to --batch and PLR's grid to the view, says so, keeps a
+// given --key-chunks or --grid (warning about a grid with fewer than 2×2 cells per patch),
+// and leaves a resumed run's recorded settings alone.
+func TestFitDefaults(t *testing.T) {
+	fit := func(resumed bool, args ...string) (Config, string) {
+		f, given := parseFlags(t, append([]string{"--out", "run", "--data", "synthetic"}, args...)...)
+		c, err := f.methodConfig(nil, given)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c, strings.Join(f.fitDefaults(c, resumed, given), "\n")
+	}
+	c, notes := fit(false, "--method", "moco", "--batch", "8")
+	if c.(*MoCoConfig).KeyChunks != 4 || !contains(notes, "key chunks 4, not the default 8: --batch 8") {
+		t.Errorf("moco --batch 8: %d key chunks, notes %q; want 4, said", c.(*MoCoConfig).KeyChunks, notes)
+	}
+	c, notes = fit(false, "--method", "pledmoco", "--batch", "12")
+	if c.(*PLMoCoConfig).KeyChunks != 6 || !contains(notes, "key chunks 6") {
+		t.Errorf("pledmoco --batch 12: %d key chunks, notes %q; want 6", c.(*PLMoCoConfig).KeyChunks, notes)
+	}
+	if c, notes = fit(false, "--method", "moco", "--batch", "256"); c.(*MoCoConfig).KeyChunks != 8 || notes != "" {
+		t.Errorf("moco --batch 256: %d key chunks, notes %q; want 8, nothing said", c.(*MoCoConfig).KeyChunks, notes)
+	}
+	if c, _ = fit(false, "--method", "moco", "--batch", "8", "--key-chunks", "8"); c.(*MoCoConfig).KeyChunks != 8 {
+		t.Errorf("a given --key-chunks 8 became %d", c.(*MoCoConfig).KeyChunks)
+	}
+	if c, notes = fit(true, "--method", "moco", "--batch", "8"); c.(*MoCoConfig).KeyChunks != 8 || notes != "" {
+		t.Errorf("resumed: %d key chunks, notes %q; want the recorded 8, nothing said", c.(*MoCoConfig).KeyChunks, notes)
+	}
+	c, notes = fit(false, "--method", "plr", "--size", "64")
+	if c.(*PLRConfig).Grid != 2 || !contains(notes, "grid 2 from the view and stride: 32-pixel patches, 2×2 cells of the 1/16 map") || contains(notes, "warning") {
+		t.Errorf("plr --size 64: grid %d, notes %q; want 2, said, no warning", c.(*PLRConfig).Grid, notes)
+	}
+	if c, notes = fit(false, "--method", "plr"); c.(*PLRConfig).Grid != 4 || notes != "" {
+		t.Errorf("plr at 224: grid %d, notes %q; want 4, nothing said", c.(*PLRConfig).Grid, notes)
+	}
+	c, notes = fit(false, "--method", "plr", "--size", "64", "--grid", "4")
+	if c.(*PLRConfig).Grid != 4 || !contains(notes, "warning: grid 4 on 64-pixel views makes 16-pixel patches, 1×1 cells of the 1/16 map each") || !contains(notes, "Use --grid 2") {
+		t.Errorf("plr --size 64 --grid 4: grid %d, notes %q; want 4 kept with a warning", c.(*PLRConfig).Grid, notes)
+	}
+	if _, notes = fit(false, "--method", "plr", "--size", "64", "--grid", "4", "--output-stride", "8"); notes != "" {
+		t.Errorf("plr --size 64 --grid 4 --output-stride 8 (2×2 cells): notes %q, want none", notes)
+	}
+}
+
+// `train pretext --method moco --batch 8` failed before the key chunks were fitted to the
+// batch (8 chunks of 1 image); it now trains, with 4, and says so.
+func TestMoCoBatch8Trains(t *testing.T) {
+	dir := t.TempDir()
+	f, given := parseFlags(t, "--method", "moco", "--encoder", "resnet18", "--width", "0.125", "--size", "32", "--batch", "8",
+		"--iters", "1", "--data", "synthetic:n=16,size=32,val=4", "--out", dir)
+	var log strings.Builder
+	if err := f.Run(t.Context(), &log, given); err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	if !contains(log.String(), "key chunks 4, not the default 8") {
+		t.Errorf("the log does not say the key chunks were chosen:\n%s", log.String())
+	}
+}

@@ -1,10 +1,13 @@
 package pretext
 
 import (
+	"fmt"
+	"math"
 	"testing"
 
 	"github.com/ssl4dp/ssl4dp/data"
 	"github.com/ssl4dp/ssl4dp/graphs"
+	"github.com/ssl4dp/ssl4dp/train/runlog"
 )
 
 // Each method, on an eighth-width ResNet-18 with 32-pixel views of tinyData, batch 16,
@@ -47,12 +50,21 @@ func TestEachMethodLowersItsLoss(t *testing.T) {
 				t.Fatal(err)
 			}
 			d := newDriver(t, task, batch, lr, 1)
+			d.monitor = true
 			losses := make([]float64, steps)
 			for i := range losses {
 				losses[i] = d.next()
 			}
 			early, late := mean(losses[10:20]), mean(losses[steps-10:])
 			t.Logf("%s: loss %.4f over steps 10–19, %.4f over the last 10 (%s)", method, early, late, c)
+			for _, m := range d.monitors[0] {
+				against := fmt.Sprintf("chance %.4g", m.Chance)
+				if m.Ref != 0 {
+					against = fmt.Sprintf("%s %.4g", m.RefName, m.Ref)
+				}
+				t.Logf("%s: %s %.4f over steps 10–19, %.4f over the last 10 (%s)", method, m.Name,
+					monitorMean(d.monitors[10:20], m.Name), monitorMean(d.monitors[steps-10:], m.Name), against)
+			}
 			if !(late < early-margin) {
 				t.Errorf("%s: loss went from %.4f (steps 10–19) to %.4f (last 10 steps); want a drop of more than %v", method, early, late, margin)
 			}
@@ -87,4 +99,19 @@ func mean(v []float64) float64 {
 		s += x
 	}
 	return s / float64(len(v))
+}
+
+// monitorMean is the mean of the named monitor over steps (NaN values, nothing to score,
+// left out).
+func monitorMean(steps [][]runlog.Monitor, name string) float64 {
+	sum, n := 0.0, 0
+	for _, ms := range steps {
+		for _, m := range ms {
+			if m.Name == name && !math.IsNaN(m.Value) {
+				sum += m.Value
+				n++
+			}
+		}
+	}
+	return sum / float64(n)
 }

@@ -21,30 +21,37 @@ const selfMask = -1e9
 // The paper's mean over 2N terms is used; google-research/simclr's tf2 code adds the two
 // directions' means, which is twice this.
 func NTXent(a, b *G.Node, temperature float64) (*G.Node, error) {
+	loss, _, err := ntXentWithLogits(a, b, temperature)
+	return loss, err
+}
+
+// ntXentWithLogits is NTXent that also returns its logits [2N, 2N] (self masked; row i's positive at
+// column (i+N) mod 2N), for the monitors.
+func ntXentWithLogits(a, b *G.Node, temperature float64) (loss, logits *G.Node, err error) {
 	if err := checkEmbeddings("NTXent", a, b); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := checkSameShape("NTXent", a, b); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := checkTemperature("NTXent", temperature); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	g, dt, n := a.Graph(), a.Dtype(), a.Shape()[0]
 	z, err := ops.Concat(0, a, b)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if z, err = ops.L2Normalize(z, 1, normEps); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	zt, err := ops.Transpose(z, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sim, err := ops.MatMul(z, zt) // [2N, 2N]
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	mask := make([]float64, 4*n*n)
 	labels := make([]float64, 2*n)
@@ -53,13 +60,13 @@ func NTXent(a, b *G.Node, temperature float64) (*G.Node, error) {
 		labels[i] = float64((i + n) % (2 * n))
 	}
 	if sim, err = ops.Mul(sim, scalar(g, dt, "ntxent/inv_t", 1/temperature)); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	logits, err := ops.Add(sim, constant(g, dt, "ntxent/self_mask", []int{2 * n, 2 * n}, mask))
-	if err != nil {
-		return nil, err
+	if logits, err = ops.Add(sim, constant(g, dt, "ntxent/self_mask", []int{2 * n, 2 * n}, mask)); err != nil {
+		return nil, nil, err
 	}
-	return ops.SoftmaxCrossEntropy(logits, constant(g, dt, "ntxent/labels", []int{2 * n}, labels), ignoreLabel)
+	loss, err = ops.SoftmaxCrossEntropy(logits, constant(g, dt, "ntxent/labels", []int{2 * n}, labels), ignoreLabel)
+	return loss, logits, err
 }
 
 // normEps is the clamp of every L2 normalisation, torch.nn.functional.normalize's default.

@@ -23,6 +23,7 @@ type MoCo struct {
 	mom    *momentumNet
 	queue  *Queue
 	k, neg *G.Node
+	logits *G.Node   // InfoNCE's [n, 1+K], for the monitors
 	pass   *keyPass  // this step's key forward, started by Bind
 	keys   []float32 // this step's normalised keys (once the pass is done), enqueued by AfterStep
 }
@@ -77,7 +78,7 @@ func (m *MoCo) Build(n int) error {
 		return err
 	}
 	m.neg = input(g, tensor.Float32, "moco/queue", m.cfg.Queue, d)
-	if m.loss, err = InfoNCE(q, m.k, m.neg, m.cfg.Temperature); err != nil {
+	if m.loss, m.logits, err = infoNCEWithLogits(q, m.k, m.neg, m.cfg.Temperature); err != nil {
 		return err
 	}
 	if m.mom, err = newMomentumNet(mp, m.online, n, m.cfg.KeyChunks, m.opts.Size, m.opts.Seed, graphs.Projection); err != nil {

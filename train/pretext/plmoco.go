@@ -37,6 +37,8 @@ type PLMoCo struct {
 	gk, gneg  *G.Node
 	gkeys     []float32
 	cellsPerN int // h·w
+
+	denseLogits, globalLogits *G.Node // the losses' logits, for the monitors (global: nil when λ = 0)
 }
 
 // NewPLMoCo returns PLMoCo on the encoder's dense map.
@@ -108,11 +110,11 @@ func (m *PLMoCo) Build(n int) error {
 		return err
 	}
 	m.labels = input(g, tensor.Float32, "plmoco/labels", rows)
-	dl, err := DenseInfoNCE(q, m.keysIn, m.labels, c.Temperature)
+	dl, dlogits, err := denseInfoNCEWithLogits(q, m.keysIn, m.labels, c.Temperature)
 	if err != nil {
 		return err
 	}
-	m.loss = dl
+	m.loss, m.denseLogits = dl, dlogits
 	if c.GlobalWeight > 0 {
 		if err := m.buildGlobal(n, dl); err != nil {
 			return err
@@ -144,7 +146,7 @@ func (m *PLMoCo) buildGlobal(n int, dl *G.Node) error {
 		return err
 	}
 	m.gneg = input(g, tensor.Float32, "plmoco/global_queue", c.Queue, c.Dim)
-	gl, err := InfoNCE(q, m.gk, m.gneg, c.Temperature)
+	gl, glogits, err := infoNCEWithLogits(q, m.gk, m.gneg, c.Temperature)
 	if err != nil {
 		return err
 	}
@@ -156,6 +158,7 @@ func (m *PLMoCo) buildGlobal(n int, dl *G.Node) error {
 		return err
 	}
 	m.parts["dense"], m.parts["global"] = dl, gl
+	m.globalLogits = glogits
 	m.gqueue, err = NewQueue(c.Queue, c.Dim, uint64(m.opts.Seed)+2)
 	return err
 }

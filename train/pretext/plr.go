@@ -16,6 +16,8 @@ type PLR struct {
 	base
 	cfg    PLRConfig
 	labels *G.Node
+	logits *G.Node   // [n, 4, size, size], for the rotation monitor
+	turns  []float32 // the value bound to labels
 }
 
 // NewPLR returns PLR.
@@ -58,6 +60,7 @@ func (m *PLR) Build(n int) error {
 		return errorf("%w", err)
 	}
 	m.labels = input(m.online.Graph, tensor.Float32, "plr/turns", n, m.opts.Size, m.opts.Size)
+	m.logits = logits
 	m.loss, err = RotationLoss(logits, m.labels)
 	return err
 }
@@ -74,6 +77,7 @@ func (m *PLR) Bind(b *data.Batch, _ int) error {
 	if b.Labels == nil || len(b.Labels.Data) != m.labels.Shape().TotalSize() {
 		return errorf("plr: batch has no per-pixel turns of shape %v (labels %v)", m.labels.Shape(), labelShape(b))
 	}
+	m.turns = b.Labels.Data
 	return bind(m.labels, b.Labels.Data)
 }
 

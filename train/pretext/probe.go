@@ -86,6 +86,15 @@ func (p *probed) HeadPrefixes() []string {
 	return nil
 }
 
+// Monitors passes the wrapped task's monitors on (train.Monitorer): the wrapper must not hide
+// them.
+func (p *probed) Monitors() ([]runlog.Monitor, error) {
+	if m, ok := p.Task.(train.Monitorer); ok {
+		return m.Monitors()
+	}
+	return nil, nil
+}
+
 // AfterStep runs the task's own AfterStep, then the probe after every every-th update.
 func (p *probed) AfterStep(step int) error {
 	if err := p.Task.AfterStep(step); err != nil {

@@ -1,6 +1,8 @@
 package pretext
 
 import (
+	G "gorgonia.org/gorgonia"
+
 	"github.com/ssl4dp/ssl4dp/data"
 	"github.com/ssl4dp/ssl4dp/graphs"
 	"github.com/ssl4dp/ssl4dp/ops"
@@ -15,8 +17,9 @@ import (
 // three-layer head with BatchNorm is not built.
 type SimCLR struct {
 	base
-	cfg  SimCLRConfig
-	both []float32 // the two views, one after the other: the network's input
+	cfg    SimCLRConfig
+	both   []float32 // the two views, one after the other: the network's input
+	logits *G.Node   // NT-Xent's [2n, 2n], for the monitors
 }
 
 // NewSimCLR returns SimCLR.
@@ -57,7 +60,7 @@ func (m *SimCLR) Build(n int) error {
 		return err
 	}
 	m.both = make([]float32, 2*n*3*m.opts.Size*m.opts.Size)
-	m.loss, err = NTXent(a, b, m.cfg.Temperature)
+	m.loss, m.logits, err = ntXentWithLogits(a, b, m.cfg.Temperature)
 	return err
 }
 

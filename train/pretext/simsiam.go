@@ -1,6 +1,8 @@
 package pretext
 
 import (
+	G "gorgonia.org/gorgonia"
+
 	"github.com/ssl4dp/ssl4dp/data"
 	"github.com/ssl4dp/ssl4dp/graphs"
 	"github.com/ssl4dp/ssl4dp/onnx/importer"
@@ -16,6 +18,7 @@ type SimSiam struct {
 	cfg   SimSiamConfig
 	twin  *importer.Model
 	merge *bnMerge
+	z1    *G.Node // the projection of view 1, for the collapse monitor
 }
 
 // NewSimSiam returns SimSiam.
@@ -55,6 +58,7 @@ func (m *SimSiam) Build(n int) error {
 	if err != nil {
 		return err
 	}
+	m.z1 = o1[0]
 	m.loss, err = SimSiamLoss(o1[1], o1[0], o2[1], o2[0])
 	return err
 }

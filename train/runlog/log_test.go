@@ -44,7 +44,7 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := TrainRecord{Step: 7, Epoch: 0.25, Loss: math.NaN(), Losses: map[string]float64{"ce": 1.5, "aux": math.Inf(1)}, LR: 0.01, ImagesPerSec: 12.5, TimeS: 3.25}
+	tr := TrainRecord{Step: 7, Epoch: 0.25, Loss: math.NaN(), Losses: map[string]float64{"ce": 1.5, "aux": math.Inf(1)}, Monitors: map[string]float64{"top1": 0.25}, LR: 0.01, ImagesPerSec: 12.5, TimeS: 3.25}
 	val := ValRecord{Step: 7, Epoch: 0.25, Scores: metrics.Scores{MIoU: 0.5, MeanAcc: 0.75, PixelAcc: 0.8, IoU: []float64{0.5, math.NaN()}, Acc: []float64{0.75, math.NaN()}, Pixels: 10}, TimeS: 4}
 	if err := w.Train(tr); err != nil {
 		t.Fatal(err)
@@ -60,7 +60,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Errorf("write after Close: %v", err)
 	}
 	raw, _ := os.ReadFile(filepath.Join(dir, FileName))
-	wantLine := `{"kind":"train","step":7,"epoch":0.25,"loss":null,"losses":{"aux":null,"ce":1.5},"lr":0.01,"images_per_sec":12.5,"time_s":3.25}`
+	wantLine := `{"kind":"train","step":7,"epoch":0.25,"loss":null,"losses":{"aux":null,"ce":1.5},"monitors":{"top1":0.25},"lr":0.01,"images_per_sec":12.5,"time_s":3.25}`
 	if first := strings.SplitN(string(raw), "\n", 2)[0]; first != wantLine {
 		t.Errorf("train line\n%s\nwant\n%s", first, wantLine)
 	}
@@ -72,7 +72,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatalf("read %d train, %d val records, torn %v", len(lg.Train), len(lg.Val), lg.Torn)
 	}
 	g := lg.Train[0]
-	if g.Step != 7 || g.Epoch != 0.25 || !math.IsNaN(g.Loss) || g.Losses["ce"] != 1.5 || !math.IsNaN(g.Losses["aux"]) || g.LR != 0.01 || g.ImagesPerSec != 12.5 || g.TimeS != 3.25 {
+	if g.Step != 7 || g.Epoch != 0.25 || !math.IsNaN(g.Loss) || g.Losses["ce"] != 1.5 || !math.IsNaN(g.Losses["aux"]) || g.Monitors["top1"] != 0.25 || g.LR != 0.01 || g.ImagesPerSec != 12.5 || g.TimeS != 3.25 {
 		t.Errorf("train record read back as %+v", g)
 	}
 	v := lg.Val[0]

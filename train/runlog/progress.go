@@ -30,6 +30,14 @@ type Progress struct {
 	lastShown time.Time
 	lastStep  int
 	line      string // the line currently drawn on a TTY
+	monitors  []shownMonitor
+}
+
+// shownMonitor is a monitor on the progress line, smoothed like the loss.
+type shownMonitor struct {
+	Monitor
+	ema float64
+	n   int
 }
 
 // NewProgress shows progress on out for a run of total steps, redrawing one line if out is
@@ -95,6 +103,59 @@ func (p *Progress) Update(step int, loss, lr float64, images int) {
 	}
 }
 
+// SetMonitors records the task's monitors of the step about to be passed to Update; those
+// marked Line show after the loss, smoothed like it (a batch's accuracy is noisy), e.g.
+// "top1 0.42" or "std 0.031 (1/√d 0.044)". A NaN value (nothing to score this step) leaves
+// the average as it was.
+func (p *Progress) SetMonitors(ms []Monitor) {
+	beta := p.Beta
+	if beta == 0 {
+		beta = 0.98
+	}
+	for _, m := range ms {
+		if !m.Line {
+			continue
+		}
+		i := 0
+		for i < len(p.monitors) && p.monitors[i].Name != m.Name {
+			i++
+		}
+		if i == len(p.monitors) {
+			p.monitors = append(p.monitors, shownMonitor{Monitor: m})
+		}
+		s := &p.monitors[i]
+		s.Monitor.Value, s.Ref, s.RefName = m.Value, m.Ref, m.RefName
+		if !math.IsNaN(m.Value) && !math.IsInf(m.Value, 0) {
+			s.ema = beta*s.ema + (1-beta)*m.Value
+			s.n++
+		}
+	}
+}
+
+// monitorText is the monitors' part of the status line.
+func (p *Progress) monitorText() string {
+	beta := p.Beta
+	if beta == 0 {
+		beta = 0.98
+	}
+	var b strings.Builder
+	for _, m := range p.monitors {
+		v := m.Monitor.Value
+		if m.n > 0 {
+			v = m.ema / (1 - math.Pow(beta, float64(m.n)))
+		}
+		format := "  %s %.2f"
+		if m.Ref != 0 && m.Ref < 0.1 {
+			format = "  %s %.3f"
+		}
+		fmt.Fprintf(&b, format, m.Name, v)
+		if m.Ref != 0 {
+			fmt.Fprintf(&b, " (%s %.3f)", m.RefName, m.Ref)
+		}
+	}
+	return b.String()
+}
+
 // Print shows a message (a validation result, a checkpoint note) without breaking the
 // redrawn line: on a terminal the line is cleared, the message printed, the line redrawn.
 func (p *Progress) Print(msg string) {
@@ -147,7 +208,7 @@ func (p *Progress) status(now time.Time, done int, loss, lr float64, bar bool) s
 		}
 		smoothed = p.ema / (1 - math.Pow(beta, float64(p.emaN)))
 	}
-	fmt.Fprintf(&b, "  loss %.4f  lr %.2e", smoothed, lr)
+	fmt.Fprintf(&b, "  loss %.4f%s  lr %.2e", smoothed, p.monitorText(), lr)
 	elapsed := now.Sub(p.startTime)
 	stepsTimed := done - 1 - p.startStep
 	if stepsTimed > 0 && elapsed > 0 {

@@ -123,3 +123,20 @@ func TestShortDuration(t *testing.T) {
 		}
 	}
 }
+
+// Monitors marked Line show after the loss, averaged like it (β = 0.5 here: 0.5 and 1 give
+// (0.25 + 0.5)/(1 − 0.25) = 1 … recomputed below), with their reference; others do not show.
+func TestProgressMonitors(t *testing.T) {
+	var out bytes.Buffer
+	clock := &fakeClock{t: time.Unix(0, 0), step: time.Second}
+	p := &Progress{Out: &out, Total: 2, Every: 2, Now: clock.now, Beta: 0.5}
+	p.SetMonitors([]Monitor{{Name: "top1", Value: 0.5, Line: true}, {Name: "top5", Value: 0.9}, {Name: "std", Value: 0.02, Ref: 0.0884, RefName: "1/√d", Line: true}})
+	p.Update(0, 1, 0.1, 1)
+	p.SetMonitors([]Monitor{{Name: "top1", Value: 1, Line: true}, {Name: "top5", Value: 1}, {Name: "std", Value: math.NaN(), Ref: 0.0884, RefName: "1/√d", Line: true}})
+	p.Update(1, 1, 0.1, 1)
+	// top1: EMA 0.25 then 0.625, corrected by 1 − 0.25: 0.8333. std: one value, 0.02.
+	want := "step 2/2 100%  loss 1.0000  top1 0.83  std 0.020 (1/√d 0.088)  lr 1.00e-01"
+	if got := out.String(); !strings.HasPrefix(got, want) {
+		t.Errorf("line\n%s\nwant it to start\n%s", got, want)
+	}
+}

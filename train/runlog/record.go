@@ -17,6 +17,7 @@ type TrainRecord struct {
 	Epoch        float64            // passes over the training set so far (fractional)
 	Loss         float64            // total loss of the step
 	Losses       map[string]float64 // parts of the loss, if it has several (e.g. "ce", "aux")
+	Monitors     map[string]float64 // the task's health numbers (Monitor), e.g. "top1", "rot", "std"
 	LR           float64            // the schedule's learning rate for this step (head's LR)
 	ImagesPerSec float64            // training throughput
 	TimeS        float64            // seconds of training so far (a resumed run continues its clock)
@@ -68,6 +69,7 @@ type wireTrain struct {
 	Epoch        jfloat            `json:"epoch"`
 	Loss         jfloat            `json:"loss"`
 	Losses       map[string]jfloat `json:"losses,omitempty"`
+	Monitors     map[string]jfloat `json:"monitors,omitempty"`
 	LR           jfloat            `json:"lr"`
 	ImagesPerSec jfloat            `json:"images_per_sec"`
 	TimeS        jfloat            `json:"time_s"`
@@ -84,25 +86,37 @@ type wireVal struct {
 func (r TrainRecord) wire() wireTrain {
 	w := wireTrain{Kind: kindTrain, Step: r.Step, Epoch: jfloat(r.Epoch), Loss: jfloat(r.Loss), LR: jfloat(r.LR),
 		ImagesPerSec: jfloat(r.ImagesPerSec), TimeS: jfloat(r.TimeS)}
-	if len(r.Losses) > 0 {
-		w.Losses = make(map[string]jfloat, len(r.Losses))
-		for k, v := range r.Losses {
-			w.Losses[k] = jfloat(v)
-		}
-	}
+	w.Losses, w.Monitors = toWire(r.Losses), toWire(r.Monitors)
 	return w
 }
 
 func (w wireTrain) record() TrainRecord {
 	r := TrainRecord{Step: w.Step, Epoch: float64(w.Epoch), Loss: float64(w.Loss), LR: float64(w.LR),
 		ImagesPerSec: float64(w.ImagesPerSec), TimeS: float64(w.TimeS)}
-	if len(w.Losses) > 0 {
-		r.Losses = make(map[string]float64, len(w.Losses))
-		for k, v := range w.Losses {
-			r.Losses[k] = float64(v)
-		}
-	}
+	r.Losses, r.Monitors = fromWire(w.Losses), fromWire(w.Monitors)
 	return r
+}
+
+func toWire(m map[string]float64) map[string]jfloat {
+	if len(m) == 0 {
+		return nil
+	}
+	w := make(map[string]jfloat, len(m))
+	for k, v := range m {
+		w[k] = jfloat(v)
+	}
+	return w
+}
+
+func fromWire(w map[string]jfloat) map[string]float64 {
+	if len(w) == 0 {
+		return nil
+	}
+	m := make(map[string]float64, len(w))
+	for k, v := range w {
+		m[k] = float64(v)
+	}
+	return m
 }
 
 // encodeLine renders a record as one JSON line with its newline.
@@ -112,4 +126,16 @@ func encodeLine(v any) ([]byte, error) {
 		return nil, fmt.Errorf("runlog: encoding a record: %w", err)
 	}
 	return append(b, '\n'), nil
+}
+
+// Monitor is one of a task's health numbers for a step (a pretext method's top-1 accuracy of
+// the positive, rotation accuracy, or the std of its normalised outputs): metrics.jsonl keeps
+// Name → Value per step; Chance and Ref are what it is read against.
+type Monitor struct {
+	Name    string
+	Value   float64
+	Chance  float64 // the value of a network that has learnt nothing (0: not meaningful)
+	Ref     float64 // a reference value shown beside it (0: none), e.g. 1/√d for std
+	RefName string  // what Ref is, e.g. "1/√d"
+	Line    bool    // shown on the progress line
 }

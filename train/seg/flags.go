@@ -46,7 +46,7 @@ type Flags struct {
 	Seed    uint64 `name:"seed" default:"1" help:"Seed of the parameter initialisation, the data order and the augmentation: the same seed gives the same weights."`
 	Workers int    `name:"workers" default:"0" help:"Data loading goroutines (0: one per CPU); results do not depend on it."`
 	Out     string `name:"out" required:"" placeholder:"RUN_DIR" help:"Run folder: config.json, metrics.jsonl, checkpoints/, and at the end model.onnx and run.json."`
-	Resume  bool   `name:"resume" help:"Continue the run in --out from its latest checkpoint. Flags not given are taken from its config.json; only --iters, --val-every, --checkpoint-every, --keep and --workers may change."`
+	Resume  bool   `name:"resume" help:"Continue the run in --out from its latest checkpoint. Flags not given are taken from its config.json; only --iters, --val-every, --checkpoint-every, --keep, --workers, and the LR schedule (--lr, --schedule, …) and --max-grad-norm may change (a change is printed and recorded in run.json)."`
 
 	train.DeviceFlag `embed:""`
 }

@@ -187,8 +187,8 @@ func (m *Module) Function(name string) (Function, error) {
 type Dim3 [3]uint32
 
 // Launch queues kernel f on the stream. Its arguments, in the kernel's order, are Ptr
-// (pointers), int32, uint32, int64, float32 or float64 — the C types int, unsigned, long
-// long, float and double; any other type is an error, since the kernel would read garbage.
+// (pointers), int32, uint32, int64, uint64, float32 or float64 — the C types int, unsigned,
+// long long, unsigned long long, float and double; any other type is an error, since the kernel would read garbage.
 func (c *Context) Launch(f Function, grid, block Dim3, shared int, args ...any) error {
 	slots, err := argSlots(f.Name, args)
 	if err != nil {
@@ -218,12 +218,14 @@ func argSlots(kernel string, args []any) ([]uint64, error) {
 			slots[i] = uint64(v)
 		case int64:
 			slots[i] = uint64(v)
+		case uint64:
+			slots[i] = v
 		case float32:
 			slots[i] = uint64(math.Float32bits(v))
 		case float64:
 			slots[i] = math.Float64bits(v)
 		default:
-			return nil, fmt.Errorf("driver: launch %s: argument %d is a %T; want Ptr, int32, uint32, int64, float32 or float64", kernel, i, a)
+			return nil, fmt.Errorf("driver: launch %s: argument %d is a %T; want Ptr, int32, uint32, int64, uint64, float32 or float64", kernel, i, a)
 		}
 	}
 	return slots, nil

@@ -1,0 +1,44 @@
+// elementwise.cu: one thread per element (grid-stride loops: any grid covers any n).
+// Launch: block (256,1,1), grid (ceil(n/256),1,1) or fewer blocks.
+
+// relu_fwd: y = max(x, 0) as Go's max: NaN stays NaN, −0 becomes +0 (ops.reluForward).
+extern "C" __global__ void relu_fwd(const float* __restrict__ x, float* __restrict__ y, int n) {
+  K_FOR(i, n) {
+    float v = x[i];
+    y[i] = (v > 0.0f || v != v) ? v : 0.0f;
+  }
+}
+
+// relu_bwd: dx = dy where y > 0, else +0 (y NaN included): ops.reluBackward.
+extern "C" __global__ void relu_bwd(const float* __restrict__ y, const float* __restrict__ dy,
+                                    float* __restrict__ dx, int n) {
+  K_FOR(i, n) { dx[i] = k_positive(y[i]) ? dy[i] : 0.0f; }
+}
+
+// add: y = a + b, same shapes.
+extern "C" __global__ void add(const float* __restrict__ a, const float* __restrict__ b,
+                               float* __restrict__ y, int n) {
+  K_FOR(i, n) { y[i] = a[i] + b[i]; }
+}
+
+// mul: y = a·b, same shapes (the cosine losses' products of normalised embeddings).
+extern "C" __global__ void mul(const float* __restrict__ a, const float* __restrict__ b,
+                               float* __restrict__ y, int n) {
+  K_FOR(i, n) { y[i] = a[i] * b[i]; }
+}
+
+// add_bias: y = x + bias[channel] over x [N, C, inner] (n = N·C·inner elements).
+extern "C" __global__ void add_bias(const float* __restrict__ x, const float* __restrict__ bias,
+                                    float* __restrict__ y, int n, int c, int inner) {
+  K_FOR(i, n) { y[i] = x[i] + bias[(i / inner) % c]; }
+}
+
+// scale: y = a·x (y may be x).
+extern "C" __global__ void scale(const float* x, float a, float* y, int n) {
+  K_FOR(i, n) { y[i] = a * x[i]; }
+}
+
+// fill: y = v.
+extern "C" __global__ void fill(float* __restrict__ y, float v, int n) {
+  K_FOR(i, n) { y[i] = v; }
+}
