@@ -89,6 +89,7 @@ var opTable = map[string]op{
 	"HardSigmoid":        {lower: lowerPointwise},
 	"HardSwish":          {lower: lowerPointwise},
 	"LayerNormalization": {lower: lowerLayerNorm},
+	"Split":              {lower: lowerSplit},
 
 	// Lowered only (their constant inputs become constant nodes).
 	"Conv":               {lower: lowerConv},

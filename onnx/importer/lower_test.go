@@ -259,6 +259,16 @@ var lowerCases = []lowerCase{
 		g.node("Unsqueeze", []string{"c0", "zero"}, []string{"c0u"})
 		g.node("Mul", []string{"c0u", "c1"}, []string{"y"})
 	}, feeds: feeds("x", randFeed(79, 2, 4, 3), "cls", randFeed(80, 1, 1, 3), "pos", randFeed(81, 1, 5, 3))},
+	{name: "Split fused q/k/v (opset 13 sizes input)", build: func(g *graph) {
+		g.ints("sizes", 2, 2, 4)
+		g.node("Split", []string{"x", "sizes"}, []string{"q", "k", "v"}, i1("axis", -1))
+		g.node("MatMul", []string{"q", "k"}, []string{"qk"})
+		g.node("Concat", []string{"qk", "v"}, []string{"y"}, i1("axis", -1))
+	}, feeds: feeds("x", randFeed(85, 2, 2, 8))},
+	{name: "Split equal parts (opset 18 num_outputs, uneven last)", opset: 18, build: func(g *graph) {
+		g.node("Split", []string{"x"}, []string{"a", "b", "c"}, i1("axis", 1), i1("num_outputs", 3))
+		g.node("Concat", []string{"c", "a", "b"}, []string{"y"}, i1("axis", 1))
+	}, feeds: feeds("x", randFeed(86, 2, 8, 3))},
 	{name: "Attention: MatMul Transpose Softmax, Gather of two rows", opset: 17, build: func(g *graph) {
 		g.ints("rows", 2, 0).konst("scale", nil, 0.5)
 		g.node("Transpose", []string{"k"}, []string{"kt"}, ia("perm", 0, 2, 1))
