@@ -356,3 +356,22 @@ func resumeIsExact(t *testing.T, cmd string, flags, files []string) {
 		}
 	}
 }
+
+// Every pretext method runs on an imported encoder (the ConvNeXt fixture: LayerNorm, no
+// BatchNorm), with its global, dense or decoder heads on the imported dense map.
+func TestEveryMethodOnAnImportedEncoder(t *testing.T) {
+	convnext := filepath.Join(testenv.RepoRoot(t), "onnx/importer/testdata/families/convnext.onnx")
+	for _, method := range pretext.Methods {
+		t.Run(method, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "run")
+			args := append(pretextArgs(method, out), "--init", convnext, "--iters", "1")
+			code, _, errOut := runCLI(t, args...)
+			if code != 0 {
+				t.Fatalf("exit %d\n%s", code, errOut)
+			}
+			if !strings.Contains(errOut, "on imported encoder "+convnext) {
+				t.Errorf("the run does not say it trains the imported encoder:\n%s", errOut)
+			}
+		})
+	}
+}
