@@ -2,6 +2,7 @@ package importer
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ssl4dp/ssl4dp/onnx"
@@ -23,7 +24,7 @@ type DenseMap struct {
 	Drop         int  `json:"drop,omitempty"`
 	GridH, GridW int  `json:"-"`
 	Default      bool `json:"default,omitempty"` // what --features defaults to
-	Stage        bool `json:"-"`                 // the last map of its stride (see Stages)
+	Stage        bool `json:"-"`                 // its stride's stage output (see Stages)
 }
 
 func (d DenseMap) String() string {
@@ -87,6 +88,7 @@ func DenseMaps(mp *pb.ModelProto) ([]DenseMap, error) {
 	}
 	var maps []DenseMap
 	byName := map[string]int{}
+	residual := map[string]bool{} // maps that are a residual join (see below)
 	gh, gw, gs := 0, 0, 0 // the last grid seen
 	for _, n := range g.Node {
 		op := n.GetOpType()
@@ -114,6 +116,12 @@ func DenseMaps(mp *pb.ModelProto) ([]DenseMap, error) {
 				byName[out] = len(maps)
 				maps = append(maps, DenseMap{Name: out, Op: op, Shape: s, Channels: s[1], Stride: st})
 				gh, gw, gs = s[2], s[3], st
+				switch {
+				case op == "Add" && len(n.Input) == 2 && sameMap(m, n.Input[0], s) && sameMap(m, n.Input[1], s):
+					residual[out] = true
+				case activations[op] && len(n.Input) > 0 && residual[n.Input[0]]:
+					residual[out] = true
+				}
 			case 3:
 				if gh == 0 || s[1] < gh*gw || s[1]-gh*gw > 8 || (op != "Add" && op != "LayerNormalization") {
 					continue
@@ -152,11 +160,17 @@ func DenseMaps(mp *pb.ModelProto) ([]DenseMap, error) {
 	if def >= 0 {
 		maps[def].Default = true
 	}
-	// Of each stride keep the last map (and the last token sequence): a stage's output, the
-	// taps an FPN would take; inside a stage every layer's output qualifies.
+	// Of each stride mark a stage's output, the tap an FPN would take: the last residual
+	// join (an Add of two maps of that stride, or one activation of it: ResNet's and RegNet's
+	// ReLU after the Add), else the last map. The last map alone would be, in the
+	// inverted-residual nets, the next block's expansion before its strided depthwise conv.
 	last := map[[2]int]int{}
 	for i, d := range maps {
-		last[[2]int{d.Stride, boolInt(d.Tokens)}] = i
+		k := [2]int{d.Stride, boolInt(d.Tokens)}
+		j, seen := last[k]
+		if !seen || !residual[maps[j].Name] || residual[d.Name] {
+			last[k] = i
+		}
 	}
 	for i := range maps {
 		maps[i].Stage = maps[i].Default || last[[2]int{maps[i].Stride, boolInt(maps[i].Tokens)}] == i
@@ -164,7 +178,8 @@ func DenseMaps(mp *pb.ModelProto) ([]DenseMap, error) {
 	return maps, nil
 }
 
-// Stages is the short list inspect prints: each stride's last map and the default.
+// Stages is the short list inspect prints: each stride's stage output (its last residual
+// join, else its last map) and the default.
 func Stages(maps []DenseMap) []DenseMap {
 	var out []DenseMap
 	for _, d := range maps {
@@ -180,6 +195,15 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// activations may follow a residual Add within its stage output.
+var activations = map[string]bool{"Relu": true, "HardSwish": true, "Sigmoid": true, "Erf": true, "Gelu": true}
+
+// sameMap says whether tensor name is a run-time map of shape s.
+func sameMap(m *Model, name string, s []int) bool {
+	v, ok := m.values[name]
+	return ok && v.node != nil && slices.Equal([]int(v.node.Shape()), s)
 }
 
 // spatialAxes says whether a ReduceMean averages over axes 2 and 3 of a 4-D input (the

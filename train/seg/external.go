@@ -31,8 +31,9 @@ func ResNetLayout(init *pb.ModelProto) bool {
 // ExternalEncoder makes init's own graph the encoder: its dense map is the tensor named
 // features (--features), or by default an output named "features" (an earlier run's
 // encoder.onnx), else importer.DenseMaps' default (the last map before global pooling, a
-// ViT's patch tokens). The low-level map for heads that want one (DeepLabv3+) is the last
-// stride-4 map before it (else the finest map of stride ≥ 4 before it; else the features).
+// ViT's patch tokens). The low-level map for heads that want one (DeepLabv3+) is the
+// stride-4 stage output before it (else the finest stage output of stride ≥ 4 before it;
+// else the features).
 // from names the file in messages; errors are bad input, without a package prefix: callers
 // wrap them in their usage error (exit 2).
 func ExternalEncoder(init *pb.ModelProto, features, from string) (*graphs.External, error) {
@@ -40,16 +41,17 @@ func ExternalEncoder(init *pb.ModelProto, features, from string) (*graphs.Extern
 	if err != nil {
 		return nil, fmt.Errorf("--init %s: %v", from, err)
 	}
-	low := ""
-	if features == "" {
-		for _, o := range init.GetGraph().GetOutput() {
-			switch o.GetName() {
-			case graphs.Features:
-				features = o.GetName()
-			case graphs.LowLevel:
-				low = o.GetName()
-			}
+	low, outFeatures := "", false
+	for _, o := range init.GetGraph().GetOutput() {
+		switch o.GetName() {
+		case graphs.Features:
+			outFeatures = true
+		case graphs.LowLevel:
+			low = o.GetName() // an earlier run's encoder.onnx: keep its pair
 		}
+	}
+	if features == "" && outFeatures {
+		features = graphs.Features
 	}
 	d, err := importer.PickDenseMap(maps, features)
 	if err != nil {
@@ -67,7 +69,7 @@ func ExternalEncoder(init *pb.ModelProto, features, from string) (*graphs.Extern
 			best = m
 			break
 		}
-		if low == "" && !m.Tokens && m.Stride >= 4 && (best == nil || m.Stride <= best.Stride) {
+		if low == "" && m.Stage && !m.Tokens && m.Stride >= 4 && (best == nil || m.Stride <= best.Stride) {
 			best = m
 		}
 	}
