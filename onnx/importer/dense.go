@@ -89,7 +89,7 @@ func DenseMaps(mp *pb.ModelProto) ([]DenseMap, error) {
 	var maps []DenseMap
 	byName := map[string]int{}
 	residual := map[string]bool{} // maps that are a residual join (see below)
-	gh, gw, gs := 0, 0, 0 // the last grid seen
+	gh, gw, gs := 0, 0, 0         // the last grid seen
 	for _, n := range g.Node {
 		op := n.GetOpType()
 		if op == "GlobalAveragePool" || op == "ReduceMean" {
