@@ -18,7 +18,7 @@ func pretextArgs(method, out string) []string {
 	args := []string{"train", "pretext", "--method", method, "--scale", "cpu", "--encoder", "resnet18", "--width", "0.125",
 		"--size", "32", "--batch", "8", "--iters", "3", "--data", "synthetic:size=48,n=32", "--out", out}
 	switch method {
-	case "moco", "edmoco":
+	case "moco", "edmoco", "cp2":
 		args = append(args, "--queue", "64")
 	case "plmoco", "pledmoco":
 		args = append(args, "--dense-queue", "64")
@@ -126,7 +126,7 @@ func TestTrainPretextBadInput(t *testing.T) {
 // step 4) and resumed from the run folder alone ends with the same networks, bit for bit, as
 // one run straight through: the key network, queues and optimizer state all come back.
 func TestTrainPretextResumeIsExact(t *testing.T) {
-	for _, method := range []string{"plmoco", "byol"} {
+	for _, method := range []string{"plmoco", "byol", "cp2"} {
 		t.Run(method, func(t *testing.T) {
 			dir := t.TempDir()
 			whole, parts := filepath.Join(dir, "whole"), filepath.Join(dir, "parts")

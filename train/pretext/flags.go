@@ -18,11 +18,11 @@ import (
 // `train seg` mean the same there; the method's hyper-parameters default to its paper's
 // values (--scale paper) or to small-run values (--scale cpu), see docs/methods.md.
 type Flags struct {
-	Method       string  `name:"method" help:"Pretext method: moco, simclr, byol, simsiam, plr, edmoco, plmoco or pledmoco (required unless resuming)."`
+	Method       string  `name:"method" help:"Pretext method: moco, simclr, byol, simsiam, plr, edmoco, plmoco, pledmoco or cp2 (required unless resuming)."`
 	Encoder      string  `name:"encoder" default:"resnet50" enum:"resnet18,resnet34,resnet50" help:"ResNet encoder, torchvision's layout and parameter names (${enum})."`
 	Width        float64 `name:"width" default:"1" help:"Multiplies every encoder and head width: 1 is the published network, 0.25 a quarter-width one that trains on a laptop CPU."`
 	OutputStride int     `name:"output-stride" default:"16" help:"Encoder output stride: 16 (layer4 dilated) or 8 (layers 3 and 4 dilated); PLMoCo's cells are the 1/16 or 1/8 map."`
-	Head         string  `name:"head" default:"fcn" enum:"fcn,psp,deeplabv3plus,nonlocal" help:"Decoder of the encoder-decoder methods plr, edmoco and pledmoco (${enum}); its last conv outputs --decoder-width features."`
+	Head         string  `name:"head" default:"fcn" enum:"fcn,psp,deeplabv3plus,nonlocal" help:"Decoder of the encoder-decoder methods plr, edmoco, pledmoco and cp2 (${enum}); its last conv outputs --decoder-width features."`
 	DecoderWidth int     `name:"decoder-width" default:"128" help:"Channels of the decoder's output map (encoder-decoder methods)."`
 	Init         string  `name:"init" type:"existingfile" placeholder:"ENCODER.onnx" help:"Continue pre-training from this ONNX file. A ResNet with torchvision's names (an earlier run's encoder.onnx or model.onnx, scripts/export_torchvision.py) fills --encoder's initializers by name; any other classification network (ConvNeXt, EfficientNet, MobileNet, RegNet, ViT: scripts/export_families.py, docs/import.md) becomes the encoder itself, cut at its dense map (--features), and encoder.onnx keeps its initializer names. Without it the network is randomly initialised."`
 	external     bool    // set by openInit: --init is the encoder itself (no --encoder, --width, --output-stride)
@@ -48,6 +48,7 @@ type Flags struct {
 	DenseQueue      int     `name:"dense-queue" help:"PLMoCo: negative key cells kept."`
 	CellsPerImage   int     `name:"cells-per-image" help:"PLMoCo: random key cells of each image enqueued per step."`
 	GlobalWeight    float64 `name:"global-weight" help:"PLMoCo: weight λ of an added image-level MoCo loss (default 0: dense only)."`
+	DenseWeight     float64 `name:"dense-weight" help:"CP2: weight of the dense foreground loss beside the image-level one (default 0.2, CP2's)."`
 
 	schedule.Flags `embed:""`
 	// The SGD flags, shared with train seg; the default weight decay is DefaultWeightDecay
@@ -73,13 +74,15 @@ func (f *Flags) Help() string {
 
 Methods: moco (MoCo v2), simclr, byol, simsiam (image-level); plr (patch-level rotation),
 edmoco (MoCo on the encoder-decoder's pooled output), plmoco (patch-level MoCo: cells matched
-across the two views by their crop geometry), pledmoco (plmoco on the decoder's map). Each
-method's augmentation, loss, defaults and sources are in docs/methods.md; the resolved
+across the two views by their crop geometry), pledmoco (plmoco on the decoder's map), cp2
+(copy-paste: each image's two views pasted into other images' views; MoCo on the pasted
+foreground plus a dense loss among its cells; quick tune: --init a MoCo v2 encoder.onnx).
+Each method's augmentation, loss, defaults and sources are in docs/methods.md; the resolved
 settings are printed at the start of the run.
 
 Optimiser: SGD with momentum for every method (no LARS). When --lr and --schedule are not
 given, each method uses its paper's learning rate scaled to --batch (moco 0.03·B/256,
-simsiam 0.05·B/256, simclr and byol 0.06·B/128, plr 0.01·B/16) and a cosine schedule, not
+simsiam 0.05·B/256, simclr and byol 0.06·B/128, plr 0.01·B/16, cp2 0.015·B/256) and a cosine schedule, not
 the values listed for those flags (they are train seg's).
 
 A CPU-sized run, and continued pre-training from a torchvision export:
@@ -188,6 +191,8 @@ func (f *Flags) fitDefaults(c Config, resumed bool, given func(string) bool) []s
 		mc = cc
 	case *PLMoCoConfig:
 		mc = &cc.MoCoConfig
+	case *CP2Config:
+		mc = &cc.MoCoConfig
 	case *PLRConfig:
 		if !given("grid") && PLRGrid(f.Size, f.OutputStride) != cc.Grid {
 			cc.Grid = PLRGrid(f.Size, f.OutputStride)
@@ -229,6 +234,8 @@ func cropScale(t data.Task) string {
 		v = d.A
 	case data.PLR:
 		v = d.View
+	case cp2Views:
+		v = d.fg.A
 	default:
 		return ""
 	}
@@ -240,6 +247,7 @@ var viewNames = map[string]string{
 	"moco": "MoCo v2 augmentation", "edmoco": "MoCo v2 augmentation", "plmoco": "MoCo v2 augmentation",
 	"pledmoco": "MoCo v2 augmentation", "simsiam": "MoCo v2 augmentation (as SimSiam's code)",
 	"simclr": "SimCLR augmentation", "byol": "BYOL's asymmetric views", "plr": "MoCo v2 crop and flip, patches turned",
+	"cp2": "MoCo v2 views pasted into boxes of other images' MoCo v2 views",
 }
 
 // methodConfig is the method's hyper-parameters: the scale's defaults (or a resumed run's
@@ -278,6 +286,8 @@ var hyperFlags = []struct {
 		case *MoCoConfig:
 			cc.Dim = f.Dim
 		case *PLMoCoConfig:
+			cc.Dim = f.Dim
+		case *CP2Config:
 			cc.Dim = f.Dim
 		case *SimCLRConfig:
 			cc.Dim = f.Dim
@@ -327,6 +337,8 @@ var hyperFlags = []struct {
 			cc.Temperature = f.Temperature
 		case *PLMoCoConfig:
 			cc.Temperature = f.Temperature
+		case *CP2Config:
+			cc.Temperature = f.Temperature
 		case *SimCLRConfig:
 			cc.Temperature = f.Temperature
 		default:
@@ -352,6 +364,13 @@ var hyperFlags = []struct {
 	{"dense-queue", plmocoSetting(func(p *PLMoCoConfig, f *Flags) { p.DenseQueue = f.DenseQueue })},
 	{"cells-per-image", plmocoSetting(func(p *PLMoCoConfig, f *Flags) { p.CellsPerImage = f.CellsPerImage })},
 	{"global-weight", plmocoSetting(func(p *PLMoCoConfig, f *Flags) { p.GlobalWeight = f.GlobalWeight })},
+	{"dense-weight", func(c Config, f *Flags) bool {
+		cc, ok := c.(*CP2Config)
+		if ok {
+			cc.DenseWeight = f.DenseWeight
+		}
+		return ok
+	}},
 }
 
 // mocoSetting applies to MoCo and to PLMoCo's embedded MoCo settings.
@@ -361,6 +380,8 @@ func mocoSetting(set func(*MoCoConfig, *Flags)) func(Config, *Flags) bool {
 		case *MoCoConfig:
 			set(cc, f)
 		case *PLMoCoConfig:
+			set(&cc.MoCoConfig, f)
+		case *CP2Config:
 			set(&cc.MoCoConfig, f)
 		default:
 			return false

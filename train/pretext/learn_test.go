@@ -36,6 +36,8 @@ func TestEachMethodLowersItsLoss(t *testing.T) {
 				cc.Queue = 64
 			case *PLMoCoConfig:
 				cc.DenseQueue = 256
+			case *CP2Config:
+				cc.Queue = 64
 			case *BYOLConfig:
 				cc.Dim, cc.Hidden, cc.PredictorHidden = 64, 128, 128
 			case *SimSiamConfig:

@@ -7,6 +7,8 @@ package pretext
 //	simsiam                         0.05 · B/256   SimSiam (main_simsiam.py)
 //	simclr, byol                    0.06 · B/128   lightly's SGD benchmarks for both; the papers'
 //	                                               LARS rates (0.3·B/256, 0.2·B/256) are not for SGD
+//	cp2                             0.015 · B/256  CP2's README (wangf3014/CP2), its pre-training
+//	                                               and quick-tune runs alike
 //	plr                             0.01 · B/16    mmseg's VOC recipe: PLR trains an
 //	                                               encoder-decoder with per-pixel cross-entropy
 //	                                               as segmentation does
@@ -19,6 +21,8 @@ func DefaultLR(method string, batch int) float64 {
 		return 0.06 * b / 128
 	case "plr":
 		return 0.01 * b / 16
+	case "cp2":
+		return 0.015 * b / 256
 	}
 	return 0.03 * b / 256
 }

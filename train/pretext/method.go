@@ -8,7 +8,7 @@ import (
 )
 
 // Methods lists the method names New accepts.
-var Methods = []string{"moco", "simclr", "byol", "simsiam", "plr", "edmoco", "plmoco", "pledmoco"}
+var Methods = []string{"moco", "simclr", "byol", "simsiam", "plr", "edmoco", "plmoco", "pledmoco", "cp2"}
 
 // Task is a pretext method: a train.Task that also reports its settings.
 type Task interface {
@@ -26,11 +26,12 @@ var (
 	_ Task = (*SimSiam)(nil)
 	_ Task = (*PLR)(nil)
 	_ Task = (*PLMoCo)(nil)
+	_ Task = (*CP2)(nil)
 )
 
 // Decoder reports whether the method trains an encoder-decoder (and writes decoder.onnx).
 func Decoder(method string) bool {
-	return slices.Contains([]string{"plr", "edmoco", "pledmoco"}, method)
+	return slices.Contains([]string{"plr", "edmoco", "pledmoco", "cp2"}, method)
 }
 
 // Defaults returns a method's hyper-parameters at a scale, as a pointer New accepts.
@@ -56,6 +57,9 @@ func Defaults(method string, s Scale) (Config, error) {
 		return &c, nil
 	case "plmoco", "pledmoco":
 		c := PLMoCoDefaults(s)
+		return &c, nil
+	case "cp2":
+		c := CP2Defaults(s)
 		return &c, nil
 	}
 	return nil, &UsageError{fmt.Sprintf("unknown method %q; want one of %v", method, Methods)}
@@ -110,6 +114,12 @@ func New(method string, o Options, c Config) (Task, error) {
 			return NewPLMoCo(o, *pc)
 		}
 		return NewPLEDMoCo(o, *pc)
+	case "cp2":
+		cc, ok := c.(*CP2Config)
+		if !ok {
+			return wrong()
+		}
+		return NewCP2(o, *cc)
 	}
 	return nil, &UsageError{fmt.Sprintf("unknown method %q; want one of %v", method, Methods)}
 }
