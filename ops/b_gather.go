@@ -80,6 +80,12 @@ func gatherValue(what string, buf *outBuf, m indexMap, in tensor.Shape, v G.Valu
 	if err := checkRunShape(what, v, in); err != nil {
 		return nil, err
 	}
+	if e, t, err := valuesOn(what, v); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		return gatherDevice(what, e, buf, m, t[0], float32(fill))
+	}
 	f32, err := isFloat32(what, v)
 	if err != nil {
 		return nil, err

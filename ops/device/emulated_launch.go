@@ -9,10 +9,10 @@ import (
 )
 
 // Launch translates each Ptr argument into the host slice from that address to the end of
-// its allocation — []float32 or []int32 as the kernel's parameter says — and runs the kernel
-// under the emulator, which copies the slices between guard bands and back. Two pointer
-// arguments into one allocation must be the same address (in-place kernels) or the
-// emulator reports them as overlapping.
+// its allocation, or to the next pointer argument inside the same allocation (sub-buffers:
+// a mean and an invstd in one [2C] tensor) — []float32 or []int32 as the kernel's parameter
+// says — and runs the kernel under the emulator, which copies the slices between guard
+// bands and back. The same address twice is one buffer (in-place kernels).
 func (e *Emulated) Launch(kernel string, grid, block Dim3, shared int, args ...any) error {
 	sig, ok := emu.Signature(kernel)
 	if !ok {
@@ -33,6 +33,7 @@ func (e *Emulated) Launch(kernel string, grid, block Dim3, shared int, args ...a
 			if err != nil {
 				return errorf("emulated: %s argument %d: %w", kernel, i, err)
 			}
+			w = w[:min(len(w), nextArg(args, p))]
 			if c == 'F' || c == 'f' {
 				conv[i] = unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(w))), len(w))
 			} else {
@@ -49,4 +50,16 @@ func (e *Emulated) Launch(kernel string, grid, block Dim3, shared int, args ...a
 		return errorf("emulated: %w", err)
 	}
 	return nil
+}
+
+// nextArg is the distance in words from p to the nearest pointer argument above it in the
+// same allocation (its successor's start bounds p's slice), or a large number.
+func nextArg(args []any, p Ptr) int {
+	best := int(^uint(0) >> 1)
+	for _, a := range args {
+		if q, ok := a.(Ptr); ok && q > p && q-p < 1<<32 {
+			best = min(best, int(q-p)/4)
+		}
+	}
+	return best
 }
