@@ -95,7 +95,7 @@ func (d *CUDA) Alloc(n int) (Ptr, error) {
 	return Ptr(p), err
 }
 
-func (d *CUDA) Free(p Ptr) error                 { return d.ctx.Free(driver.Ptr(p)) }
+func (d *CUDA) Free(p Ptr) error                  { return d.ctx.Free(driver.Ptr(p)) }
 func (d *CUDA) CopyIn(dst Ptr, src []byte) error  { return d.ctx.CopyIn(driver.Ptr(dst), src) }
 func (d *CUDA) CopyOut(dst []byte, src Ptr) error { return d.ctx.CopyOut(dst, driver.Ptr(src)) }
 func (d *CUDA) Zero(p Ptr, n int) error           { return d.ctx.Zero(driver.Ptr(p), n) }
