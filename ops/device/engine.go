@@ -89,6 +89,9 @@ func Of(t tensor.Tensor) *Engine {
 	if t == nil {
 		return nil
 	}
+	if d, ok := t.(*tensor.Dense); ok && d == nil {
+		return nil
+	}
 	e, _ := t.Engine().(*Engine)
 	return e
 }
