@@ -24,3 +24,37 @@ func gatherDevice(what string, e *device.Engine, buf *outBuf, m indexMap, src *t
 	k.launch1D("gather_axes", n, ptr(src), ptr(y), n, len(shape), k.ints(m.shape), k.ints(off), k.ints(maps), fill)
 	return y, k.done(what)
 }
+
+// copyStrided is copy.cu's copy_strided: dst[doff + Σ c·dstride] = src[soff + Σ c·sstride]
+// over every coordinate c of shape.
+func copyStrided(k *kernels, src, dst device.Ptr, shape, sstride, dstride []int, soff, doff int) {
+	n := tensor.Shape(shape).TotalSize()
+	k.launch1D("copy_strided", n, src, dst, n, len(shape), k.ints(shape), k.ints(sstride), k.ints(dstride), soff, doff)
+}
+
+// concatDevice places every input at its offset along the axis of the output.
+func (op concatOp) forwardDevice(e *device.Engine, xs []*tensor.Dense) (*tensor.Dense, error) {
+	y := op.buf.onDevice(e, nil, op.out)
+	ost := rowMajorStrides(op.out)
+	k := newKernels(e)
+	at := 0
+	for i, x := range xs {
+		copyStrided(k, ptr(x), ptr(y), op.ins[i], rowMajorStrides(op.ins[i]), ost, 0, at*ost[op.axis])
+		at += op.ins[i][op.axis]
+	}
+	return y, k.done("Concat")
+}
+
+// backwardDevice is the inverse permutation: g's element at output coordinate c goes to the
+// input offset Σ c_d·stride_in[perm[d]].
+func (op transposeOp) backwardDevice(e *device.Engine, buf *outBuf, g *tensor.Dense) (*tensor.Dense, error) {
+	dx := buf.onDevice(e, nil, op.in)
+	ist := rowMajorStrides(op.in)
+	dst := make([]int, len(op.perm))
+	for d, p := range op.perm {
+		dst[d] = ist[p]
+	}
+	k := newKernels(e)
+	copyStrided(k, ptr(g), ptr(dx), op.m.shape, rowMajorStrides(op.m.shape), dst, 0, 0)
+	return dx, k.done("Transpose gradient")
+}

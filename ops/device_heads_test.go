@@ -16,8 +16,8 @@ import (
 
 // headStep is a contrastive head's step as the pretext methods build them: projections by
 // MatMul, L2-normalised; a key branch behind StopGradient; a cosine term (SimSiam/BYOL:
-// −mean Σ q⊙k over the feature axis) and an InfoNCE term against a queue (MoCo: softmax
-// cross-entropy over q·queue). Returns the loss and dL/dW.
+// −mean Σ q⊙k over the feature axis) and MoCo's InfoNCE (the positive logit concatenated
+// before q·queueᵀ, softmax cross-entropy). Returns the loss and dL/dW, dL/dqueue.
 func headStep(t *testing.T, e *device.Engine) (float64, []float32) {
 	t.Helper()
 	const n, d, p, kq = 4, 6, 5, 7
@@ -33,10 +33,10 @@ func headStep(t *testing.T, e *device.Engine) (float64, []float32) {
 	in := func(name string, v *tensor.Dense) *G.Node {
 		return G.NewTensor(g, tensor.Float32, v.Dims(), G.WithShape(v.Shape()...), G.WithName(name), G.WithValue(v))
 	}
-	a, b, w1, w2, queue := in("a", rnd(n, d)), in("b", rnd(n, d)), in("w1", rnd(d, p)), in("w2", rnd(d, p)), in("queue", rnd(p, kq))
+	a, b, w1, w2, queue := in("a", rnd(n, d)), in("b", rnd(n, d)), in("w1", rnd(d, p)), in("w2", rnd(d, p)), in("queue", rnd(kq, p))
 	lab := make([]float32, n)
 	for i := range lab {
-		lab[i] = float32(rng.IntN(kq))
+		lab[i] = float32(rng.IntN(kq + 1))
 	}
 	labels := in("labels", tensor.New(tensor.WithShape(n), tensor.WithBacking(lab)))
 	must := func(x *G.Node, err error) *G.Node {
@@ -49,9 +49,11 @@ func headStep(t *testing.T, e *device.Engine) (float64, []float32) {
 	q := must(ops.L2Normalize(must(ops.MatMul(a, w1)), 1, 1e-12))
 	k := must(ops.StopGradient(must(ops.L2Normalize(must(ops.MatMul(b, w2)), 1, 1e-12))))
 	cos := must(ops.ReduceMean(must(ops.ReduceSum(must(ops.Mul(q, k)), []int{1}, false)), []int{0}, false))
-	nce := must(ops.SoftmaxCrossEntropy(must(ops.MatMul(q, queue)), labels, 255))
+	lpos := must(ops.ReduceSum(must(ops.Mul(q, k)), []int{1}, true))
+	lneg := must(ops.MatMul(q, must(ops.Transpose(queue, []int{1, 0}))))
+	nce := must(ops.SoftmaxCrossEntropy(must(ops.Concat(1, lpos, lneg)), labels, 255))
 	loss := must(ops.Sub(nce, cos))
-	grads, err := G.Grad(loss, w1)
+	grads, err := G.Grad(loss, w1, queue)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,11 +69,15 @@ func headStep(t *testing.T, e *device.Engine) (float64, []float32) {
 	if err := vm.RunAll(); err != nil {
 		t.Fatal(err)
 	}
-	dw := grads[0].Value().(*tensor.Dense)
-	if device.Of(dw) != nil {
-		if dw, err = device.Download(dw); err != nil {
-			t.Fatal(err)
+	var all []float32
+	for _, gn := range grads {
+		dw := gn.Value().(*tensor.Dense)
+		if device.Of(dw) != nil {
+			if dw, err = device.Download(dw); err != nil {
+				t.Fatal(err)
+			}
 		}
+		all = append(all, dw.Data().([]float32)...)
 	}
 	var l float64
 	switch v := loss.Value().(type) {
@@ -80,12 +86,12 @@ func headStep(t *testing.T, e *device.Engine) (float64, []float32) {
 	default:
 		t.Fatalf("loss is a %T, want a host scalar", v)
 	}
-	return l, append([]float32(nil), dw.Data().([]float32)...)
+	return l, all
 }
 
 // TestDeviceHeadStepMatchesCPU: the pretext heads' ops (MatMul and its gradients,
-// L2Normalize, StopGradient, Mul, ReduceSum over an axis, ReduceMean to a scalar, InfoNCE's
-// cross-entropy, scalar Sub on the host) on the emulated device give the CPU's loss and
+// L2Normalize, StopGradient, Mul, ReduceSum over an axis, ReduceMean to a scalar, Transpose,
+// Concat, InfoNCE's cross-entropy, scalar Sub on the host) on the emulated device give the CPU's loss and
 // gradient, to 1e-5 relative (the same sums in other orders).
 func TestDeviceHeadStepMatchesCPU(t *testing.T) {
 	wantL, want := headStep(t, nil)
@@ -103,7 +109,7 @@ func TestDeviceHeadStepMatchesCPU(t *testing.T) {
 		scale = max(scale, math.Abs(float64(want[i])))
 	}
 	if diff > 1e-5*scale {
-		t.Errorf("dL/dW: max |device − CPU| = %.3g of scale %.3g", diff, scale)
+		t.Errorf("dL/dW, dL/dqueue: max |device − CPU| = %.3g of scale %.3g", diff, scale)
 	}
-	t.Logf("loss %v (CPU %v); dL/dW within %.3g of scale %.3g; %d launches, %d GEMMs", gotL, wantL, diff, scale, dev.Launches, dev.Gemms)
+	t.Logf("loss %v (CPU %v); dL/dW, dL/dqueue within %.3g of scale %.3g; %d launches, %d GEMMs", gotL, wantL, diff, scale, dev.Launches, dev.Gemms)
 }

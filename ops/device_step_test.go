@@ -17,8 +17,8 @@ import (
 )
 
 // segStep is one train seg forward+backward of graphs' ResNet-18 (width 1/16) + FCN head on
-// a 2×3×32×32 batch, on the CPU (dev nil) or on a device: the loss, every parameter's
-// gradient and every BatchNorm's updated running statistics, as host values.
+// a 2×3×32×32 batch, run twice on the CPU (dev nil) or on a device: the second run's loss,
+// every parameter's gradient and every BatchNorm's running statistics, as host values.
 type segStep struct {
 	loss  float64
 	grads map[string][]float32
@@ -89,8 +89,15 @@ func runSegStep(t *testing.T, e *device.Engine) segStep {
 	}
 	vm := G.NewTapeMachine(m.Graph, opts...)
 	defer vm.Close()
-	if err := vm.RunAll(); err != nil {
-		t.Fatal(err)
+	// Two runs: the second reuses every kept output buffer (on the device, device tensors)
+	// and updates the running statistics a second time.
+	for i := range 2 {
+		if i > 0 {
+			vm.Reset()
+		}
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	host := func(v G.Value) []float32 {
 		d := v.(*tensor.Dense)

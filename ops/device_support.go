@@ -1,6 +1,7 @@
 package ops
 
 import (
+	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
 	"github.com/ssl4dp/ssl4dp/ops/device"
@@ -160,7 +161,7 @@ func b2i32(b bool) int32 {
 
 // valuesOn is devOf for ops that take Gorgonia values (scalars included): the device engine
 // when the tensor inputs are device tensors, nil for host values.
-func valuesOn(what string, vs ...any) (*device.Engine, []*tensor.Dense, error) {
+func valuesOn(what string, vs ...G.Value) (*device.Engine, []*tensor.Dense, error) {
 	d, ok := vs[0].(*tensor.Dense)
 	if !ok || device.Of(d) == nil {
 		for i, v := range vs[1:] {
