@@ -17,7 +17,7 @@ import (
 // headStep is a contrastive head's step as the pretext methods build them: projections by
 // MatMul, L2-normalised; a key branch behind StopGradient; a cosine term (SimSiam/BYOL:
 // −mean Σ q⊙k over the feature axis) and MoCo's InfoNCE (the positive logit concatenated
-// before q·queueᵀ, softmax cross-entropy). Returns the loss and dL/dW, dL/dqueue.
+// before q·queueᵀ, softmax cross-entropy). Returns the loss and dL/d(w1, queue, wc).
 func headStep(t *testing.T, e *device.Engine) (float64, []float32) {
 	t.Helper()
 	const n, d, p, kq = 4, 6, 5, 7
@@ -33,7 +33,8 @@ func headStep(t *testing.T, e *device.Engine) (float64, []float32) {
 	in := func(name string, v *tensor.Dense) *G.Node {
 		return G.NewTensor(g, tensor.Float32, v.Dims(), G.WithShape(v.Shape()...), G.WithName(name), G.WithValue(v))
 	}
-	a, b, w1, w2, queue := in("a", rnd(n, d)), in("b", rnd(n, d)), in("w1", rnd(d, p)), in("w2", rnd(d, p)), in("queue", rnd(kq, p))
+	img, wc := in("img", rnd(n, 3, 5, 5)), in("wc", rnd(d, 3, 3, 3))
+	b, w1, w2, queue := in("b", rnd(n, d)), in("w1", rnd(d, p)), in("w2", rnd(d, p)), in("queue", rnd(kq, p))
 	lab := make([]float32, n)
 	for i := range lab {
 		lab[i] = float32(rng.IntN(kq + 1))
@@ -46,14 +47,19 @@ func headStep(t *testing.T, e *device.Engine) (float64, []float32) {
 		}
 		return x
 	}
+	// The query branch's encoder: a convolution, global average pooling, Gorgonia's Reshape.
+	feat := must(ops.GlobalAvgPool2D(must(ops.Conv2D(img, wc, nil, ops.ConvParams{Pads: [4]int{1, 1, 1, 1}}))))
+	a := must(G.Reshape(feat, tensor.Shape{n, d}))
 	q := must(ops.L2Normalize(must(ops.MatMul(a, w1)), 1, 1e-12))
 	k := must(ops.StopGradient(must(ops.L2Normalize(must(ops.MatMul(b, w2)), 1, 1e-12))))
 	cos := must(ops.ReduceMean(must(ops.ReduceSum(must(ops.Mul(q, k)), []int{1}, false)), []int{0}, false))
 	lpos := must(ops.ReduceSum(must(ops.Mul(q, k)), []int{1}, true))
 	lneg := must(ops.MatMul(q, must(ops.Transpose(queue, []int{1, 0}))))
 	nce := must(ops.SoftmaxCrossEntropy(must(ops.Concat(1, lpos, lneg)), labels, 255))
-	loss := must(ops.Sub(nce, cos))
-	grads, err := G.Grad(loss, w1, queue)
+	// An entropy-like term through Softmax (DINO's centring and sharpening use it).
+	soft := must(ops.ReduceMean(must(ops.Mul(must(ops.Softmax(lneg, 1)), lneg)), []int{0, 1}, false))
+	loss := must(ops.Add(must(ops.Sub(nce, cos)), soft))
+	grads, err := G.Grad(loss, w1, queue, wc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +95,8 @@ func headStep(t *testing.T, e *device.Engine) (float64, []float32) {
 	return l, all
 }
 
-// TestDeviceHeadStepMatchesCPU: the pretext heads' ops (MatMul and its gradients,
+// TestDeviceHeadStepMatchesCPU: the pretext heads' ops (Conv2D, GlobalAvgPool2D, Gorgonia's
+// Reshape, MatMul and its gradients, Softmax,
 // L2Normalize, StopGradient, Mul, ReduceSum over an axis, ReduceMean to a scalar, Transpose,
 // Concat, InfoNCE's cross-entropy, scalar Sub on the host) on the emulated device give the CPU's loss and
 // gradient, to 1e-5 relative (the same sums in other orders).
@@ -109,7 +116,7 @@ func TestDeviceHeadStepMatchesCPU(t *testing.T) {
 		scale = max(scale, math.Abs(float64(want[i])))
 	}
 	if diff > 1e-5*scale {
-		t.Errorf("dL/dW, dL/dqueue: max |device − CPU| = %.3g of scale %.3g", diff, scale)
+		t.Errorf("gradients: max |device − CPU| = %.3g of scale %.3g", diff, scale)
 	}
-	t.Logf("loss %v (CPU %v); dL/dW, dL/dqueue within %.3g of scale %.3g; %d launches, %d GEMMs", gotL, wantL, diff, scale, dev.Launches, dev.Gemms)
+	t.Logf("loss %v (CPU %v); gradients within %.3g of scale %.3g; %d launches, %d GEMMs", gotL, wantL, diff, scale, dev.Launches, dev.Gemms)
 }
