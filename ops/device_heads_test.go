@@ -47,9 +47,10 @@ func headStep(t *testing.T, e *device.Engine) (float64, []float32) {
 		}
 		return x
 	}
-	// The query branch's encoder: a convolution, global average pooling, Gorgonia's Reshape.
+	// The query branch's encoder: a convolution, global average pooling, Gorgonia's Reshape,
+	// dropout.
 	feat := must(ops.GlobalAvgPool2D(must(ops.Conv2D(img, wc, nil, ops.ConvParams{Pads: [4]int{1, 1, 1, 1}}))))
-	a := must(G.Reshape(feat, tensor.Shape{n, d}))
+	a := must(ops.Dropout(must(G.Reshape(feat, tensor.Shape{n, d})), 0.25, &ops.Phase{Training: true, Step: 3}, 9))
 	q := must(ops.L2Normalize(must(ops.MatMul(a, w1)), 1, 1e-12))
 	k := must(ops.StopGradient(must(ops.L2Normalize(must(ops.MatMul(b, w2)), 1, 1e-12))))
 	cos := must(ops.ReduceMean(must(ops.ReduceSum(must(ops.Mul(q, k)), []int{1}, false)), []int{0}, false))
@@ -96,7 +97,7 @@ func headStep(t *testing.T, e *device.Engine) (float64, []float32) {
 }
 
 // TestDeviceHeadStepMatchesCPU: the pretext heads' ops (Conv2D, GlobalAvgPool2D, Gorgonia's
-// Reshape, MatMul and its gradients, Softmax,
+// Reshape, Dropout (the CPU's mask drawn on the device), MatMul and its gradients, Softmax,
 // L2Normalize, StopGradient, Mul, ReduceSum over an axis, ReduceMean to a scalar, Transpose,
 // Concat, InfoNCE's cross-entropy, scalar Sub on the host) on the emulated device give the CPU's loss and
 // gradient, to 1e-5 relative (the same sums in other orders).
