@@ -3,11 +3,8 @@ package experiment
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/ssl4dp/ssl4dp/onnx/ort"
 )
 
 // find returns the plan's job (a stage or a cell) whose folder — Stage.Dir or Cell.Dir, as
@@ -81,14 +78,8 @@ func RunOnly(ctx context.Context, p *Plan, o Options, id string) (*Result, error
 			return nil, fail("--only %s: it starts from %s, which is not finished in %s; run that first (--only %s)", j.dir(), d.what(), o.Out, d.dir())
 		}
 	}
-	if o.Log == nil {
-		o.Log = os.Stderr
-	}
-	if err := ort.Init(o.OrtLib); err != nil {
-		return nil, fmt.Errorf("experiment: export checks and evaluation use onnxruntime: %w", err)
-	}
-	if err := os.MkdirAll(o.Out, 0o755); err != nil {
-		return nil, fmt.Errorf("experiment: %w", err)
+	if err := o.prepare(); err != nil {
+		return nil, err
 	}
 	r := &runner{p: p, o: o, res: &Result{Plan: p, Done: map[string]Status{}}, total: len(p.Stages) + len(p.Cells) + len(p.Probes)}
 	var err error

@@ -92,23 +92,31 @@ func Collect(p *Plan, out string) (*Table, error) {
 		t.Rows = append(t.Rows, *tr)
 	}
 	pre := map[string]map[uint64]float64{} // row → seed → pre-training seconds
-	for _, c := range p.Cells {
-		tr := rows[c.Row]
-		hi := slices.Index(t.Heads, c.Head)
-		si := seedIndex[c.Seed]
-		cell := &tr.Cells[hi]
-		cell.Folder[si] = c.Dir
-		rec, err := finished(filepath.Join(out, c.Dir), c.Key)
-		if err != nil {
-			return nil, err
-		}
-		if rec == nil || rec.Scores == nil {
-			t.Pending++
-			continue
+	// fill reads one run's record into its table cell at a seed; false: not finished.
+	fill := func(cell *TableCell, seed uint64, dir, key string) (bool, error) {
+		si := seedIndex[seed]
+		cell.Folder[si] = dir
+		rec, err := finished(filepath.Join(out, dir), key)
+		if err != nil || rec == nil || rec.Scores == nil {
+			if err == nil {
+				t.Pending++
+			}
+			return false, err
 		}
 		cell.MIoU[si] = rec.Scores.MIoU
 		cell.TrainS += rec.TotalS
 		cell.N++
+		return true, nil
+	}
+	for _, c := range p.Cells {
+		tr := rows[c.Row]
+		done, err := fill(&tr.Cells[slices.Index(t.Heads, c.Head)], c.Seed, c.Dir, c.Key)
+		if err != nil {
+			return nil, err
+		}
+		if !done {
+			continue
+		}
 		// Pre-training: once per row and seed, from the chain's records.
 		if _, ok := pre[c.Row][c.Seed]; !ok {
 			var total float64
@@ -135,20 +143,9 @@ func Collect(p *Plan, out string) (*Table, error) {
 		}
 	}
 	for _, pr := range p.Probes {
-		cell := &rows[pr.Row].Cells[slices.Index(t.Heads, protocolColumn(pr.Protocol))]
-		si := seedIndex[pr.Seed]
-		cell.Folder[si] = pr.Dir
-		rec, err := finished(filepath.Join(out, pr.Dir), pr.Key)
-		if err != nil {
+		if _, err := fill(&rows[pr.Row].Cells[slices.Index(t.Heads, protocolColumn(pr.Protocol))], pr.Seed, pr.Dir, pr.Key); err != nil {
 			return nil, err
 		}
-		if rec == nil || rec.Scores == nil {
-			t.Pending++
-			continue
-		}
-		cell.MIoU[si] = rec.Scores.MIoU
-		cell.TrainS += rec.TotalS
-		cell.N++
 	}
 	for _, st := range p.Stages {
 		if len(st.Rows) > 1 && st.Seed == g.Seeds[0] {

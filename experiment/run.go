@@ -60,14 +60,8 @@ func Run(ctx context.Context, p *Plan, o Options) (*Result, error) {
 	if o.Out == "" {
 		return nil, &GridError{File: p.Grid.Source, Msg: "no experiment folder (--out)"}
 	}
-	if o.Log == nil {
-		o.Log = os.Stderr
-	}
-	if err := ort.Init(o.OrtLib); err != nil {
-		return nil, fmt.Errorf("experiment: export checks and evaluation use onnxruntime: %w", err)
-	}
-	if err := os.MkdirAll(o.Out, 0o755); err != nil {
-		return nil, fmt.Errorf("experiment: %w", err)
+	if err := o.prepare(); err != nil {
+		return nil, err
 	}
 	if err := writePlan(o.Out, p); err != nil {
 		return nil, err
@@ -88,6 +82,20 @@ func Run(ctx context.Context, p *Plan, o Options) (*Result, error) {
 		}
 	}
 	return r.res, nil
+}
+
+// prepare defaults the log, loads onnxruntime and makes the experiment folder.
+func (o *Options) prepare() error {
+	if o.Log == nil {
+		o.Log = os.Stderr
+	}
+	if err := ort.Init(o.OrtLib); err != nil {
+		return fmt.Errorf("experiment: export checks and evaluation use onnxruntime: %w", err)
+	}
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return fmt.Errorf("experiment: %w", err)
+	}
+	return nil
 }
 
 type runner struct {
