@@ -58,3 +58,35 @@ func (op transposeOp) backwardDevice(e *device.Engine, buf *outBuf, g *tensor.De
 	copyStrided(k, ptr(g), ptr(dx), op.m.shape, rowMajorStrides(op.m.shape), dst, 0, 0)
 	return dx, k.done("Transpose gradient")
 }
+
+// scatterDevice is scatterValue on a device (Pad's and Slice's gradients): copy.cu's
+// scatter_axes over the map inverted per axis — for each source index, the ascending list of
+// output indices that read it — so dx is a gather in the CPU's order, no atomics.
+func scatterDevice(what string, e *device.Engine, buf *outBuf, m indexMap, out tensor.Shape, g *tensor.Dense) (*tensor.Dense, error) {
+	if len(out) == 0 {
+		return nil, errorf("%s: a scalar result on the device is not supported", what)
+	}
+	st := rowMajorStrides(out)
+	var invoff, inv []int
+	for ax, mp := range m.maps {
+		lists := make([][]int, out[ax])
+		for o, v := range mp {
+			if v >= 0 {
+				lists[v/st[ax]] = append(lists[v/st[ax]], o)
+			}
+		}
+		invoff = append(invoff, len(inv))
+		rows := len(inv)
+		inv = append(inv, make([]int, out[ax]+1)...)
+		for i, l := range lists {
+			inv[rows+i] = len(inv)
+			inv = append(inv, l...)
+		}
+		inv[rows+out[ax]] = len(inv)
+	}
+	dx := buf.onDevice(e, nil, out)
+	k := newKernels(e)
+	n := out.TotalSize()
+	k.launch1D("scatter_axes", n, ptr(g), ptr(dx), n, len(out), k.ints(out), k.ints(rowMajorStrides(m.shape)), k.ints(invoff), k.ints(inv))
+	return dx, k.done(what)
+}

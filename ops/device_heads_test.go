@@ -17,7 +17,7 @@ import (
 // headStep is a contrastive head's step as the pretext methods build them: projections by
 // MatMul, L2-normalised; a key branch behind StopGradient; a cosine term (SimSiam/BYOL:
 // −mean Σ q⊙k over the feature axis) and MoCo's InfoNCE (the positive logit concatenated
-// before q·queueᵀ, softmax cross-entropy). Returns the loss and dL/d(w1, queue, wc).
+// before q·queueᵀ, softmax cross-entropy). Returns the loss and dL/d(w1, queue, wc, img).
 func headStep(t *testing.T, e *device.Engine) (float64, []float32) {
 	t.Helper()
 	const n, d, p, kq = 4, 6, 5, 7
@@ -47,9 +47,11 @@ func headStep(t *testing.T, e *device.Engine) (float64, []float32) {
 		}
 		return x
 	}
-	// The query branch's encoder: a convolution, global average pooling, Gorgonia's Reshape,
-	// dropout.
-	feat := must(ops.GlobalAvgPool2D(must(ops.Conv2D(img, wc, nil, ops.ConvParams{Pads: [4]int{1, 1, 1, 1}}))))
+	// The query branch's encoder: reflection padding, a convolution, a slice, global average
+	// pooling, Gorgonia's Reshape, dropout.
+	padded := must(ops.Pad(img, []int{0, 0, 1, 1, 0, 0, 1, 1}, ops.PadReflect, 0))
+	conv := must(ops.Conv2D(padded, wc, nil, ops.ConvParams{}))
+	feat := must(ops.GlobalAvgPool2D(must(ops.Slice(conv, []int{1}, []int{5}, []int{3}, nil))))
 	a := must(ops.Dropout(must(G.Reshape(feat, tensor.Shape{n, d})), 0.25, &ops.Phase{Training: true, Step: 3}, 9))
 	q := must(ops.L2Normalize(must(ops.MatMul(a, w1)), 1, 1e-12))
 	k := must(ops.StopGradient(must(ops.L2Normalize(must(ops.MatMul(b, w2)), 1, 1e-12))))
@@ -60,7 +62,7 @@ func headStep(t *testing.T, e *device.Engine) (float64, []float32) {
 	// An entropy-like term through Softmax (DINO's centring and sharpening use it).
 	soft := must(ops.ReduceMean(must(ops.Mul(must(ops.Softmax(lneg, 1)), lneg)), []int{0, 1}, false))
 	loss := must(ops.Add(must(ops.Sub(nce, cos)), soft))
-	grads, err := G.Grad(loss, w1, queue, wc)
+	grads, err := G.Grad(loss, w1, queue, wc, img)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +99,8 @@ func headStep(t *testing.T, e *device.Engine) (float64, []float32) {
 }
 
 // TestDeviceHeadStepMatchesCPU: the pretext heads' ops (Conv2D, GlobalAvgPool2D, Gorgonia's
-// Reshape, Dropout (the CPU's mask drawn on the device), MatMul and its gradients, Softmax,
+// Reshape, Pad and Slice with their scatter gradients, Dropout (the CPU's mask drawn on the
+// device), MatMul and its gradients, Softmax,
 // L2Normalize, StopGradient, Mul, ReduceSum over an axis, ReduceMean to a scalar, Transpose,
 // Concat, InfoNCE's cross-entropy, scalar Sub on the host) on the emulated device give the CPU's loss and
 // gradient, to 1e-5 relative (the same sums in other orders).

@@ -112,6 +112,12 @@ func scatterValue(what string, buf *outBuf, m indexMap, out tensor.Shape, g G.Va
 	if err := checkRunShape(what, g, tensor.Shape(m.shape)); err != nil {
 		return nil, err
 	}
+	if e, t, err := valuesOn(what, g); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		return scatterDevice(what, e, buf, m, out, t[0])
+	}
 	f32, err := isFloat32(what, g)
 	if err != nil {
 		return nil, err
