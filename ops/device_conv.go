@@ -9,13 +9,20 @@ import (
 // Conv2D on a device: the batched layout for every shape (im2col over the whole batch into
 // one [C·KH·KW, N·OH·OW] matrix, one GEMM, a permutation to [N, M, OH·OW]), groups = 1. The
 // CPU's per-image and by-taps layouts are its cache and padding optimisations; on a GPU one
-// wide GEMM is the fast shape. Depthwise and grouped convolutions are not on the device yet.
+// wide GEMM is the fast shape. Depthwise convolutions run dwconv.cu's direct kernels; other
+// grouped convolutions (1 < groups < C) are not on the device yet.
 
 func (op *convOp) devCheck() error {
-	if op.p.Groups > 1 {
-		return errorf("Conv2D: grouped and depthwise convolutions (groups %d) do not run on a device yet", op.p.Groups)
+	if op.p.Groups > 1 && !op.depthwise() {
+		return errorf("Conv2D: grouped convolutions (groups %d of %d channels) do not run on a device yet", op.p.Groups, op.x[1])
 	}
 	return nil
+}
+
+// dwArgs are dwconv.cu's geometry arguments.
+func (op *convOp) dwArgs() []any {
+	g := op.g
+	return []any{op.x[0], op.x[1], op.w[0], g.H, g.W, g.KH, g.KW, g.SH, g.SW, g.DH, g.DW, g.PT, g.PL, g.OH, g.OW}
 }
 
 // geomArgs are im2col.cu's geometry arguments.
@@ -37,6 +44,14 @@ func (op *convOp) forwardDevice(e *device.Engine, a []*tensor.Dense, y *tensor.D
 		return err
 	}
 	k := newKernels(e)
+	if op.depthwise() {
+		b := ptr(a[1]) // any valid pointer when there is no bias
+		if len(a) > 2 {
+			b = ptr(a[2])
+		}
+		k.launch1D("dwconv_fwd", y.Shape().TotalSize(), append([]any{ptr(a[0]), ptr(a[1]), b, ptr(y), len(a) > 2}, op.dwArgs()...)...)
+		return k.done("Conv2D depthwise")
+	}
 	m, n, ohw := op.w[0], op.x[0], op.g.OH*op.g.OW
 	col, rows, ld := op.im2colDevice(k, ptr(a[0]))
 	tmp := k.floats(m * ld)
@@ -63,6 +78,10 @@ func (op *convOp) backwardXDevice(e *device.Engine, w, dy, dx *tensor.Dense) err
 		return err
 	}
 	k := newKernels(e)
+	if op.depthwise() {
+		k.launch1D("dwconv_bwd_x", op.x.TotalSize(), append([]any{ptr(w), ptr(dy), ptr(dx)}, op.dwArgs()...)...)
+		return k.done("Conv2D depthwise dx")
+	}
 	m := op.w[0]
 	rows, ld := op.x[1]*op.g.KH*op.g.KW, op.x[0]*op.g.OH*op.g.OW
 	dyb := op.dyBatched(k, ptr(dy))
@@ -79,6 +98,10 @@ func (op *convOp) backwardWDevice(e *device.Engine, x, dy, dw *tensor.Dense) err
 		return err
 	}
 	k := newKernels(e)
+	if op.depthwise() {
+		k.launch1D("dwconv_bwd_w", op.w.TotalSize(), append([]any{ptr(x), ptr(dy), ptr(dw)}, op.dwArgs()...)...)
+		return k.done("Conv2D depthwise dw")
+	}
 	m := op.w[0]
 	col, rows, ld := op.im2colDevice(k, ptr(x))
 	dyb := op.dyBatched(k, ptr(dy))

@@ -17,7 +17,7 @@ import (
 // headStep is a contrastive head's step as the pretext methods build them: projections by
 // MatMul, L2-normalised; a key branch behind StopGradient; a cosine term (SimSiam/BYOL:
 // −mean Σ q⊙k over the feature axis) and MoCo's InfoNCE (the positive logit concatenated
-// before q·queueᵀ, softmax cross-entropy). Returns the loss and dL/d(w1, queue, wc, img).
+// before q·queueᵀ, softmax cross-entropy). Returns the loss and dL/d(w1, queue, wc, wd, bd, img).
 func headStep(t *testing.T, e *device.Engine) (float64, []float32) {
 	t.Helper()
 	const n, d, p, kq = 4, 6, 5, 7
@@ -33,7 +33,7 @@ func headStep(t *testing.T, e *device.Engine) (float64, []float32) {
 	in := func(name string, v *tensor.Dense) *G.Node {
 		return G.NewTensor(g, tensor.Float32, v.Dims(), G.WithShape(v.Shape()...), G.WithName(name), G.WithValue(v))
 	}
-	img, wc := in("img", rnd(n, 3, 5, 5)), in("wc", rnd(d, 3, 3, 3))
+	img, wc, wd, bd := in("img", rnd(n, 3, 5, 5)), in("wc", rnd(d, 3, 3, 3)), in("wd", rnd(d, 1, 3, 3)), in("bd", rnd(d))
 	b, w1, w2, queue := in("b", rnd(n, d)), in("w1", rnd(d, p)), in("w2", rnd(d, p)), in("queue", rnd(kq, p))
 	lab := make([]float32, n)
 	for i := range lab {
@@ -47,10 +47,12 @@ func headStep(t *testing.T, e *device.Engine) (float64, []float32) {
 		}
 		return x
 	}
-	// The query branch's encoder: reflection padding, a convolution, a slice, global average
+	// The query branch's encoder: reflection padding, a convolution, a depthwise one
+	// with bias, a slice, global average
 	// pooling, Gorgonia's Reshape, dropout.
 	padded := must(ops.Pad(img, []int{0, 0, 1, 1, 0, 0, 1, 1}, ops.PadReflect, 0))
 	conv := must(ops.Conv2D(padded, wc, nil, ops.ConvParams{}))
+	conv = must(ops.Conv2D(conv, wd, bd, ops.ConvParams{Pads: [4]int{1, 1, 1, 1}, Groups: d})) // depthwise
 	feat := must(ops.GlobalAvgPool2D(must(ops.Slice(conv, []int{1}, []int{5}, []int{3}, nil))))
 	a := must(ops.Dropout(must(G.Reshape(feat, tensor.Shape{n, d})), 0.25, &ops.Phase{Training: true, Step: 3}, 9))
 	q := must(ops.L2Normalize(must(ops.MatMul(a, w1)), 1, 1e-12))
@@ -62,7 +64,7 @@ func headStep(t *testing.T, e *device.Engine) (float64, []float32) {
 	// An entropy-like term through Softmax (DINO's centring and sharpening use it).
 	soft := must(ops.ReduceMean(must(ops.Mul(must(ops.Softmax(lneg, 1)), lneg)), []int{0, 1}, false))
 	loss := must(ops.Add(must(ops.Sub(nce, cos)), soft))
-	grads, err := G.Grad(loss, w1, queue, wc, img)
+	grads, err := G.Grad(loss, w1, queue, wc, wd, bd, img)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +100,8 @@ func headStep(t *testing.T, e *device.Engine) (float64, []float32) {
 	return l, all
 }
 
-// TestDeviceHeadStepMatchesCPU: the pretext heads' ops (Conv2D, GlobalAvgPool2D, Gorgonia's
+// TestDeviceHeadStepMatchesCPU: the pretext heads' ops (Conv2D, depthwise Conv2D, its bias's
+// channel sum, GlobalAvgPool2D, Gorgonia's
 // Reshape, Pad and Slice with their scatter gradients, Dropout (the CPU's mask drawn on the
 // device), MatMul and its gradients, Softmax,
 // L2Normalize, StopGradient, Mul, ReduceSum over an axis, ReduceMean to a scalar, Transpose,
