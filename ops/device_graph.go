@@ -38,3 +38,17 @@ func ToDevice(g *G.ExprGraph, e *device.Engine, states ...*BNState) error {
 	}
 	return nil
 }
+
+// BNStates returns the BatchNorm (and BatchNorm+ReLU) states of g's ops, each once, in
+// graph order: what a device run moves beside the parameters.
+func BNStates(g *G.ExprGraph) []*BNState {
+	var out []*BNState
+	seen := map[*BNState]bool{}
+	for _, n := range g.AllNodes() {
+		if op, ok := n.Op().(*bnOp); ok && !seen[op.st] {
+			seen[op.st] = true
+			out = append(out, op.st)
+		}
+	}
+	return out
+}
