@@ -1,6 +1,7 @@
 package ops
 
 import (
+	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
 	"github.com/ssl4dp/ssl4dp/ops/device"
@@ -20,17 +21,17 @@ func aligned(s tensor.Shape, r int) []int {
 	return out
 }
 
-func (op arithOp) forwardDevice(e *device.Engine, a, b *tensor.Dense) (*tensor.Dense, error) {
+func (op arithOp) forwardDevice(e *device.Engine, a, b G.Value) (*tensor.Dense, error) {
 	y := op.buf.onDevice(e, nil, op.out)
 	out := []int(op.out)
 	geo := append(append(append([]int{}, out...), broadcastStrides(op.a, out)...), broadcastStrides(op.b, out)...)
 	k := newKernels(e)
 	n := op.out.TotalSize()
-	k.launch1D("arith_broadcast", n, ptr(a), ptr(b), ptr(y), n, len(out), k.ints(geo), int(op.kind))
+	k.launch1D("arith_broadcast", n, k.operand(a), k.operand(b), ptr(y), n, len(out), k.ints(geo), int(op.kind))
 	return y, k.done(op.kind.String())
 }
 
-func (op arithDiffOp) backwardDevice(e *device.Engine, a, b, g *tensor.Dense) (*tensor.Dense, error) {
+func (op arithDiffOp) backwardDevice(e *device.Engine, a, b, g G.Value) (*tensor.Dense, error) {
 	shape := op.shape()
 	d := op.buf.onDevice(e, nil, shape)
 	out := []int(op.f.out)
@@ -38,6 +39,6 @@ func (op arithDiffOp) backwardDevice(e *device.Engine, a, b, g *tensor.Dense) (*
 		broadcastStrides(op.f.a, out)...), broadcastStrides(op.f.b, out)...)
 	k := newKernels(e)
 	n := max(1, shape.TotalSize())
-	k.launch1D("arith_broadcast_grad", n, ptr(a), ptr(b), ptr(g), ptr(d), n, len(out), k.ints(geo), int(op.f.kind), op.wrt, shape.Eq(op.f.out))
+	k.launch1D("arith_broadcast_grad", n, k.operand(a), k.operand(b), k.operand(g), ptr(d), n, len(out), k.ints(geo), int(op.f.kind), op.wrt, shape.Eq(op.f.out))
 	return d, k.done(op.f.kind.String() + " gradient")
 }

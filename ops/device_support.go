@@ -42,7 +42,7 @@ func (b *outBuf) onDevice(e *device.Engine, prealloc any, shape tensor.Shape) *t
 	}
 	for _, v := range []any{prealloc, b.t} {
 		if p, ok := v.(*tensor.Dense); ok && p != nil && device.Of(p) == e && p.Dtype() == tensor.Float32 &&
-			p.Shape().Eq(shape) && !p.IsMaterializable() {
+			p.Shape().Eq(shape) && !p.IsMaterializable() && e.Owns(p) {
 			return p
 		}
 	}
@@ -181,4 +181,54 @@ func valuesOn(what string, vs ...G.Value) (*device.Engine, []*tensor.Dense, erro
 	}
 	e, err := devOf(what, ts...)
 	return e, ts, err
+}
+
+// deviceOf is valuesOn for ops that also take host scalars beside device tensors (a
+// constant factor, a temperature): the device engine when any input is a device tensor,
+// nil when none is; a host tensor of more than one element beside device tensors is an
+// error. The kernels' operand pointers come from operand.
+func deviceOf(what string, vs ...G.Value) (*device.Engine, error) {
+	var e *device.Engine
+	for _, v := range vs {
+		if t, ok := v.(*tensor.Dense); ok {
+			if d := device.Of(t); d != nil {
+				if e != nil && d != e {
+					return nil, errorf("%s: inputs on two devices", what)
+				}
+				e = d
+			}
+		}
+	}
+	if e == nil {
+		return nil, nil
+	}
+	for i, v := range vs {
+		t, ok := v.(*tensor.Dense)
+		if ok && device.Of(t) == e {
+			if t.Dtype() != tensor.Float32 {
+				return nil, errorf("%s: %v on the device; only float32 runs there", what, t.Dtype())
+			}
+			continue
+		}
+		if v == nil || v.Shape().TotalSize() != 1 || v.Dtype() != tensor.Float32 {
+			return nil, errorf("%s: input %d is a host %v %T beside device tensors; put every input of a device graph on the device", what, i, v.Shape(), v)
+		}
+	}
+	return e, nil
+}
+
+// operand is v's device address: a device tensor's own, or a host float32 scalar copied
+// into scratch.
+func (k *kernels) operand(v G.Value) device.Ptr {
+	if t, ok := v.(*tensor.Dense); ok && device.Of(t) == k.e {
+		return ptr(t)
+	}
+	s, err := valueData[float32](v)
+	if err != nil {
+		if k.err == nil {
+			k.err = err
+		}
+		return 0
+	}
+	return k.f32s(s[:1])
 }

@@ -96,11 +96,11 @@ func (op arithOp) Do(vs ...G.Value) (G.Value, error) {
 	if err := checkRunShape(op.kind.String(), vs[1], op.b); err != nil {
 		return nil, err
 	}
-	if e, t, err := valuesOn(op.kind.String(), vs[0], vs[1]); err != nil || e != nil {
+	if e, err := deviceOf(op.kind.String(), vs[0], vs[1]); err != nil || e != nil {
 		if err != nil {
 			return nil, err
 		}
-		return op.forwardDevice(e, t[0], t[1])
+		return op.forwardDevice(e, vs[0], vs[1])
 	}
 	f32, err := isFloat32(op.kind.String(), vs[0])
 	if err != nil {
@@ -240,11 +240,11 @@ func (op arithDiffOp) Do(vs ...G.Value) (G.Value, error) {
 			return nil, err
 		}
 	}
-	if e, t, err := valuesOn(what, vs[0], vs[1], vs[2]); err != nil || e != nil {
+	if e, err := deviceOf(what, vs[0], vs[1], vs[2]); err != nil || e != nil {
 		if err != nil {
 			return nil, err
 		}
-		return op.backwardDevice(e, t[0], t[1], t[2])
+		return op.backwardDevice(e, vs[0], vs[1], vs[2])
 	}
 	f32, err := isFloat32(what, vs[2])
 	if err != nil {

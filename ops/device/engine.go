@@ -13,10 +13,40 @@ import (
 //
 // Only float32 lives on a device (the kernels are float32); a float64 tensor with this engine
 // is an error at its first op.
-type Engine struct{ Dev Device }
+type Engine struct {
+	Dev   Device
+	owned map[Ptr]int // the allocations this engine made: base → bytes
+}
 
 // NewEngine returns the engine over dev.
-func NewEngine(dev Device) *Engine { return &Engine{Dev: dev} }
+func NewEngine(dev Device) *Engine { return &Engine{Dev: dev, owned: map[Ptr]int{}} }
+
+// Owns reports whether t's elements are memory this engine allocated. A tensor can carry
+// the engine without its memory: Gorgonia's tape machine allocates the outputs of ops that
+// call BLAS (its own MatMul) on the host and then gives them the machine's engine.
+func (e *Engine) Owns(t *tensor.Dense) bool {
+	if t == nil || t.DataSize() == 0 {
+		return false
+	}
+	_, ok := e.owned[PtrOf(t)]
+	return ok
+}
+
+// adopt makes t, a tensor carrying this engine, own device memory of its size: t itself
+// when it does, else t re-pointed at a new allocation (the host memory Gorgonia gave it is
+// left to the collector). The values are not copied: adopt is for outputs.
+func (e *Engine) adopt(t *tensor.Dense) (*tensor.Dense, error) {
+	if e.Owns(t) {
+		return t, nil
+	}
+	n := t.DataSize() * int(t.Dtype().Size())
+	mem, err := e.Alloc(int64(n))
+	if err != nil {
+		return nil, err
+	}
+	tensor.FromMemory(mem.Uintptr(), mem.MemSize())(t)
+	return t, nil
+}
 
 // devMem is one allocation as tensor.Memory.
 type devMem struct {
@@ -36,10 +66,14 @@ func (e *Engine) Alloc(size int64) (tensor.Memory, error) {
 	if err != nil {
 		return nil, err
 	}
+	e.owned[p] = int(size)
 	return devMem{p, int(size)}, nil
 }
 
-func (e *Engine) Free(mem tensor.Memory, size int64) error { return e.Dev.Free(Ptr(mem.Uintptr())) }
+func (e *Engine) Free(mem tensor.Memory, size int64) error {
+	delete(e.owned, Ptr(mem.Uintptr()))
+	return e.Dev.Free(Ptr(mem.Uintptr()))
+}
 
 // Memset supports what Gorgonia asks of an engine in a step: zero.
 func (e *Engine) Memset(mem tensor.Memory, val any) error {
@@ -209,6 +243,46 @@ func (e *Engine) result(x *tensor.Dense, fo *tensor.OpOpt) (*tensor.Dense, error
 		return x, nil
 	}
 	return e.New(x.Shape().Clone()...), nil
+}
+
+// MatMul is tensor's MatMuler (Gorgonia's own matrix product, the importer's Gemm): one
+// device GEMM. An operand Gorgonia transposed lazily (its gradients: a.T() around the call)
+// is passed to the GEMM as transposed, its memory untouched; the result tensor is adopted
+// onto the device when the machine allocated it on the host.
+func (e *Engine) MatMul(a, b, prealloc tensor.Tensor) error {
+	A, ta, lda, err := e.matrix("MatMul", a)
+	if err != nil {
+		return err
+	}
+	B, tb, ldb, err := e.matrix("MatMul", b)
+	if err != nil {
+		return err
+	}
+	c, ok := prealloc.(*tensor.Dense)
+	if !ok || Of(c) != e || c.Dtype() != tensor.Float32 {
+		return errorf("engine: MatMul into a %T that is not a float32 tensor of this engine", prealloc)
+	}
+	if c, err = e.adopt(c); err != nil {
+		return err
+	}
+	m, k, n := a.Shape()[0], a.Shape()[1], b.Shape()[1]
+	return e.Dev.Gemm(ta, tb, m, n, k, 1, A, lda, B, ldb, 0, PtrOf(c), n)
+}
+
+// matrix is a 2-D device operand as a GEMM takes it: address, transposed, leading dimension.
+func (e *Engine) matrix(what string, t tensor.Tensor) (Ptr, bool, int, error) {
+	d, ok := t.(*tensor.Dense)
+	if !ok || Of(d) != e || d.Dtype() != tensor.Float32 || d.Dims() != 2 {
+		return 0, false, 0, errorf("engine: %s of a %T %v; want a float32 matrix on %s", what, t, t.Shape(), e.Dev.Name())
+	}
+	s, st := d.Shape(), d.Strides()
+	switch {
+	case st[1] == 1 && st[0] == s[1]: // row-major
+		return PtrOf(d), false, s[1], nil
+	case st[0] == 1 && st[1] == s[0]: // a lazy transpose of a row-major [s1, s0]
+		return PtrOf(d), true, s[0], nil
+	}
+	return 0, false, 0, errorf("engine: %s of a %v matrix with strides %v (a view the GEMM cannot read)", what, s, st)
 }
 
 // dense checks that t is a materialised float32 device tensor of this engine's device.
