@@ -45,10 +45,12 @@
 //
 //	[[row]]
 //	name = "Supervised"
-//	init = ""                             # a checkpoint; "" skips the row with a note
+//	init = ""                             # a checkpoint; "" skips the row with a note, unless
+//	stages = [{ method = "classify" }]    # its stages start with classify: they then run
+//	                                      # (`train classify`), and a given checkpoint replaces them
 //
 // Flag tables use the commands' flag names as keys; Parse runs every merged set through the
-// commands' own flag structs (pretext.Flags, seg.Flags) and kong, so a grid means exactly
+// commands' own flag structs (pretext.Flags, classify.Flags, seg.Flags) and kong, so a grid means exactly
 // what the command line means and an unknown flag is an error. The experiment sets init,
 // seed, out and resume itself (and data for fine-tuning). A row's stages run in order, each
 // continuing from the previous stage's encoder.onnx; fine-tuning loads the last one's

@@ -8,8 +8,6 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
-
-	"github.com/ssl4dp/ssl4dp/train/pretext"
 )
 
 // Grid is an experiment file: pre-training rows × segmentation heads × seeds. Every cell
@@ -267,8 +265,8 @@ func (g *Grid) readRows(rows []fileRow) error {
 			if method == "" {
 				return fmt.Errorf("row %q: stage %d has no method (want e.g. { method = \"moco\", epochs = 20 })", name, j+1)
 			}
-			if !slices.Contains(pretext.Methods, method) {
-				return fmt.Errorf("row %q: stage %d: method %q; want one of %s", name, j+1, method, strings.Join(pretext.Methods, ", "))
+			if !slices.Contains(stageMethods(), method) {
+				return fmt.Errorf("row %q: stage %d: method %q; want one of %s", name, j+1, method, stageMethodList())
 			}
 			fl, err := toFlags(without(st, "method"), fmt.Sprintf("row %q stage %d (%s)", name, j+1, method), stageReserved)
 			if err != nil {
@@ -353,7 +351,7 @@ func (g *Grid) check() error {
 			return err
 		}
 		for j, st := range r.Stages {
-			if _, err := parsePretrain(argsFor(g.Pretrain, st.Flags, Flags{"method": st.Method}, g.pretrainData(st.Flags)), true); err != nil {
+			if _, err := parseStage(st.Method, stageArgs(st.Method, g.Pretrain, st.Flags, g.pretrainData(st.Flags), nil), true); err != nil {
 				return fmt.Errorf("row %q stage %d (%s): %w", r.Name, j+1, st.Method, err)
 			}
 		}

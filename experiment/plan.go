@@ -97,6 +97,7 @@ func (g *Grid) Plan(o PlanOptions) (*Plan, error) {
 			if err != nil {
 				return nil, fail("%v", err)
 			}
+			specs, skip = supervisedStages(specs, initFile, skip)
 			if skip != "" {
 				if seed == g.Seeds[0] {
 					p.Skipped = append(p.Skipped, Skipped{Row: r.Name, Reason: skip})
@@ -117,7 +118,7 @@ func (g *Grid) Plan(o PlanOptions) (*Plan, error) {
 			var chain []*Stage
 			var parent *Stage
 			for _, sp := range specs {
-				args := argsFor(g.Pretrain, sp.Flags, g.pretrainData(sp.Flags), Flags{"method": sp.Method, "seed": strconv.FormatUint(seed, 10)})
+				args := stageArgs(sp.Method, g.Pretrain, sp.Flags, g.pretrainData(sp.Flags), Flags{"seed": strconv.FormatUint(seed, 10)})
 				if d, ok := flagValue(args, "data"); ok {
 					exp, err := expand(d, getenv)
 					if err != nil {

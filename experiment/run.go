@@ -160,13 +160,12 @@ func (r *runner) stage(ctx context.Context, log io.Writer, n int, st *Stage) err
 	case st.Init != "":
 		args = append(args, "--init="+st.Init)
 	}
-	pf, err := parsePretrain(args, false)
+	run, err := parseStage(st.Method, args, false)
 	if err != nil {
 		return &GridError{File: r.p.Grid.Source, Msg: fmt.Sprintf("stage %s: %v", st.Dir, err)}
 	}
 	status := resumeStatus(log, dir)
-	pf.Flags.Resume = status == Resumed
-	if err := pf.Flags.Run(ctx, log, pf.Given); err != nil {
+	if err := run(ctx, log, status == Resumed); err != nil {
 		return err
 	}
 	ri, err := train.ReadRunInfo(dir)

@@ -54,6 +54,7 @@ const (
 	DenseProjection = "dense_projection" // [N,DenseDim,h,w]
 	RotationLogits  = "rotation_logits"  // [N,4,H,W]
 	ClassLogits     = "class_logits"     // [N,Classes]
+	PPMValue        = "ppm_value"        // [N,DenseDim,h,w] PixPro's value transform of DenseProjection
 )
 
 // Pretext selects the self-supervised heads. Zero sizes take the paper's values (see
@@ -65,6 +66,7 @@ type Pretext struct {
 	PredictorHidden int       // predictor hidden width (BYOL 4096, SimSiam 512)
 
 	Dense       bool // DenseCL's 1x1-conv MLP → DenseProjection
+	PixPro      bool // with Dense: PixPro's projector (conv-BN-ReLU-conv, hidden 4096×width, dim 256) and its PPM's value transform → PPMValue
 	DenseDim    int  // 128
 	DenseHidden int  // the input's channels
 
@@ -230,8 +232,14 @@ func Build(spec Spec) (*pb.ModelProto, error) {
 		if dim == 0 {
 			dim = 128
 		}
-		y := b.Rename(denseProjector(b, src, cSrc, hidden, dim), DenseProjection)
-		outs[DenseProjection] = output{y, append(dims(dim), unknown, unknown)}
+		if pt.PixPro {
+			y, v, d := pixproHeads(b, src, cSrc, pt.DenseHidden, pt.DenseDim, s.Width)
+			outs[DenseProjection] = output{y, append(dims(d), unknown, unknown)}
+			outs[PPMValue] = output{v, append(dims(d), unknown, unknown)}
+		} else {
+			y := b.Rename(denseProjector(b, src, cSrc, hidden, dim), DenseProjection)
+			outs[DenseProjection] = output{y, append(dims(dim), unknown, unknown)}
+		}
 	}
 	if pt.Rotation {
 		y := b.ResizeTo(RotationLogits, rotationHead(b, dec, s.DecoderWidth), in)
@@ -240,7 +248,7 @@ func Build(spec Spec) (*pb.ModelProto, error) {
 
 	names := s.Outputs
 	if names == nil {
-		names = []string{Features, LowLevel, Logits, DecoderFeatures, Projection, Prediction, DenseProjection, RotationLogits, ClassLogits}
+		names = []string{Features, LowLevel, Logits, DecoderFeatures, Projection, Prediction, DenseProjection, RotationLogits, ClassLogits, PPMValue}
 	}
 	for _, name := range names {
 		o, ok := outs[name]

@@ -16,8 +16,9 @@ import (
 // TrainCmd groups the training commands; add one by writing its struct with a
 // Run(*Globals, *kong.Context) method and one line here.
 type TrainCmd struct {
-	Seg     TrainSegCmd     `cmd:"" help:"Fine-tune an encoder + segmentation head on a labelled dataset (mmseg's VOC recipe by default); validation mIoU, checkpoints, --resume."`
-	Pretext TrainPretextCmd `cmd:"" help:"Pre-train an encoder without labels: moco, simclr, byol, simsiam, plr, edmoco, plmoco, pledmoco; writes encoder.onnx for train seg --init."`
+	Seg      TrainSegCmd      `cmd:"" help:"Fine-tune an encoder + segmentation head on a labelled dataset (mmseg's VOC recipe by default); validation mIoU, checkpoints, --resume."`
+	Pretext  TrainPretextCmd  `cmd:"" help:"Pre-train an encoder without labels: moco, simclr, byol, simsiam, plr, edmoco, plmoco, pledmoco, cp2; writes encoder.onnx for train seg --init."`
+	Classify TrainClassifyCmd `cmd:"" help:"Supervised pre-training: encoder + classifier on image labels (folder:DIR's sub-folders, or a labelled spec's dominant class); writes encoder.onnx for train seg --init."`
 }
 
 // TrainSegCmd is `ssl4dp train seg`.

@@ -18,12 +18,16 @@ func pretextArgs(method, out string) []string {
 	args := []string{"train", "pretext", "--method", method, "--scale", "cpu", "--encoder", "resnet18", "--width", "0.125",
 		"--size", "32", "--batch", "8", "--iters", "3", "--data", "synthetic:size=48,n=32", "--out", out}
 	switch method {
-	case "moco", "edmoco":
+	case "moco", "edmoco", "cp2":
 		args = append(args, "--queue", "64")
 	case "plmoco", "pledmoco":
 		args = append(args, "--dense-queue", "64")
 	case "plr":
 		args = append(args, "--grid", "2")
+	case "densecl":
+		args = append(args, "--queue", "64", "--dense-queue", "64")
+	case "pixpro":
+		args = append(args, "--dim", "32", "--hidden", "64")
 	}
 	if pretext.Decoder(method) {
 		args = append(args, "--decoder-width", "16")
@@ -108,6 +112,9 @@ func TestTrainPretextBadInput(t *testing.T) {
 		{[]string{"train", "pretext", "--method", "byol", "--queue", "10", "--data", "synthetic", "--out", out}, "--queue does not apply to byol"},
 		{[]string{"train", "pretext", "--method", "moco", "--temperature=-1", "--data", "synthetic", "--out", out}, "temperature -1"},
 		{[]string{"train", "pretext", "--method", "moco", "--out", out}, "--data is required"},
+		{[]string{"train", "pretext", "--method", "moco", "--pos-threshold", "0.5", "--data", "synthetic", "--out", out}, "--pos-threshold does not apply to moco"},
+		{[]string{"train", "pretext", "--method", "densecl", "--dense-weight", "2", "--data", "synthetic", "--out", out}, "dense weight 2, want 0 ≤ λ ≤ 1"},
+		{[]string{"train", "pretext", "--method", "densecl", "--match", "nearest", "--data", "synthetic", "--out", out}, "--match"},
 		// Without --key-chunks the chunks are fitted to the batch (3 for 6); given, they are kept.
 		{[]string{"train", "pretext", "--method", "moco", "--encoder", "resnet18", "--width", "0.125", "--size", "32", "--batch", "6",
 			"--key-chunks", "8", "--iters", "1", "--data", "synthetic:size=48,n=32", "--out", out}, "batch 6 does not split into 8 key chunks"},
@@ -126,14 +133,19 @@ func TestTrainPretextBadInput(t *testing.T) {
 // step 4) and resumed from the run folder alone ends with the same networks, bit for bit, as
 // one run straight through: the key network, queues and optimizer state all come back.
 func TestTrainPretextResumeIsExact(t *testing.T) {
-	for _, method := range []string{"plmoco", "byol"} {
+	for _, method := range []string{"plmoco", "byol", "densecl", "pixpro", "cp2"} {
 		t.Run(method, func(t *testing.T) {
 			dir := t.TempDir()
 			whole, parts := filepath.Join(dir, "whole"), filepath.Join(dir, "parts")
 			args := func(out string) []string {
 				a := append(pretextArgs(method, out), "--iters", "6", "--checkpoint-every", "2")
-				if method == "plmoco" {
+				switch method {
+				case "plmoco":
 					a = append(a, "--global-weight", "0.5") // both queues
+				case "densecl":
+					a = append(a, "--match", "geometry") // (similarity is the package test's)
+				case "pixpro":
+					a = append(a, "--instance-weight", "0.5")
 				}
 				return a
 			}

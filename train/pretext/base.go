@@ -24,7 +24,7 @@ const (
 
 // HeadPrefixes are the initializer-name prefixes of everything that is not the encoder: the
 // engine's --encoder-lr-mult applies to the other parameters.
-var HeadPrefixes = []string{"head.", "projector.", "predictor.", "dense_projector.", "rotation."}
+var HeadPrefixes = []string{"head.", "projector.", "predictor.", "dense_projector.", "rotation.", "ppm."}
 
 // base is what every method shares: its name, options and data task, the online network
 // (the one the optimizer trains) and its loss.

@@ -34,6 +34,12 @@ func tinyConfig(t testing.TB, method string) Config {
 		cc.Grid = 2
 	case *PLMoCoConfig:
 		cc.Dim, cc.Queue, cc.DenseDim, cc.DenseQueue, cc.GlobalWeight = 16, 24, 16, 40, 0.5
+	case *DenseCLConfig:
+		cc.Dim, cc.Queue, cc.DenseDim, cc.DenseQueue = 16, 24, 16, 40
+	case *PixProConfig:
+		cc.Dim, cc.Hidden, cc.InstanceWeight = 16, 32, 0.5
+	case *CP2Config:
+		cc.Dim, cc.Queue = 16, 24
 	}
 	return c
 }

@@ -19,11 +19,11 @@ import (
 // `train seg` mean the same there; the method's hyper-parameters default to its paper's
 // values (--scale paper) or to small-run values (--scale cpu), see docs/methods.md.
 type Flags struct {
-	Method       string  `name:"method" help:"Pretext method: moco, simclr, byol, simsiam, plr, edmoco, plmoco or pledmoco (required unless resuming)."`
+	Method       string  `name:"method" help:"Pretext method: moco, simclr, byol, simsiam, plr, edmoco, plmoco, pledmoco, densecl, pixpro or cp2 (required unless resuming)."`
 	Encoder      string  `name:"encoder" default:"resnet50" enum:"resnet18,resnet34,resnet50" help:"ResNet encoder, torchvision's layout and parameter names (${enum})."`
 	Width        float64 `name:"width" default:"1" help:"Multiplies every encoder and head width: 1 is the published network, 0.25 a quarter-width one that trains on a laptop CPU."`
 	OutputStride int     `name:"output-stride" default:"16" help:"Encoder output stride: 16 (layer4 dilated) or 8 (layers 3 and 4 dilated); PLMoCo's cells are the 1/16 or 1/8 map."`
-	Head         string  `name:"head" default:"fcn" enum:"fcn,psp,deeplabv3plus,nonlocal" help:"Decoder of the encoder-decoder methods plr, edmoco and pledmoco (${enum}); its last conv outputs --decoder-width features."`
+	Head         string  `name:"head" default:"fcn" enum:"fcn,psp,deeplabv3plus,nonlocal" help:"Decoder of the encoder-decoder methods plr, edmoco, pledmoco and cp2 (${enum}); its last conv outputs --decoder-width features."`
 	DecoderWidth int     `name:"decoder-width" default:"128" help:"Channels of the decoder's output map (encoder-decoder methods)."`
 	Init         string  `name:"init" type:"existingfile" placeholder:"ENCODER.onnx" help:"Start from the initializers of this ONNX file, matched by name (an earlier run's encoder.onnx or model.onnx, a torchvision export from scripts/export_torchvision.py): continued pre-training. Without it the network is randomly initialised."`
 
@@ -47,11 +47,15 @@ type Flags struct {
 	DenseQueue      int     `name:"dense-queue" help:"PLMoCo: negative key cells kept."`
 	CellsPerImage   int     `name:"cells-per-image" help:"PLMoCo: random key cells of each image enqueued per step."`
 	GlobalWeight    float64 `name:"global-weight" help:"PLMoCo: weight λ of an added image-level MoCo loss (default 0: dense only)."`
+	DenseWeight     float64 `name:"dense-weight" help:"DenseCL: λ in (1 − λ)·global + λ·dense (default 0.5). CP2: weight of the dense foreground loss beside the image-level one (default 0.2, CP2's)."`
+	Match           string  `name:"match" enum:",similarity,geometry" default:"" placeholder:"similarity|geometry" help:"DenseCL: how a query cell finds its positive key cell: similarity (the default, DenseCL's: the most similar backbone feature) or geometry (PLMoCo's: the cell covering it in the source image)."`
+	PosThreshold    float64 `name:"pos-threshold" help:"PixPro: pixels of the two views are positives when their centres are closer than this many cell diagonals in the source image (default 0.7)."`
+	InstanceWeight  float64 `name:"instance-weight" help:"PixPro: weight of the added image-level BYOL loss (default 0: no instance branch)."`
 
 	schedule.Flags `embed:""`
 	// The SGD flags, shared with train seg; the default weight decay is DefaultWeightDecay
 	// and heads are HeadPrefixes.
-	train.OptimFlags `embed:"" kong:"set='weight_decay=0.0001',set='weight_decay_source=MoCo, SimSiam: 1e-4',set='heads=head., projector., predictor., dense_projector., rotation.'"`
+	train.OptimFlags `embed:"" kong:"set='weight_decay=0.0001',set='weight_decay_source=MoCo, SimSiam: 1e-4',set='heads=head., projector., predictor., dense_projector., rotation., ppm.'"`
 
 	CheckpointEvery int    `name:"checkpoint-every" default:"1000" help:"Steps between checkpoints (one is always written at the end and on Ctrl-C)."`
 	Keep            int    `name:"keep" default:"2" help:"Checkpoints kept."`
@@ -72,13 +76,17 @@ func (f *Flags) Help() string {
 
 Methods: moco (MoCo v2), simclr, byol, simsiam (image-level); plr (patch-level rotation),
 edmoco (MoCo on the encoder-decoder's pooled output), plmoco (patch-level MoCo: cells matched
-across the two views by their crop geometry), pledmoco (plmoco on the decoder's map). Each
-method's augmentation, loss, defaults and sources are in docs/methods.md; the resolved
+across the two views by their crop geometry), pledmoco (plmoco on the decoder's map);
+densecl (MoCo v2 + a dense branch, cells matched by backbone similarity or --match geometry),
+pixpro (pixel-to-propagation consistency, BYOL-style target), cp2 (copy-paste: each image's
+two views pasted into other images' views; MoCo on the pasted foreground plus a dense loss
+among its cells; quick tune: --init a MoCo v2 encoder.onnx).
+Each method's augmentation, loss, defaults and sources are in docs/methods.md; the resolved
 settings are printed at the start of the run.
 
 Optimiser: SGD with momentum for every method (no LARS). When --lr and --schedule are not
 given, each method uses its paper's learning rate scaled to --batch (moco 0.03·B/256,
-simsiam 0.05·B/256, simclr and byol 0.06·B/128, plr 0.01·B/16) and a cosine schedule, not
+simsiam 0.05·B/256, simclr, byol and pixpro 0.06·B/128, plr 0.01·B/16, cp2 0.015·B/256; densecl as moco) and a cosine schedule, not
 the values listed for those flags (they are train seg's).
 
 A CPU-sized run, and continued pre-training from a torchvision export:
@@ -188,6 +196,10 @@ func (f *Flags) fitDefaults(c Config, resumed bool, given func(string) bool) []s
 		mc = cc
 	case *PLMoCoConfig:
 		mc = &cc.MoCoConfig
+	case *DenseCLConfig:
+		mc = &cc.MoCoConfig
+	case *CP2Config:
+		mc = &cc.MoCoConfig
 	case *PLRConfig:
 		if !given("grid") && PLRGrid(f.Size, f.OutputStride) != cc.Grid {
 			cc.Grid = PLRGrid(f.Size, f.OutputStride)
@@ -229,6 +241,8 @@ func cropScale(t data.Task) string {
 		v = d.A
 	case data.PLR:
 		v = d.View
+	case cp2Views:
+		v = d.fg.A
 	default:
 		return ""
 	}
@@ -238,8 +252,9 @@ func cropScale(t data.Task) string {
 // viewNames say which augmentation each method uses (data's presets).
 var viewNames = map[string]string{
 	"moco": "MoCo v2 augmentation", "edmoco": "MoCo v2 augmentation", "plmoco": "MoCo v2 augmentation",
-	"pledmoco": "MoCo v2 augmentation", "simsiam": "MoCo v2 augmentation (as SimSiam's code)",
+	"pledmoco": "MoCo v2 augmentation", "densecl": "MoCo v2 augmentation", "pixpro": "BYOL's asymmetric views", "simsiam": "MoCo v2 augmentation (as SimSiam's code)",
 	"simclr": "SimCLR augmentation", "byol": "BYOL's asymmetric views", "plr": "MoCo v2 crop and flip, patches turned",
+	"cp2": "MoCo v2 views pasted into boxes of other images' MoCo v2 views",
 }
 
 // methodConfig is the method's hyper-parameters: the scale's defaults (or a resumed run's
@@ -279,6 +294,12 @@ var hyperFlags = []struct {
 			cc.Dim = f.Dim
 		case *PLMoCoConfig:
 			cc.Dim = f.Dim
+		case *DenseCLConfig:
+			cc.Dim = f.Dim
+		case *PixProConfig:
+			cc.Dim = f.Dim
+		case *CP2Config:
+			cc.Dim = f.Dim
 		case *SimCLRConfig:
 			cc.Dim = f.Dim
 		case *BYOLConfig:
@@ -295,6 +316,10 @@ var hyperFlags = []struct {
 		case *MoCoConfig:
 			cc.Hidden = f.Hidden
 		case *PLMoCoConfig:
+			cc.Hidden = f.Hidden
+		case *DenseCLConfig:
+			cc.Hidden = f.Hidden
+		case *PixProConfig:
 			cc.Hidden = f.Hidden
 		case *SimCLRConfig:
 			cc.Hidden = f.Hidden
@@ -327,6 +352,10 @@ var hyperFlags = []struct {
 			cc.Temperature = f.Temperature
 		case *PLMoCoConfig:
 			cc.Temperature = f.Temperature
+		case *DenseCLConfig:
+			cc.Temperature = f.Temperature
+		case *CP2Config:
+			cc.Temperature = f.Temperature
 		case *SimCLRConfig:
 			cc.Temperature = f.Temperature
 		default:
@@ -335,11 +364,15 @@ var hyperFlags = []struct {
 		return true
 	}},
 	{"tau-base", func(c Config, f *Flags) bool {
-		cc, ok := c.(*BYOLConfig)
-		if ok {
+		switch cc := c.(type) {
+		case *BYOLConfig:
 			cc.TauBase = f.TauBase
+		case *PixProConfig:
+			cc.TauBase = f.TauBase
+		default:
+			return false
 		}
-		return ok
+		return true
 	}},
 	{"grid", func(c Config, f *Flags) bool {
 		cc, ok := c.(*PLRConfig)
@@ -348,10 +381,24 @@ var hyperFlags = []struct {
 		}
 		return ok
 	}},
-	{"dense-dim", plmocoSetting(func(p *PLMoCoConfig, f *Flags) { p.DenseDim = f.DenseDim })},
-	{"dense-queue", plmocoSetting(func(p *PLMoCoConfig, f *Flags) { p.DenseQueue = f.DenseQueue })},
+	{"dense-dim", denseSetting(func(p *PLMoCoConfig, f *Flags) { p.DenseDim = f.DenseDim }, func(d *DenseCLConfig, f *Flags) { d.DenseDim = f.DenseDim })},
+	{"dense-queue", denseSetting(func(p *PLMoCoConfig, f *Flags) { p.DenseQueue = f.DenseQueue }, func(d *DenseCLConfig, f *Flags) { d.DenseQueue = f.DenseQueue })},
 	{"cells-per-image", plmocoSetting(func(p *PLMoCoConfig, f *Flags) { p.CellsPerImage = f.CellsPerImage })},
 	{"global-weight", plmocoSetting(func(p *PLMoCoConfig, f *Flags) { p.GlobalWeight = f.GlobalWeight })},
+	{"dense-weight", func(c Config, f *Flags) bool {
+		switch cc := c.(type) {
+		case *DenseCLConfig:
+			cc.DenseWeight = f.DenseWeight
+		case *CP2Config:
+			cc.DenseWeight = f.DenseWeight
+		default:
+			return false
+		}
+		return true
+	}},
+	{"match", denseclSetting(func(d *DenseCLConfig, f *Flags) { d.Match = f.Match })},
+	{"pos-threshold", pixproSetting(func(p *PixProConfig, f *Flags) { p.PosThreshold = f.PosThreshold })},
+	{"instance-weight", pixproSetting(func(p *PixProConfig, f *Flags) { p.InstanceWeight = f.InstanceWeight })},
 }
 
 // mocoSetting applies to MoCo and to PLMoCo's embedded MoCo settings.
@@ -361,6 +408,10 @@ func mocoSetting(set func(*MoCoConfig, *Flags)) func(Config, *Flags) bool {
 		case *MoCoConfig:
 			set(cc, f)
 		case *PLMoCoConfig:
+			set(&cc.MoCoConfig, f)
+		case *DenseCLConfig:
+			set(&cc.MoCoConfig, f)
+		case *CP2Config:
 			set(&cc.MoCoConfig, f)
 		default:
 			return false

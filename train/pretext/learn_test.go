@@ -36,6 +36,12 @@ func TestEachMethodLowersItsLoss(t *testing.T) {
 				cc.Queue = 64
 			case *PLMoCoConfig:
 				cc.DenseQueue = 256
+			case *DenseCLConfig:
+				cc.Queue, cc.DenseQueue = 64, 64
+			case *PixProConfig:
+				cc.Dim, cc.Hidden = 64, 128
+			case *CP2Config:
+				cc.Queue = 64
 			case *BYOLConfig:
 				cc.Dim, cc.Hidden, cc.PredictorHidden = 64, 128, 128
 			case *SimSiamConfig:
@@ -81,7 +87,7 @@ func quietViews(method string, size int) []data.ViewConfig {
 		return nil
 	case "simclr":
 		vs = []data.ViewConfig{data.SimCLRView(size), data.SimCLRView(size)}
-	case "byol":
+	case "byol", "pixpro":
 		b := data.BYOLViews(size)
 		vs = b[:]
 	default:

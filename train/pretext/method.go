@@ -8,7 +8,7 @@ import (
 )
 
 // Methods lists the method names New accepts.
-var Methods = []string{"moco", "simclr", "byol", "simsiam", "plr", "edmoco", "plmoco", "pledmoco"}
+var Methods = []string{"moco", "simclr", "byol", "simsiam", "plr", "edmoco", "plmoco", "pledmoco", "densecl", "pixpro", "cp2"}
 
 // Task is a pretext method: a train.Task that also reports its settings.
 type Task interface {
@@ -26,11 +26,14 @@ var (
 	_ Task = (*SimSiam)(nil)
 	_ Task = (*PLR)(nil)
 	_ Task = (*PLMoCo)(nil)
+	_ Task = (*DenseCL)(nil)
+	_ Task = (*PixPro)(nil)
+	_ Task = (*CP2)(nil)
 )
 
 // Decoder reports whether the method trains an encoder-decoder (and writes decoder.onnx).
 func Decoder(method string) bool {
-	return slices.Contains([]string{"plr", "edmoco", "pledmoco"}, method)
+	return slices.Contains([]string{"plr", "edmoco", "pledmoco", "cp2"}, method)
 }
 
 // Defaults returns a method's hyper-parameters at a scale, as a pointer New accepts.
@@ -56,6 +59,15 @@ func Defaults(method string, s Scale) (Config, error) {
 		return &c, nil
 	case "plmoco", "pledmoco":
 		c := PLMoCoDefaults(s)
+		return &c, nil
+	case "densecl":
+		c := DenseCLDefaults(s)
+		return &c, nil
+	case "pixpro":
+		c := PixProDefaults(s)
+		return &c, nil
+	case "cp2":
+		c := CP2Defaults(s)
 		return &c, nil
 	}
 	return nil, &UsageError{fmt.Sprintf("unknown method %q; want one of %v", method, Methods)}
@@ -110,6 +122,24 @@ func New(method string, o Options, c Config) (Task, error) {
 			return NewPLMoCo(o, *pc)
 		}
 		return NewPLEDMoCo(o, *pc)
+	case "densecl":
+		dc, ok := c.(*DenseCLConfig)
+		if !ok {
+			return wrong()
+		}
+		return NewDenseCL(o, *dc)
+	case "pixpro":
+		pc, ok := c.(*PixProConfig)
+		if !ok {
+			return wrong()
+		}
+		return NewPixPro(o, *pc)
+	case "cp2":
+		cc, ok := c.(*CP2Config)
+		if !ok {
+			return wrong()
+		}
+		return NewCP2(o, *cc)
 	}
 	return nil, &UsageError{fmt.Sprintf("unknown method %q; want one of %v", method, Methods)}
 }

@@ -105,6 +105,10 @@ func TestMonitorsDoNotChangeTheLoss(t *testing.T) {
 					cc.Queue = 16
 				case *PLMoCoConfig:
 					cc.DenseQueue, cc.Queue, cc.GlobalWeight = 32, 16, 0.5
+				case *DenseCLConfig:
+					cc.DenseQueue, cc.Queue = 16, 16
+				case *PixProConfig:
+					cc.Dim, cc.Hidden = 32, 64
 				case *PLRConfig:
 					cc.Grid = 2
 				}
@@ -133,12 +137,16 @@ func TestMonitorsDoNotChangeTheLoss(t *testing.T) {
 					t.Fatalf("step %d: no monitors", step)
 				}
 				for _, m := range ms {
-					if !(m.Value >= 0 && m.Value <= 1) {
+					lo := 0.0
+					if m.Name == "pos_cos" { // a mean cosine
+						lo = -1
+					}
+					if !(m.Value >= lo && m.Value <= 1) {
 						t.Errorf("step %d: %s = %v, want a value in [0, 1]", step, m.Name, m.Value)
 					}
 				}
 			}
-			want := map[string]float64{"moco": 1.0 / 17, "edmoco": 1.0 / 17, "simclr": 1.0 / 7, "plmoco": 1.0 / 17, "pledmoco": 1.0 / 17, "plr": 0.25}
+			want := map[string]float64{"moco": 1.0 / 17, "edmoco": 1.0 / 17, "simclr": 1.0 / 7, "plmoco": 1.0 / 17, "pledmoco": 1.0 / 17, "plr": 0.25, "densecl": 1.0 / 17}
 			if ch, ok := want[method]; ok {
 				found := false
 				for _, m := range d.monitors[0] {
