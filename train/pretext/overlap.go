@@ -118,9 +118,18 @@ func (op lateOp) Do(vs ...G.Value) (G.Value, error) {
 	if err := op.fill(v); err != nil {
 		return nil, err
 	}
+	return op.value(vs, v)
+}
+
+// value is v as the node's output: a host tensor, or, when the pass runs on a device (the
+// inputs it comes after are device tensors), v copied into the kept device tensor.
+func (op lateOp) value(vs []G.Value, v []float32) (G.Value, error) {
 	if len(vs) > 0 {
 		if d, ok := vs[0].(*tensor.Dense); ok && device.Of(d) != nil {
 			e := device.Of(d)
+			if op.dev == nil {
+				return nil, errorf("%s: built without a device buffer", op.name)
+			}
 			if op.dev.t == nil || device.Of(op.dev.t) != e {
 				op.dev.t = e.New(op.shape.Clone()...)
 			}
