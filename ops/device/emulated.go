@@ -27,7 +27,7 @@ const emuAlign = 256
 // arguments as on a GPU, the same kernels (compiled for the host), the same copies.
 type Emulated struct {
 	next   Ptr
-	blocks []*emuBlock // ascending by base
+	blocks []*emuBlock // the live allocations, ascending by base
 	live   int         // bytes allocated
 	// Launches counts kernel launches and Gemms GEMMs (tests check that work went through
 	// the device).
@@ -38,7 +38,6 @@ type emuBlock struct {
 	base  Ptr
 	n     int      // bytes requested
 	words []uint32 // the memory, rounded up to whole 4-byte words
-	freed bool
 }
 
 // NewEmulated returns an emulated device with no memory allocated.
@@ -71,7 +70,10 @@ func (e *Emulated) Free(p Ptr) error {
 	if off != 0 {
 		return errorf("emulated: free of %#x, %d bytes inside the allocation at %#x", uint64(p), off, uint64(b.base))
 	}
-	b.freed, b.words = true, nil
+	// Drop the block, so a long run's per-op scratch does not pile up; an address into it is
+	// then in no live allocation, which every later use reports.
+	i := sort.Search(len(e.blocks), func(i int) bool { return e.blocks[i].base >= b.base })
+	e.blocks = append(e.blocks[:i], e.blocks[i+1:]...)
 	e.live -= b.n
 	return nil
 }
@@ -83,12 +85,9 @@ func (e *Emulated) find(p Ptr, n int) (*emuBlock, int, error) {
 	}
 	i := sort.Search(len(e.blocks), func(i int) bool { return e.blocks[i].base > p }) - 1
 	if i < 0 || p >= e.blocks[i].base+Ptr(max(e.blocks[i].n, 1)) {
-		return nil, 0, errorf("emulated: %#x is in no allocation", uint64(p))
+		return nil, 0, errorf("emulated: %#x is in no live allocation (never allocated, or freed)", uint64(p))
 	}
 	b := e.blocks[i]
-	if b.freed {
-		return nil, 0, errorf("emulated: %#x is in an allocation already freed", uint64(p))
-	}
 	off := int(p - b.base)
 	if off+n > b.n {
 		return nil, 0, errorf("emulated: %d bytes at %#x run %d bytes past the end of its %d-byte allocation", n, uint64(p), off+n-b.n, b.n)

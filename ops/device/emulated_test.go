@@ -61,7 +61,7 @@ func TestEmulatedMemory(t *testing.T) {
 	if err := d.Free(p); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.CopyOut(Bytes32(one), p); err == nil || !strings.Contains(err.Error(), "freed") {
+	if err := d.CopyOut(Bytes32(one), p); err == nil || !strings.Contains(err.Error(), "no live allocation") {
 		t.Errorf("use after free: %v, want an error saying freed", err)
 	}
 	if d.Live() != 4 {
