@@ -87,6 +87,9 @@ type Spec struct {
 	// Outputs lists the graph outputs; nil means every tensor the spec produces, in the
 	// order of the constants above.
 	Outputs []string
+	// External, when set, is the encoder instead of Encoder's ResNet (OutputStride then
+	// plays no part: the external map has the stride its architecture gives it).
+	External *External `json:",omitempty"`
 }
 
 // SpecError reports a Spec that describes no model: bad user input, not a failure.
@@ -104,7 +107,16 @@ func (s Spec) normalized() (Spec, error) {
 	fail := func(format string, args ...any) (Spec, error) {
 		return Spec{}, &SpecError{fmt.Sprintf(format, args...)}
 	}
-	if _, ok := resnets[s.Encoder]; !ok {
+	if s.External != nil {
+		if s.External.Model == nil || s.External.Features == "" || s.External.Channels <= 0 {
+			return fail("external encoder %q needs a model, a features tensor and its channels", s.External.Name)
+		}
+		// The heads' dilation rates follow the output stride (DeepLab's ASPP is 16-based).
+		s.OutputStride = min(max(s.External.Stride, 8), 32)
+		if s.OutputStride != 8 && s.OutputStride != 16 {
+			s.OutputStride = 32
+		}
+	} else if _, ok := resnets[s.Encoder]; !ok {
 		return fail("unknown encoder %q; want one of %v", s.Encoder, Encoders)
 	}
 	if s.OutputStride == 0 {
@@ -182,10 +194,23 @@ func Build(spec Spec) (*pb.ModelProto, error) {
 		return nil, err
 	}
 	b := NewBuilder(s.Seed)
-	in := b.Input(Input, dimN, onnx.Dim{Value: 3}, dimH, dimW)
-	enc := resnet(b, in, resnets[s.Encoder], s.OutputStride, s.Width)
-	enc.features = b.Rename(enc.features, Features)
-	enc.lowLevel = b.Rename(enc.lowLevel, LowLevel)
+	h, w := dimH, dimW
+	if s.External != nil {
+		h, w = s.External.inputSides()
+	}
+	in := b.Input(Input, dimN, onnx.Dim{Value: 3}, h, w)
+	var enc encoderOut
+	if s.External != nil {
+		enc = external(b, in, s.External)
+	} else {
+		enc = resnet(b, in, resnets[s.Encoder], s.OutputStride, s.Width)
+	}
+	if enc.features.Name != Features { // an external encoder may be an earlier run's, named so
+		enc.features = b.Rename(enc.features, Features)
+	}
+	if enc.lowLevel.Name != LowLevel {
+		enc.lowLevel = b.Rename(enc.lowLevel, LowLevel)
+	}
 	outs := map[string]output{
 		Features: {enc.features, append(dims(enc.cFeatures), unknown, unknown)},
 		LowLevel: {enc.lowLevel, append(dims(enc.cLow), unknown, unknown)},
@@ -259,16 +284,23 @@ func Build(spec Spec) (*pb.ModelProto, error) {
 			b.Output(o.t, o.dims...)
 		}
 	}
-	g, err := b.Graph(string(s.Encoder) + "-" + string(s.Head))
+	name, opset := string(s.Encoder), int64(Opset)
+	if s.External != nil {
+		name, opset = s.External.Name, s.External.Opset()
+	}
+	g, err := b.Graph(name + "-" + string(s.Head))
 	if err != nil {
 		return nil, err
 	}
-	m, err := onnx.NewModel(g, Opset)
+	m, err := onnx.NewModel(g, opset)
 	if err != nil {
 		return nil, err
 	}
 	desc, _ := json.Marshal(s)
 	onnx.SetMetadata(m, "ssl4dp.graphs.spec", string(desc))
+	if s.External != nil {
+		return m, nil // graphs' shape rules cover its own ops only; the importer checks the rest
+	}
 	if _, err := Analyze(g, map[string][]int{Input: {2, 3, 64, 97}}); err != nil {
 		return nil, fmt.Errorf("graphs: built an inconsistent %s model (a bug): %w", s.Encoder, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ssl4dp/ssl4dp/onnx"
+	"github.com/ssl4dp/ssl4dp/onnx/importer"
 	"github.com/ssl4dp/ssl4dp/onnx/importer/check"
 	pb "github.com/ssl4dp/ssl4dp/onnx/onnxpb"
 )
@@ -41,6 +42,9 @@ type checkReport struct {
 	Outputs   []check.OutputError `json:"outputs"`
 	Gradients []check.GradSample  `json:"gradients,omitempty"`
 	Warnings  []string            `json:"warnings,omitempty"`
+	// DenseMaps are the tensors `train --init` can take as the encoder's dense output
+	// (--features): each stride's last map and the default; empty when none is found.
+	DenseMaps []importer.DenseMap `json:"dense_maps,omitempty"`
 	Failures  []string            `json:"failures,omitempty"`
 }
 
@@ -101,6 +105,9 @@ func (c *InspectCmd) runChecks(m *pb.ModelProto) (*checkReport, error) {
 		return nil, err
 	}
 	rep := &checkReport{Inputs: fw.Inputs, Outputs: fw.Outputs, Warnings: fw.Warnings}
+	if maps, err := importer.DenseMaps(m); err == nil {
+		rep.DenseMaps = importer.Stages(maps)
+	}
 	for _, e := range fw.Outputs {
 		if !(e.MaxRel <= c.Tol) {
 			rep.Failures = append(rep.Failures, fmt.Sprintf("output %q: relative error %.3g > --tol %g", e.Name, e.MaxRel, c.Tol))
@@ -157,6 +164,20 @@ func writeCheck(w io.Writer, r *checkReport, c *InspectCmd) {
 				verdict = fmt.Sprintf("ABOVE --grad-tol %g", c.GradTol)
 			}
 			fmt.Fprintf(w, "    %-*s %8d %14.6g %14.6g %10.2g  %s\n", pw, g.Param, g.Index, g.Analytic, g.Numeric, g.Err(), verdict)
+		}
+	}
+	if len(r.DenseMaps) > 0 {
+		fmt.Fprintf(w, "dense maps (train pretext|seg --init %s [--features NAME]; * is the default):\n", c.File)
+		for _, d := range r.DenseMaps {
+			mark := " "
+			if d.Default {
+				mark = "*"
+			}
+			fmt.Fprintf(w, "  %s stride %-3d %4d channels  %s (%s)", mark, d.Stride, d.Channels, d.Name, d.Op)
+			if d.Tokens {
+				fmt.Fprintf(w, " tokens: drops %d, %d×%d grid", d.Drop, d.GridH, d.GridW)
+			}
+			fmt.Fprintln(w)
 		}
 	}
 	for _, warn := range r.Warnings {

@@ -57,3 +57,27 @@ func TestInspectCheckFailures(t *testing.T) {
 		t.Errorf("unsupported op: exit %d, stderr %q", code, errOut)
 	}
 }
+
+// --check lists the dense maps `train --init` can take (each stride's last map), marks the
+// default, and for a ViT says the tokens become a grid; --json carries them too.
+func TestInspectCheckDenseMaps(t *testing.T) {
+	testenv.ORTLibrary(t)
+	vit := filepath.Join(testenv.RepoRoot(t), "onnx/importer/testdata/families/vit.onnx")
+	code, out, errOut := runCLI(t, "inspect", vit, "--check")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"dense maps (train pretext|seg --init", "    stride 8     16 channels  /conv_proj/Conv_output_0 (Conv)",
+		"  * stride 8     16 channels  /encoder/ln/LayerNormalization_output_0 (LayerNormalization) tokens: drops 1, 4×4 grid"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "warning:") {
+		t.Errorf("a LayerNorm network is not a folded-BatchNorm one:\n%s", out)
+	}
+	code, out, _ = runCLI(t, "inspect", vit, "--check", "--json")
+	if code != 0 || !strings.Contains(out, `"dense_maps"`) || !strings.Contains(out, `"default": true`) {
+		t.Errorf("--json: exit %d, no dense_maps with a default:\n%s", code, out)
+	}
+}

@@ -14,7 +14,8 @@ func foldedBatchNormWarning(g *pb.GraphProto) string {
 	var firstConv *pb.NodeProto
 	for _, n := range g.Node {
 		switch n.GetOpType() {
-		case "BatchNormalization":
+		case "BatchNormalization", "LayerNormalization", "ReduceMean":
+			// Normalised some other way: LayerNorm as one node or decomposed (ConvNeXt, ViT).
 			return ""
 		case "Conv":
 			if firstConv == nil {

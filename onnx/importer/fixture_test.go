@@ -108,7 +108,9 @@ func relErr(got, want []float64) float64 {
 // the step (momentum 0.1, unbiased variance).
 func TestWholeModelGradientsMatchPyTorch(t *testing.T) {
 	// The acceptance bound is 1e-3. Float64 on both sides agrees to ~1e-15, except where ops
-	// computes in float32 on purpose (Resize coordinates, as onnxruntime does): ~3e-7.
+	// computes in float32 on purpose (Resize coordinates, as onnxruntime does): ~3e-7, and
+	// where the export's own constants are float32 while PyTorch's are exact (GELU's √2,
+	// attention's 1/√d, LayerNorm's ε): ConvNeXt 3e-8, ViT 8e-8.
 	const tol = 1e-6
 	cases := []struct {
 		model, golden string
@@ -131,6 +133,11 @@ func TestWholeModelGradientsMatchPyTorch(t *testing.T) {
 			}
 			return l
 		}},
+		// The ConvNeXt-style and ViT-style family fixtures (scripts/gen_families_golden.py):
+		// LayerNorm decomposed (opset 13) and as one node (17), GELU through Erf, depthwise
+		// 7×7 convs, layer scale, class token, attention, position embedding.
+		{"families/convnext.onnx", "families/convnext_golden.pb", sumProductLoss},
+		{"families/vit.onnx", "families/vit_golden.pb", sumProductLoss},
 	}
 	for _, c := range cases {
 		t.Run(c.model, func(t *testing.T) {
@@ -181,6 +188,15 @@ func TestWholeModelGradientsMatchPyTorch(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sumProductLoss is Σ output ⊙ target, the golden files' loss.
+func sumProductLoss(t *testing.T, m *Model, gold map[string]*pb.TensorProto) *G.Node {
+	out, err := m.Output("output")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sumProduct(t, out, goldenNode(t, m.Graph, gold, "target"))
 }
 
 // sumProduct is Σ a ⊙ b as a scalar.

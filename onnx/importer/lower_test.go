@@ -202,6 +202,82 @@ var lowerCases = []lowerCase{
 		g.konst("ratio", nil, 0.3)
 		g.node("Dropout", []string{"x", "ratio"}, []string{"y"})
 	}, feeds: feeds("x", randFeed(59, 2, 3))},
+
+	// The modern classification families (docs/import.md "Families").
+	{name: "GELU as PyTorch exports it before opset 20 (Div, Erf, Add, Mul)", build: func(g *graph) {
+		g.konst("r2", nil, 1.4142135).konst("one", nil, 1).konst("half", nil, 0.5)
+		g.node("Div", []string{"x", "r2"}, []string{"d"})
+		g.node("Erf", []string{"d"}, []string{"e"})
+		g.node("Add", []string{"e", "one"}, []string{"a"})
+		g.node("Mul", []string{"x", "a"}, []string{"m"})
+		g.node("Mul", []string{"m", "half"}, []string{"y"})
+	}, feeds: feeds("x", randFeed(64, 2, 3, 4))},
+	{name: "Gelu (opset 20)", opset: 20, build: func(g *graph) {
+		g.node("Gelu", []string{"x"}, []string{"y"})
+	}, feeds: feeds("x", randFeed(65, 2, 3, 4))},
+	{name: "HardSwish and HardSigmoid (MobileNetV3)", opset: 14, build: func(g *graph) {
+		g.konst("k", nil, 4)
+		g.node("Mul", []string{"x", "k"}, []string{"x4"}) // reach both flat sides (|x| > 3)
+		g.node("HardSwish", []string{"x4"}, []string{"h"})
+		g.node("HardSigmoid", []string{"h"}, []string{"y"}, onnx.FloatAttr("alpha", 1.0/6), onnx.FloatAttr("beta", 0.5))
+	}, feeds: feeds("x", feed{[]int{2, 3, 5}, awayFrom(randFloats(66, 30, -1, 1), 0.75, -0.75)})},
+	{name: "LayerNorm decomposed as opset 13 exports it (ReduceMean Sub Pow Sqrt Div)", build: func(g *graph) {
+		g.konst("two", nil, 2).konst("eps", nil, 1e-6)
+		g.node("ReduceMean", []string{"x"}, []string{"m"}, ia("axes", -1))
+		g.node("Sub", []string{"x", "m"}, []string{"d"})
+		g.node("Pow", []string{"d", "two"}, []string{"p"})
+		g.node("ReduceMean", []string{"p"}, []string{"v"}, ia("axes", -1))
+		g.node("Add", []string{"v", "eps"}, []string{"ve"})
+		g.node("Sqrt", []string{"ve"}, []string{"s"})
+		g.node("Div", []string{"d", "s"}, []string{"n"})
+		g.node("Mul", []string{"n", "w"}, []string{"nw"})
+		g.node("Add", []string{"nw", "b"}, []string{"y"})
+	}, feeds: feeds("x", randFeed(67, 2, 3, 5), "w", pos(68, 5), "b", randFeed(69, 5))},
+	{name: "LayerNormalization (opset 17) over the last two axes", opset: 17, build: func(g *graph) {
+		g.node("LayerNormalization", []string{"x", "w", "b"}, []string{"y"}, i1("axis", -2), onnx.FloatAttr("epsilon", 1e-5))
+	}, feeds: feeds("x", randFeed(70, 2, 3, 4), "w", pos(71, 3, 4), "b", randFeed(72, 3, 4))},
+	{name: "Squeeze-excitation with SiLU (EfficientNet: GlobalAveragePool Conv Sigmoid Mul)", build: func(g *graph) {
+		g.node("Sigmoid", []string{"x"}, []string{"sx"})
+		g.node("Mul", []string{"x", "sx"}, []string{"silu"})
+		g.node("GlobalAveragePool", []string{"silu"}, []string{"p"})
+		g.node("Conv", []string{"p", "w", "b"}, []string{"c"})
+		g.node("Sigmoid", []string{"c"}, []string{"s"})
+		g.node("Mul", []string{"s", "silu"}, []string{"y"})
+	}, feeds: feeds("x", randFeed(73, 2, 4, 3, 3), "w", randFeed(74, 4, 4, 1, 1), "b", randFeed(75, 4))},
+	{name: "Grouped conv stride 2 and depthwise stride 2 (RegNet, MobileNet)", build: func(g *graph) {
+		g.node("Conv", []string{"x", "w"}, []string{"c"}, i1("group", 2), ia("strides", 2, 2), ia("pads", 1, 1, 1, 1))
+		g.node("Conv", []string{"c", "dw"}, []string{"y"}, i1("group", 4), ia("strides", 2, 2), ia("pads", 2, 2, 2, 2))
+	}, feeds: feeds("x", randFeed(76, 2, 4, 7, 8), "w", randFeed(77, 4, 2, 3, 3), "dw", randFeed(78, 4, 1, 5, 5))},
+	{name: "ViT class token: Expand to the batch, Concat, Add position embedding, Gather", opset: 17, build: func(g *graph) {
+		g.ints("shape", 2, 1, 1).ints("zero", 0)
+		g.scalar("first", 0)
+		g.node("Expand", []string{"cls", "shape"}, []string{"ce"})
+		g.node("Concat", []string{"ce", "x"}, []string{"t"}, i1("axis", 1))
+		g.node("Add", []string{"t", "pos"}, []string{"tp"})
+		g.node("Gather", []string{"tp", "first"}, []string{"c0"}, i1("axis", 1))
+		g.node("Gather", []string{"tp", "zero"}, []string{"c1"}, i1("axis", 1))
+		g.node("Unsqueeze", []string{"c0", "zero"}, []string{"c0u"})
+		g.node("Mul", []string{"c0u", "c1"}, []string{"y"})
+	}, feeds: feeds("x", randFeed(79, 2, 4, 3), "cls", randFeed(80, 1, 1, 3), "pos", randFeed(81, 1, 5, 3))},
+	{name: "Split fused q/k/v (opset 13 sizes input)", build: func(g *graph) {
+		g.ints("sizes", 2, 2, 4)
+		g.node("Split", []string{"x", "sizes"}, []string{"q", "k", "v"}, i1("axis", -1))
+		g.node("MatMul", []string{"q", "k"}, []string{"qk"})
+		g.node("Concat", []string{"qk", "v"}, []string{"y"}, i1("axis", -1))
+	}, feeds: feeds("x", randFeed(85, 2, 2, 8))},
+	{name: "Split equal parts (opset 18 num_outputs, uneven last)", opset: 18, build: func(g *graph) {
+		g.node("Split", []string{"x"}, []string{"a", "b", "c"}, i1("axis", 1), i1("num_outputs", 3))
+		g.node("Concat", []string{"c", "a", "b"}, []string{"y"}, i1("axis", 1))
+	}, feeds: feeds("x", randFeed(86, 2, 8, 3))},
+	{name: "Attention: MatMul Transpose Softmax, Gather of two rows", opset: 17, build: func(g *graph) {
+		g.ints("rows", 2, 0).konst("scale", nil, 0.5)
+		g.node("Transpose", []string{"k"}, []string{"kt"}, ia("perm", 0, 2, 1))
+		g.node("MatMul", []string{"q", "kt"}, []string{"a"})
+		g.node("Mul", []string{"a", "scale"}, []string{"as"})
+		g.node("Softmax", []string{"as"}, []string{"s"}, i1("axis", -1))
+		g.node("MatMul", []string{"s", "v"}, []string{"o"})
+		g.node("Gather", []string{"o", "rows"}, []string{"y"}, i1("axis", 1))
+	}, feeds: feeds("q", randFeed(82, 2, 4, 3), "k", randFeed(83, 2, 4, 3), "v", randFeed(84, 2, 4, 3))},
 }
 
 func (lc lowerCase) model() *pb.ModelProto {
@@ -280,4 +356,17 @@ func TestEveryLoweringHasACase(t *testing.T) {
 	if len(missing) > 0 {
 		t.Errorf("lowerings without a forward/gradient case: %v", missing)
 	}
+}
+
+// awayFrom moves values within 0.01 of a kink 0.02 away from it, so central differences
+// see one side of a piecewise function only.
+func awayFrom(v []float32, kinks ...float32) []float32 {
+	for i := range v {
+		for _, k := range kinks {
+			if d := v[i] - k; d > -0.01 && d < 0.01 {
+				v[i] = k + 0.02
+			}
+		}
+	}
+	return v
 }

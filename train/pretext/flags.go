@@ -10,7 +10,6 @@ import (
 
 	"github.com/ssl4dp/ssl4dp/data"
 	"github.com/ssl4dp/ssl4dp/graphs"
-	"github.com/ssl4dp/ssl4dp/onnx"
 	"github.com/ssl4dp/ssl4dp/train"
 	"github.com/ssl4dp/ssl4dp/train/schedule"
 )
@@ -25,7 +24,9 @@ type Flags struct {
 	OutputStride int     `name:"output-stride" default:"16" help:"Encoder output stride: 16 (layer4 dilated) or 8 (layers 3 and 4 dilated); PLMoCo's cells are the 1/16 or 1/8 map."`
 	Head         string  `name:"head" default:"fcn" enum:"fcn,psp,deeplabv3plus,nonlocal" help:"Decoder of the encoder-decoder methods plr, edmoco, pledmoco and cp2 (${enum}); its last conv outputs --decoder-width features."`
 	DecoderWidth int     `name:"decoder-width" default:"128" help:"Channels of the decoder's output map (encoder-decoder methods)."`
-	Init         string  `name:"init" type:"existingfile" placeholder:"ENCODER.onnx" help:"Start from the initializers of this ONNX file, matched by name (an earlier run's encoder.onnx or model.onnx, a torchvision export from scripts/export_torchvision.py): continued pre-training. Without it the network is randomly initialised."`
+	Init         string  `name:"init" type:"existingfile" placeholder:"ENCODER.onnx" help:"Continue pre-training from this ONNX file. A ResNet with torchvision's names (an earlier run's encoder.onnx or model.onnx, scripts/export_torchvision.py) fills --encoder's initializers by name; any other classification network (ConvNeXt, EfficientNet, MobileNet, RegNet, ViT: scripts/export_families.py, docs/import.md) becomes the encoder itself, cut at its dense map (--features), and encoder.onnx keeps its initializer names. Without it the network is randomly initialised."`
+	external     bool    // set by openInit: --init is the encoder itself (no --encoder, --width, --output-stride)
+	Features     string  `name:"features" placeholder:"TENSOR" help:"With --init of a non-ResNet: the tensor that is the encoder's dense output. Default: the last map before global pooling, or a ViT's patch tokens as a grid (class token dropped); 'ssl4dp inspect X.onnx --check' lists the candidates and their strides."`
 
 	Data   string `name:"data" placeholder:"SPEC" help:"Images to pre-train on (required unless resuming): folder:DIR, voc:DIR, seg:DIR, synthetic[:k=v,...] or cutpaste:...; labels are not used."`
 	Epochs int    `name:"epochs" default:"200" help:"Passes over the data (MoCo v2: 200); the run has epochs × ⌊images/batch⌋ steps."`
@@ -152,11 +153,10 @@ func (f *Flags) Run(ctx context.Context, log io.Writer, given func(name string) 
 	notes := f.fitDefaults(c, saved != nil, given)
 	o := Options{Net: Net{Encoder: graphs.Encoder(f.Encoder), Width: f.Width, OutputStride: f.OutputStride,
 		Head: graphs.Head(f.Head), DecoderWidth: f.DecoderWidth}, Size: f.Size, Seed: int64(f.Seed), Steps: iters}
-	if f.Init != "" && !f.Resume { // a resumed run's values come from its checkpoint
-		if o.Init, err = onnx.ReadFile(f.Init); err != nil {
+	if f.Init != "" {
+		if err := f.openInit(&o); err != nil {
 			return err
 		}
-		o.InitFrom = f.Init
 	}
 	settings, err := NewSettings(f.Method, o, Scale(f.Scale), f.Init, c)
 	if err != nil {
@@ -457,6 +457,7 @@ func (f *Flags) fromSaved(rc *train.RunConfig, given func(string) bool) (*Settin
 		set("decoder-width", func() { f.DecoderWidth = s.Net.DecoderWidth })
 	}
 	set("init", func() { f.Init = s.Init })
+	set("features", func() { f.Features = s.Net.Features })
 	set("size", func() { f.Size = s.Size })
 	set("scale", func() { f.Scale = string(s.Scale) })
 
@@ -477,15 +478,20 @@ func (f *Flags) fromSaved(rc *train.RunConfig, given func(string) bool) (*Settin
 func (f *Flags) commandLine(iters int) string {
 	var c train.CommandLine
 	c.Add("method", f.Method)
-	c.Add("encoder", f.Encoder)
-	c.Float("width", f.Width)
-	c.Int("output-stride", f.OutputStride)
+	if !f.external {
+		c.Add("encoder", f.Encoder)
+		c.Float("width", f.Width)
+		c.Int("output-stride", f.OutputStride)
+	}
 	if Decoder(f.Method) {
 		c.Add("head", f.Head)
 		c.Int("decoder-width", f.DecoderWidth)
 	}
 	if f.Init != "" {
 		c.Add("init", f.Init)
+	}
+	if f.Features != "" {
+		c.Add("features", f.Features)
 	}
 	c.Add("data", f.Data)
 	c.Int("iters", iters)

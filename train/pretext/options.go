@@ -17,6 +17,9 @@ type Net struct {
 	OutputStride int     // 32, 16 or 8; 0 means 16 (the seed's dense maps are 1/16 or 1/8)
 	Head         graphs.Head
 	DecoderWidth int
+	// External replaces Encoder's ResNet with an imported network cut at its dense map
+	// (train pretext --init X.onnx for a ConvNeXt, EfficientNet, ViT…; seg.ExternalEncoder).
+	External *graphs.External
 }
 
 // DefaultHead and DefaultDecoderWidth complete a Net for the encoder-decoder methods: MoCo's
@@ -49,6 +52,9 @@ func (n Net) withDefaults(decoder bool) Net {
 
 func (n Net) String() string {
 	s := fmt.Sprintf("%s width %g, output stride %d", n.Encoder, n.Width, n.OutputStride)
+	if n.External != nil {
+		s = "imported encoder " + n.External.String()
+	}
 	if n.DecoderWidth > 0 {
 		s += fmt.Sprintf(", decoder %s → %d channels", n.Head, n.DecoderWidth)
 	}
@@ -57,8 +63,12 @@ func (n Net) String() string {
 
 // spec is the graphs.Spec of the method's network with the given pretext heads.
 func (n Net) spec(pt graphs.Pretext, seed int64, outputs ...string) graphs.Spec {
-	return graphs.Spec{Encoder: n.Encoder, OutputStride: n.OutputStride, Width: n.Width, Head: n.Head,
-		DecoderWidth: n.DecoderWidth, Pretext: pt, Seed: seed, Outputs: outputs}
+	enc := n.Encoder
+	if n.External != nil {
+		enc = "" // the imported network is the encoder; --encoder's default must not show
+	}
+	return graphs.Spec{Encoder: enc, OutputStride: n.OutputStride, Width: n.Width, Head: n.Head,
+		DecoderWidth: n.DecoderWidth, Pretext: pt, Seed: seed, Outputs: outputs, External: n.External}
 }
 
 // Options are what every method needs besides its hyper-parameters.

@@ -15,6 +15,7 @@ type Settings struct {
 		OutputStride int     `json:"output_stride"`
 		Head         string  `json:"head,omitempty"`
 		DecoderWidth int     `json:"decoder_width,omitempty"`
+		Features     string  `json:"features,omitempty"` // an imported encoder's dense map (--features)
 	} `json:"net"`
 	Size   int             `json:"size"`
 	Scale  Scale           `json:"scale"`
@@ -30,6 +31,9 @@ func NewSettings(method string, o Options, scale Scale, init string, c Config) (
 	s.Net.Encoder, s.Net.Width, s.Net.OutputStride = string(n.Encoder), n.Width, n.OutputStride
 	if n.DecoderWidth > 0 {
 		s.Net.Head, s.Net.DecoderWidth = string(n.Head), n.DecoderWidth
+	}
+	if n.External != nil {
+		s.Net.Encoder, s.Net.Features = "", n.External.Features
 	}
 	raw, err := json.Marshal(c)
 	if err != nil {

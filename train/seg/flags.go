@@ -22,6 +22,8 @@ type Flags struct {
 	OutputStride int     `name:"output-stride" default:"16" help:"Encoder output stride: 16 (layer4 dilated, MoCo's FCN recipe) or 8 (layers 3 and 4 dilated, mmseg's d8 models; about 4x the cost)."`
 	Head         string  `name:"head" default:"fcn" enum:"fcn,psp,deeplabv3plus,nonlocal" help:"Segmentation head (${enum}): fcn is MoCo's FCN (two 3x3 convs, dilation 6), the others follow mmseg's PSPHead, DepthwiseSeparableASPPHead and NLHead."`
 	Init         string  `name:"init" type:"existingfile" placeholder:"ENCODER.onnx" help:"Start from the initializers of this ONNX file, matched by name and shape (a graphs/ encoder, a pretext run's encoder.onnx, or a torchvision export from scripts/export_torchvision.py); a summary of loaded, skipped and missing names is printed. Without it the encoder is randomly initialised."`
+	external     bool    // set by resolveFeatures: --init is the encoder itself
+	Features     string  `name:"features" placeholder:"TENSOR" help:"With --init of a non-ResNet classification network (ConvNeXt, EfficientNet, MobileNet, RegNet, ViT; docs/import.md): the tensor that is the encoder's dense output, under --head. Default: the last map before global pooling, or a ViT's patch tokens as a grid; 'ssl4dp inspect X.onnx --check' lists the candidates with their strides."`
 	Model        string  `name:"model" type:"existingfile" placeholder:"SEG.onnx" help:"Fine-tune this ONNX segmentation model (input [N,3,H,W], logits [N,K,H,W]) instead of building --encoder/--head."`
 
 	Data   string `name:"data" placeholder:"SPEC" help:"Dataset (required unless resuming): voc:DIR, seg:DIR, synthetic[:k=v,...] or cutpaste:...; trains on its train split, validates on val."`
@@ -105,10 +107,6 @@ func (f *Flags) Run(ctx context.Context, log io.Writer, given func(name string) 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(log, "ssl4dp train seg %s\n", f.commandLine())
-	if !labels.All() {
-		fmt.Fprintf(log, "labelled images: %s\n", trainSet.Name())
-	}
 	cfg := Config{Encoder: graphs.Encoder(f.Encoder), Width: f.Width, OutputStride: f.OutputStride, Head: graphs.Head(f.Head),
 		Model: f.Model, Init: f.Init, Crop: f.Crop, Seed: int64(f.Seed), ValBatch: f.ValBatch, ValSize: f.ValSize, ValLimit: f.ValLimit}
 	if !labels.All() {
@@ -117,8 +115,15 @@ func (f *Flags) Run(ctx context.Context, log io.Writer, given func(name string) 
 	if f.Model != "" {
 		cfg.Encoder, cfg.Width, cfg.OutputStride, cfg.Head = "", 0, 0, ""
 	}
+	if err := f.resolveFeatures(&cfg); err != nil {
+		return err
+	}
+	fmt.Fprintf(log, "ssl4dp train seg %s\n", f.commandLine())
+	if !labels.All() {
+		fmt.Fprintf(log, "labelled images: %s\n", trainSet.Name())
+	}
 	build := cfg
-	if _, _, err := checkpoint.Latest(f.Out); f.Resume && err == nil {
+	if _, _, err := checkpoint.Latest(f.Out); f.Resume && err == nil && cfg.Features == "" {
 		build.Init = "" // the checkpoint holds the weights; the --init file need not exist any more
 	}
 	task, err := New(build, trainSet, val, log)
@@ -136,6 +141,8 @@ func (f *Flags) commandLine() string {
 	var c train.CommandLine
 	if f.Model != "" {
 		c.Add("model", f.Model)
+	} else if f.external {
+		c.Add("head", f.Head)
 	} else {
 		c.Add("encoder", f.Encoder)
 		c.Float("width", f.Width)
@@ -144,6 +151,9 @@ func (f *Flags) commandLine() string {
 	}
 	if f.Init != "" {
 		c.Add("init", f.Init)
+	}
+	if f.Features != "" {
+		c.Add("features", f.Features)
 	}
 	c.Add("data", f.Data)
 	c.Int("iters", f.Iters)

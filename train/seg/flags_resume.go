@@ -33,6 +33,7 @@ func (f *Flags) fromSaved(rc *train.RunConfig, given func(string) bool) error {
 		set("head", func() { f.Head = string(tc.Head) })
 	}
 	set("init", func() { f.Init = tc.Init })
+	set("features", func() { f.Features = tc.Features })
 	set("crop", func() { f.Crop = tc.Crop })
 	set("labels", func() {
 		if f.Labels = tc.Labels; f.Labels == "" {

@@ -25,6 +25,10 @@ type Config struct {
 	// Init is an ONNX file whose initializers, matched by name and shape, replace the
 	// model's initial values (LoadInit): an encoder from graphs/, a pretext run or PyTorch.
 	Init string `json:"init,omitempty"`
+	// Features is the dense map of an --init network that is not a ResNet (ConvNeXt,
+	// EfficientNet, ViT…): that network, cut there, is the encoder (ExternalEncoder), with
+	// Head on top. Resolved to a tensor name before the run starts, so a resume rebuilds it.
+	Features string `json:"features,omitempty"`
 
 	Crop int   `json:"crop"` // training crop side
 	Seed int64 `json:"seed"` // parameter initialisation of a new model
@@ -59,6 +63,15 @@ func newStartModel(cfg Config, classes int) (*startModel, error) {
 		}
 		if spec.Head == graphs.HeadNone || spec.Head == graphs.HeadClassifier || spec.Head == "" {
 			return nil, inputErrorf("head %q; want fcn, psp, deeplabv3plus or nonlocal", spec.Head)
+		}
+		if cfg.Features != "" {
+			ip, err := onnx.ReadFile(cfg.Init)
+			if err != nil {
+				return nil, err
+			}
+			if spec.External, err = ExternalEncoder(ip, cfg.Features, cfg.Init); err != nil {
+				return nil, inputErrorf("%v", err)
+			}
 		}
 		mp, err := graphs.Build(spec)
 		if err != nil {

@@ -74,3 +74,20 @@ func TestUnsupportedOp(t *testing.T) {
 		t.Fatalf("got %v, want an *importer.UnsupportedError for Selu", err)
 	}
 }
+
+// A gradient that is zero by construction (a BatchNorm bias feeding another BatchNorm)
+// passes with round-off from central differences, and a real disagreement still fails.
+func TestGradSampleErrFloor(t *testing.T) {
+	zero := GradSample{Analytic: 0, Numeric: -5.55e-11, Scale: 0.2}
+	if e := zero.Err(); e > 1e-4 {
+		t.Errorf("zero-by-construction gradient: Err %g, want ≤ 1e-4", e)
+	}
+	wrong := GradSample{Analytic: 1e-3, Numeric: 1.1e-3, Scale: 0.2}
+	if e := wrong.Err(); e < 0.05 {
+		t.Errorf("10%% disagreement: Err %g, want ≈ 0.09", e)
+	}
+	tiny := GradSample{Analytic: 0, Numeric: 5e-9, Scale: 0}
+	if e := tiny.Err(); e < 0.1 {
+		t.Errorf("no scale: floor is 1e-8 as before, Err %g", e)
+	}
+}
