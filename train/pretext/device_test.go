@@ -103,7 +103,13 @@ func TestEachMethodStepOnEmulatedDevice(t *testing.T) {
 	// The key pass runs inside Bind, before the graph's inputs move to the device: the
 	// momentum network and its EMA stay on the host (they are not on the device yet).
 	inlineKeyPasses(t)
-	for _, method := range Methods {
+	methods := Methods
+	if testing.Short() {
+		// -short: one of each kind (a queue and momentum network, a dense matching with the
+		// −1 ignore, a host-side match) instead of all eleven (about 45 s).
+		methods = []string{"moco", "plmoco", "densecl"}
+	}
+	for _, method := range methods {
 		t.Run(method, func(t *testing.T) {
 			wantL, want := devicePass(t, method, nil)
 			dev := device.NewEmulated()
