@@ -28,7 +28,16 @@
 //     is im2col + GEMM, bilinear resize is two small interpolation-matrix products.
 //   - Work is split across CPUs by the ops themselves (OpenBLAS runs single-threaded, see
 //     internal/blas), always in pieces fixed by the shape and reduced in a fixed order, so
-//     the same inputs give bit-identical results for any GOMAXPROCS (a_gemm.go, a_parallel.go).
+//     the same inputs give bit-identical results for any GOMAXPROCS (gemm.go, parallel.go).
+//
+// # Files and devices
+//
+//   - op_<name>.go: an op's Gorgonia side (constructor, shape, hash, SymDiff, Do) and its CPU
+//     kernels, plain functions over slices. Shared helpers: util.go, values.go, outbuf.go,
+//     gather.go, strided.go, gemm.go, parallel.go, scratch.go, geom.go, chansum.go.
+//   - device_<family>.go: the same ops' kernels on a device (ops/device), launched from each
+//     Do when its inputs are device tensors; device_support.go holds the dispatch helpers,
+//     device_graph.go ToDevice. Host tensors never reach that code: the CPU path is unchanged.
 //
 // # Errors
 //

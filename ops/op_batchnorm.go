@@ -10,6 +10,8 @@ import (
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/ssl4dp/ssl4dp/ops/device"
 )
 
 // BNState is one BatchNorm layer's running statistics and settings. The importer creates it
@@ -141,8 +143,9 @@ func (op *bnOp) kind() string {
 type bnRun struct {
 	mu       sync.Mutex
 	training bool
-	mean     []float64 // per channel
-	invstd   []float64 // 1/√(var + eps)
+	mean     []float64     // per channel
+	invstd   []float64     // 1/√(var + eps)
+	dev      *tensor.Dense // on a device: [mean; invstd] as float32 (device_batchnorm.go)
 }
 
 func (op *bnOp) Arity() int            { return 3 }
@@ -222,12 +225,22 @@ func (op *bnOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) 
 	if training && n*inner < 2 {
 		return nil, errorf("BatchNorm: training needs more than one value per channel, got x %v", op.x)
 	}
-	y := op.buf.get(prealloc, a[0].Dtype(), op.x)
+	var y *tensor.Dense
+	if device.Of(a[0]) == nil {
+		y = op.buf.get(prealloc, a[0].Dtype(), op.x)
+	}
 	op.run.mu.Lock()
 	defer op.run.mu.Unlock()
 	op.run.training = training
 	op.run.mean = growFloats(op.run.mean, c)
 	op.run.invstd = growFloats(op.run.invstd, c)
+	if e, err := devOf("BatchNorm", a...); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		y = op.buf.onDevice(e, prealloc, op.x)
+		return y, op.forwardDevice(e, a, y, n, c, inner)
+	}
 	if a[0].Dtype() == tensor.Float32 {
 		bnForward(op, elems[float32](a[0]), elems[float32](a[1]), elems[float32](a[2]), elems[float32](y), n, c, inner)
 	} else {

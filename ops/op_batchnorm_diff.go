@@ -60,6 +60,13 @@ func (op *bnDiffStatsOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value
 	if len(op.run.mean) != op.x[1] {
 		return nil, errorf("BatchNorm dscale,dbias: %v has not run forward yet", op.bnOp)
 	}
+	if e, err := devOf("BatchNorm dscale,dbias", a...); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		st := op.buf.onDevice(e, prealloc, tensor.Shape{2 * op.x[1]})
+		return st, op.statsGradDevice(e, a, st)
+	}
 	st := op.buf.get(prealloc, a[0].Dtype(), tensor.Shape{2 * op.x[1]})
 	if a[0].Dtype() == tensor.Float32 {
 		bnStatsGrad(op.bnOp, elems[float32](a[0]), elems[float32](a[1]), elems[float32](a[2]), elems[float32](st))
@@ -136,6 +143,13 @@ func (op *bnDiffXOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, er
 	defer op.run.mu.Unlock()
 	if len(op.run.mean) != c {
 		return nil, errorf("BatchNorm dx: %v has not run forward yet", op.bnOp)
+	}
+	if e, err := devOf("BatchNorm dx", a...); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		dx := op.buf.onDevice(e, prealloc, op.x)
+		return dx, op.inputGradDevice(e, a, dx)
 	}
 	dx := op.buf.get(prealloc, a[0].Dtype(), op.x)
 	if a[0].Dtype() == tensor.Float32 {

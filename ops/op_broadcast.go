@@ -96,6 +96,12 @@ func (op arithOp) Do(vs ...G.Value) (G.Value, error) {
 	if err := checkRunShape(op.kind.String(), vs[1], op.b); err != nil {
 		return nil, err
 	}
+	if e, err := deviceOf(op.kind.String(), vs[0], vs[1]); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		return op.forwardDevice(e, vs[0], vs[1])
+	}
 	f32, err := isFloat32(op.kind.String(), vs[0])
 	if err != nil {
 		return nil, err
@@ -233,6 +239,12 @@ func (op arithDiffOp) Do(vs ...G.Value) (G.Value, error) {
 		if err := checkRunShape(what, vs[i], s); err != nil {
 			return nil, err
 		}
+	}
+	if e, err := deviceOf(what, vs[0], vs[1], vs[2]); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		return op.backwardDevice(e, vs[0], vs[1], vs[2])
 	}
 	f32, err := isFloat32(what, vs[2])
 	if err != nil {

@@ -109,6 +109,12 @@ func (op concatOp) Do(vs ...G.Value) (G.Value, error) {
 			return nil, errorf("Concat: input %d is %v, want %v like input 0", i, v.Dtype(), vs[0].Dtype())
 		}
 	}
+	if e, t, err := valuesOn("Concat", vs...); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		return op.forwardDevice(e, t)
+	}
 	f32, err := isFloat32("Concat", vs[0])
 	if err != nil {
 		return nil, err

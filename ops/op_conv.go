@@ -209,6 +209,13 @@ func (op *convOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error
 	if !a[0].Shape().Eq(op.x) || !a[1].Shape().Eq(op.w) {
 		return nil, errorf("Conv2D: got x %v and w %v at run time, want %v and %v", a[0].Shape(), a[1].Shape(), op.x, op.w)
 	}
+	if e, err := devOf("Conv2D", a...); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		y := op.buf.onDevice(e, prealloc, op.outShape())
+		return y, op.forwardDevice(e, a, y)
+	}
 	y := op.buf.get(prealloc, a[0].Dtype(), op.outShape())
 	if a[0].Dtype() == tensor.Float32 {
 		convForward(op, elems[float32](a[0]), elems[float32](a[1]), biasData[float32](a), elems[float32](y))

@@ -41,6 +41,13 @@ func (op *convDiffXOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, 
 	if !a[0].Shape().Eq(op.w) || !a[1].Shape().Eq(op.outShape()) {
 		return nil, errorf("Conv2D dx: got w %v and dy %v, want %v and %v", a[0].Shape(), a[1].Shape(), op.w, op.outShape())
 	}
+	if e, err := devOf("Conv2D dx", a...); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		dx := op.buf.onDevice(e, prealloc, op.x)
+		return dx, op.backwardXDevice(e, a[0], a[1], dx)
+	}
 	dx := op.buf.get(prealloc, a[0].Dtype(), op.x)
 	if a[0].Dtype() == tensor.Float32 {
 		convBackwardX(op.convOp, elems[float32](a[0]), elems[float32](a[1]), elems[float32](dx))
@@ -81,6 +88,13 @@ func (op *convDiffWOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, 
 	}
 	if !a[0].Shape().Eq(op.x) || !a[1].Shape().Eq(op.outShape()) {
 		return nil, errorf("Conv2D dw: got x %v and dy %v, want %v and %v", a[0].Shape(), a[1].Shape(), op.x, op.outShape())
+	}
+	if e, err := devOf("Conv2D dw", a...); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		dw := op.buf.onDevice(e, prealloc, op.w)
+		return dw, op.backwardWDevice(e, a[0], a[1], dw)
 	}
 	dw := op.buf.get(prealloc, a[0].Dtype(), op.w)
 	if a[0].Dtype() == tensor.Float32 {

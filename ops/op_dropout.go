@@ -41,8 +41,9 @@ func Dropout(x *G.Node, p float64, phase *Phase, seed int64) (*G.Node, error) {
 
 // dropoutState is what one forward run leaves for the backward pass of the same run.
 type dropoutState struct {
-	keep    []bool // mask of the last training-mode run
-	trained bool   // whether the last run was in training mode
+	keep    []bool        // mask of the last training-mode run
+	trained bool          // whether the last run was in training mode
+	dkeep   *tensor.Dense // on a device: that mask as int32 0/1 (device_dropout.go)
 }
 
 type dropoutOp struct {
@@ -81,6 +82,12 @@ func (op dropoutOp) Do(vs ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	op.st.trained = op.phase.Training
+	if e, t, err := valuesOn("Dropout", vs[0]); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		return op.forwardDevice(e, t[0])
+	}
 	if op.st.trained {
 		// The mask depends only on (seed, step): reproducible across resumes, fresh each step.
 		rng := rand.New(rand.NewPCG(uint64(op.seed), uint64(op.phase.Step)^0x55d4a1d0))
@@ -165,6 +172,12 @@ func (op dropoutDiffOp) Do(vs ...G.Value) (G.Value, error) {
 	}
 	if err := checkRunShape("DropoutDiff", vs[1], op.f.in); err != nil {
 		return nil, err
+	}
+	if e, t, err := valuesOn("DropoutDiff", vs[1]); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		return op.f.apply(e, op.buf, t[0])
 	}
 	f32, err := isFloat32("DropoutDiff", vs[1])
 	if err != nil {

@@ -67,6 +67,12 @@ func (op l2normOp) Do(vs ...G.Value) (G.Value, error) {
 	if err := checkRunShape("L2Normalize", vs[0], op.in); err != nil {
 		return nil, err
 	}
+	if e, t, err := valuesOn("L2Normalize", vs[0]); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		return op.forwardDevice(e, t[0])
+	}
 	f32, err := isFloat32("L2Normalize", vs[0])
 	if err != nil {
 		return nil, err
@@ -151,6 +157,12 @@ func (op l2normDiffOp) Do(vs ...G.Value) (G.Value, error) {
 		if err := checkRunShape("L2NormalizeDiff", v, op.f.in); err != nil {
 			return nil, err
 		}
+	}
+	if e, t, err := valuesOn("L2NormalizeDiff", vs[0], vs[1], vs[2]); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		return op.f.backwardDevice(e, op.buf, t[0], t[1], t[2])
 	}
 	f32, err := isFloat32("L2NormalizeDiff", vs[0])
 	if err != nil {

@@ -186,6 +186,13 @@ func (op *matmulOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, err
 	if !v[0].Shape().Eq(op.a) || !v[1].Shape().Eq(op.b) {
 		return nil, errorf("MatMul: got %v × %v at run time, want %v × %v", v[0].Shape(), v[1].Shape(), op.a, op.b)
 	}
+	if e, err := devOf("MatMul", v...); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		y := op.buf.onDevice(e, prealloc, op.out)
+		return y, op.forwardDevice(e, v[0], v[1], y)
+	}
 	y := op.buf.get(prealloc, v[0].Dtype(), op.out)
 	if v[0].Dtype() == tensor.Float32 {
 		matmulForward(op.matmulPlan, elems[float32](v[0]), elems[float32](v[1]), elems[float32](y))

@@ -59,6 +59,13 @@ func (op *matmulDiffOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value,
 	if !v[0].Shape().Eq(op.a) || !v[1].Shape().Eq(op.b) || !v[2].Shape().Eq(op.out) {
 		return nil, errorf("%v: got a %v, b %v, dy %v at run time", op, v[0].Shape(), v[1].Shape(), v[2].Shape())
 	}
+	if e, err := devOf(op.String(), v...); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		d := op.buf.onDevice(e, prealloc, op.shape())
+		return d, op.backwardDevice(e, op.wrt, v[0], v[1], v[2], d)
+	}
 	d := op.buf.get(prealloc, v[0].Dtype(), op.shape())
 	if v[0].Dtype() == tensor.Float32 {
 		matmulBackward(op.matmulPlan, op.wrt, elems[float32](v[0]), elems[float32](v[1]), elems[float32](v[2]), elems[float32](d))

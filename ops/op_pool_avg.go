@@ -106,6 +106,13 @@ func (op *avgPoolOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, er
 	if !a[0].Shape().Eq(op.x) {
 		return nil, errorf("%s: got x %v at run time, want %v", op.desc, a[0].Shape(), op.x)
 	}
+	if e, err := devOf(op.desc, a...); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		y := op.buf.onDevice(e, prealloc, op.outShape())
+		return y, op.forwardDevice(e, a[0], y)
+	}
 	y := op.buf.get(prealloc, a[0].Dtype(), op.outShape())
 	if a[0].Dtype() == tensor.Float32 {
 		avgPool(op, elems[float32](a[0]), elems[float32](y))
@@ -171,6 +178,13 @@ func (op *avgPoolDiffOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value
 	}
 	if !a[0].Shape().Eq(op.outShape()) {
 		return nil, errorf("%s dx: got dy %v, want %v", op.desc, a[0].Shape(), op.outShape())
+	}
+	if e, err := devOf("d/"+op.desc, a...); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		dx := op.buf.onDevice(e, prealloc, op.x)
+		return dx, op.backwardDevice(e, a[0], dx)
 	}
 	dx := op.buf.get(prealloc, a[0].Dtype(), op.x)
 	if a[0].Dtype() == tensor.Float32 {

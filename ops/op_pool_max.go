@@ -79,6 +79,13 @@ func (op *maxPoolOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, er
 	if !a[0].Shape().Eq(op.x) {
 		return nil, errorf("MaxPool2D: got x %v at run time, want %v", a[0].Shape(), op.x)
 	}
+	if e, err := devOf("MaxPool2D", a...); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		y := op.buf.onDevice(e, prealloc, op.outShape())
+		return y, op.forwardDevice(e, a[0], y)
+	}
 	y := op.buf.get(prealloc, a[0].Dtype(), op.outShape())
 	planes := op.x[0] * op.x[1]
 	if a[0].Dtype() == tensor.Float32 {
@@ -558,6 +565,13 @@ func (op *maxPoolDiffOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value
 	}
 	if !a[0].Shape().Eq(op.x) || !a[1].Shape().Eq(op.outShape()) {
 		return nil, errorf("MaxPool2D dx: got x %v and dy %v, want %v and %v", a[0].Shape(), a[1].Shape(), op.x, op.outShape())
+	}
+	if e, err := devOf("MaxPool2D dx", a...); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		dx := op.buf.onDevice(e, prealloc, op.x)
+		return dx, op.backwardDevice(e, a[0], a[1], dx)
 	}
 	dx := op.buf.get(prealloc, a[0].Dtype(), op.x)
 	planes := op.x[0] * op.x[1]

@@ -8,6 +8,8 @@ import (
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/ssl4dp/ssl4dp/ops/device"
 )
 
 // ReduceSum sums x over the given axes (ONNX ReduceSum): negative axes count from the end, an
@@ -146,6 +148,12 @@ func (op reduceOp) Do(vs ...G.Value) (G.Value, error) {
 	if err := checkRunShape(op.name, vs[0], op.in); err != nil {
 		return nil, err
 	}
+	if e, t, err := valuesOn(op.name, vs[0]); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		return op.forwardDevice(e, t[0])
+	}
 	f32, err := isFloat32(op.name, vs[0])
 	if err != nil {
 		return nil, err
@@ -229,6 +237,12 @@ func (op reduceDiffOp) Do(vs ...G.Value) (G.Value, error) {
 	}
 	if err := checkRunShape(what, vs[0], op.f.out); err != nil {
 		return nil, err
+	}
+	if t, ok := vs[0].(*tensor.Dense); ok && device.Of(t) != nil {
+		return op.f.backwardDevice(device.Of(t), op.buf, t)
+	}
+	if e := op.f.ranOn(); e != nil { // a scalar reduction's gradient seed arrives as a host scalar
+		return op.f.backwardDevice(e, op.buf, vs[0])
 	}
 	f32, err := isFloat32(what, vs[0])
 	if err != nil {

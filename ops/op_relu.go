@@ -79,6 +79,15 @@ func (op *reluOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error
 	if !a[0].Shape().Eq(op.in) {
 		return nil, errorf("Relu: input has shape %v at run time, want %v", a[0].Shape(), op.in)
 	}
+	if e, err := devOf("Relu", a...); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		y := op.buf.onDevice(e, prealloc, op.in)
+		k := newKernels(e)
+		k.launch1D("relu_fwd", op.in.TotalSize(), ptr(a[0]), ptr(y), op.in.TotalSize())
+		return y, k.done("Relu")
+	}
 	y := op.buf.get(prealloc, a[0].Dtype(), op.in)
 	if a[0].Dtype() == tensor.Float32 {
 		reluForward(elems[float32](a[0]), elems[float32](y))
@@ -134,6 +143,15 @@ func (op *reluDiffOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, e
 	}
 	if !a[0].Shape().Eq(op.in) || !a[1].Shape().Eq(op.in) {
 		return nil, errorf("Relu gradient: got y %v and dy %v at run time, want %v", a[0].Shape(), a[1].Shape(), op.in)
+	}
+	if e, err := devOf("Relu gradient", a...); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		dx := op.buf.onDevice(e, prealloc, op.in)
+		k := newKernels(e)
+		k.launch1D("relu_bwd", op.in.TotalSize(), ptr(a[0]), ptr(a[1]), ptr(dx), op.in.TotalSize())
+		return dx, k.done("Relu gradient")
 	}
 	dx := op.buf.get(prealloc, a[0].Dtype(), op.in)
 	if a[0].Dtype() == tensor.Float32 {

@@ -136,6 +136,13 @@ func (op resizeOp) Do(vs ...G.Value) (G.Value, error) {
 	if err := checkRunShape("Resize", vs[0], op.in); err != nil {
 		return nil, err
 	}
+	if e, t, err := valuesOn("Resize", vs[0]); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		y := op.buf.onDevice(e, nil, op.out)
+		return y, op.resizeDevice(e, t[0], y, false)
+	}
 	f32, err := isFloat32("Resize", vs[0])
 	if err != nil {
 		return nil, err
@@ -213,6 +220,13 @@ func (op resizeDiffOp) Do(vs ...G.Value) (G.Value, error) {
 	}
 	if err := checkRunShape("ResizeDiff", vs[0], op.f.out); err != nil {
 		return nil, err
+	}
+	if e, t, err := valuesOn("ResizeDiff", vs[0]); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		dx := op.buf.onDevice(e, nil, op.f.in)
+		return dx, op.f.resizeDevice(e, t[0], dx, true)
 	}
 	f32, err := isFloat32("ResizeDiff", vs[0])
 	if err != nil {

@@ -78,6 +78,12 @@ func (op softmaxOp) Do(vs ...G.Value) (G.Value, error) {
 	if err := checkRunShape(op.name(), vs[0], op.in); err != nil {
 		return nil, err
 	}
+	if e, t, err := valuesOn(op.name(), vs[0]); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		return op.forwardDevice(e, t[0])
+	}
 	f32, err := isFloat32(op.name(), vs[0])
 	if err != nil {
 		return nil, err
@@ -173,6 +179,12 @@ func (op softmaxDiffOp) Do(vs ...G.Value) (G.Value, error) {
 		if err := checkRunShape(what, v, op.f.in); err != nil {
 			return nil, err
 		}
+	}
+	if e, t, err := valuesOn(what, vs[0], vs[1]); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		return op.f.backwardDevice(e, op.buf, t[0], t[1])
 	}
 	f32, err := isFloat32(what, vs[0])
 	if err != nil {

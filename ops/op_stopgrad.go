@@ -54,6 +54,12 @@ func (op stopGradOp) Do(vs ...G.Value) (G.Value, error) {
 	if err := checkRunShape("StopGradient", vs[0], op.in); err != nil {
 		return nil, err
 	}
+	if e, t, err := valuesOn("StopGradient", vs[0]); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		return stopGradDevice(e, t[0])
+	}
 	f32, err := isFloat32("StopGradient", vs[0])
 	if err != nil {
 		return nil, err

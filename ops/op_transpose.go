@@ -122,5 +122,11 @@ func (op transposeDiffOp) Do(vs ...G.Value) (G.Value, error) {
 	if len(vs) != 1 {
 		return nil, errorf("TransposeDiff: got %d inputs, want 1", len(vs))
 	}
+	if e, t, err := valuesOn("TransposeDiff", vs[0]); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		return op.f.backwardDevice(e, op.buf, t[0])
+	}
 	return scatterValue("TransposeDiff", op.buf, op.f.m, op.f.in, vs[0])
 }

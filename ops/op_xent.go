@@ -63,6 +63,12 @@ func (op xentOp) Do(vs ...G.Value) (G.Value, error) {
 	if err := op.check("SoftmaxCrossEntropy", vs, 2); err != nil {
 		return nil, err
 	}
+	if e, t, err := valuesOn("SoftmaxCrossEntropy", vs[0], vs[1]); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		return op.forwardDevice(e, t[0], t[1])
+	}
 	f32, err := isFloat32("SoftmaxCrossEntropy", vs[0])
 	if err != nil {
 		return nil, err
@@ -429,6 +435,12 @@ func (op xentDiffOp) Do(vs ...G.Value) (G.Value, error) {
 	defer timeOp("SoftmaxCrossEntropy", backward, 0)()
 	if err := op.f.check("SoftmaxCrossEntropyDiff", vs, 3); err != nil {
 		return nil, err
+	}
+	if e, t, err := valuesOn("SoftmaxCrossEntropyDiff", vs[0], vs[1]); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		return op.f.backwardDevice(e, op.buf, t[0], t[1], vs[2])
 	}
 	f32, err := isFloat32("SoftmaxCrossEntropyDiff", vs[0])
 	if err != nil {

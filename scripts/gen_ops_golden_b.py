@@ -14,7 +14,7 @@ Python slicing for Slice. For negative pads (crops) the crop is applied first an
 padded, which is onnxruntime's rule.
 
 Inputs are seeded uniform values in [-1, 1) rounded to 4 decimals (short to store, exact in
-float64); outputs are written with 17 significant digits. ops/b_golden_test.go (package ops)
+float64); outputs are written with 17 significant digits. ops/golden_shape_ops_test.go (package ops)
 reads the file and runs each case through the Go op in float64 and float32. The default Go
 test run needs only the JSON file, never Python.
 """

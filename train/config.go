@@ -37,6 +37,9 @@ type Config struct {
 	ValEvery        int  // steps between validations of a Validator task (0: only at the end)
 	Resume          bool // continue the run in Dir from its latest checkpoint
 	Workers         int  // data loader goroutines (0: GOMAXPROCS); results do not depend on it
+	// Device is where the steps run: "" or "cpu", or "emulated" (the test device of
+	// ops/device: the CUDA kernels run by the emulator; train seg only).
+	Device string
 
 	// Mean and Std are the input normalisation the data task applies (both zero:
 	// data.ImageNetMean and data.ImageNetStd), recorded in run.json for export.

@@ -10,7 +10,7 @@ import (
 // DeviceFlag is --device, shared by every command that trains (train seg, train pretext,
 // bench train, experiment, demo).
 type DeviceFlag struct {
-	Device string `name:"device" default:"cpu" enum:"cpu,cuda" help:"Where training runs: cpu, or cuda (an NVIDIA GPU through the driver's libcuda.so.1, loaded at run time; 'ssl4dp version' lists the GPUs it sees). CUDA training is not built yet: cuda checks for a GPU and stops with what it found."`
+	Device string `name:"device" default:"cpu" enum:"cpu,cuda,emulated" help:"Where training runs: cpu, or cuda (an NVIDIA GPU through the driver's libcuda.so.1, loaded at run time; 'ssl4dp version' lists the GPUs it sees). CUDA training is not built yet: cuda checks for a GPU and stops with what it found. emulated is a test device (train seg only): the CUDA kernels run by the CPU emulator, slow, to prove the device layer."`
 }
 
 // CheckDevice returns nil for the CPU. For cuda it returns the one-line reason it cannot be
@@ -21,9 +21,11 @@ func CheckDevice(device string) error {
 	switch device {
 	case "", "cpu":
 		return nil
+	case "emulated":
+		return usageErrorf("--device emulated: only train seg runs on the emulated test device so far; use --device cpu")
 	case "cuda":
 	default:
-		return usageErrorf("--device %q: want cpu or cuda", device)
+		return usageErrorf("--device %q: want cpu, cuda or emulated", device)
 	}
 	info, err := driver.Probe()
 	if err != nil {
@@ -39,3 +41,12 @@ func CheckDevice(device string) error {
 
 // Check is CheckDevice of the flag's value.
 func (f DeviceFlag) Check() error { return CheckDevice(f.Device) }
+
+// CheckEmulated is Check for a command that can run on the emulated test device (train seg):
+// emulated is accepted there.
+func (f DeviceFlag) CheckEmulated() error {
+	if f.Device == "emulated" {
+		return nil
+	}
+	return f.Check()
+}

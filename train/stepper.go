@@ -26,6 +26,7 @@ type stepper struct {
 	partNames []string
 	parts     []*G.Node
 	partVals  map[string]float64 // reused each step
+	dev       *devRun            // --device emulated, else nil
 }
 
 // newStepper differentiates the task's loss with respect to its learnables and builds the
@@ -85,6 +86,22 @@ func newStepper(task Task, cfg Config) (*stepper, error) {
 	// No BindDualValues: with it, Gorgonia v0.9.18 adds each run's gradient into the
 	// parameter's dual value, accumulating across steps unless someone zeroes it (its own
 	// solvers do). Without it, Node.Grad reads the gradient node's value of this run.
+	if cfg.Device == "emulated" {
+		if _, ok := task.(Monitorer); ok {
+			return nil, usageErrorf("--device emulated runs train seg only for now (task %s keeps state the device layer does not move yet); use --device cpu", task.Name())
+		}
+		// The machine gives every value it holds at construction its engine, so the inputs
+		// are device tensors while it is built; the host values are bound again after.
+		s.dev = newDevRun(task.Graph())
+		if err := s.dev.toDevice(); err != nil {
+			return nil, fmt.Errorf("train: --device emulated: %w", err)
+		}
+		s.vm = G.NewTapeMachine(task.Graph(), G.WithEngine(s.dev.e))
+		if err := s.dev.restore(); err != nil {
+			return nil, fmt.Errorf("train: --device emulated: %w", err)
+		}
+		return s, nil
+	}
 	s.vm = G.NewTapeMachine(task.Graph())
 	return s, nil
 }
@@ -98,8 +115,18 @@ func (s *stepper) close() {
 // forward runs the forward and backward pass and returns the loss and its parts.
 func (s *stepper) forward() (float64, map[string]float64, error) {
 	s.vm.Reset()
+	if s.dev != nil {
+		if err := s.dev.toDevice(); err != nil {
+			return 0, nil, fmt.Errorf("train: --device emulated: %w", err)
+		}
+	}
 	if err := s.vm.RunAll(); err != nil {
 		return 0, nil, fmt.Errorf("train: forward/backward pass: %w", err)
+	}
+	if s.dev != nil {
+		if err := s.dev.toHost(s.params); err != nil {
+			return 0, nil, fmt.Errorf("train: --device emulated: %w", err)
+		}
 	}
 	loss, err := scalar(s.loss.Value())
 	if err != nil {
@@ -122,13 +149,19 @@ func (s *stepper) forward() (float64, map[string]float64, error) {
 func (s *stepper) bindGradients() (string, error) {
 	bad := ""
 	for _, r := range s.params {
-		g, err := r.node.Grad()
-		if err != nil {
-			return "", fmt.Errorf("train: gradient of %q: %w", r.p.Name, err)
+		var gd []float32
+		ok := true
+		if s.dev != nil {
+			gd = s.dev.grads[r.node] // copied out of the device by forward
+		} else {
+			g, err := r.node.Grad()
+			if err != nil {
+				return "", fmt.Errorf("train: gradient of %q: %w", r.p.Name, err)
+			}
+			gd, ok = g.Data().([]float32)
 		}
-		gd, ok := g.Data().([]float32)
 		if !ok || len(gd) != len(r.p.Value) {
-			return "", fmt.Errorf("train: gradient of %q is %T of %d values, want []float32 of %d", r.p.Name, g.Data(), len(gd), len(r.p.Value))
+			return "", fmt.Errorf("train: gradient of %q has %d float32 values, want %d", r.p.Name, len(gd), len(r.p.Value))
 		}
 		r.p.Grad = gd
 		r.p.Value = r.node.Value().Data().([]float32)

@@ -62,3 +62,20 @@ func TestDeviceCUDA(t *testing.T) {
 		t.Errorf("version with a driver: exit %d\n%s", code, out)
 	}
 }
+
+// --device emulated, the test device, runs train seg only: every other training command
+// refuses it in one line, exit 2, rather than train on the CPU.
+func TestDeviceEmulatedOnlyTrainSeg(t *testing.T) {
+	runs := filepath.Join(t.TempDir(), "runs")
+	for _, args := range [][]string{
+		{"train", "pretext", "--device", "emulated", "--data", "synthetic", "--out", runs},
+		{"bench", "train", "--device", "emulated", "--encoder", "resnet18"},
+		{"experiment", "--device", "emulated", filepath.Join(testenv.RepoRoot(t), "experiments", "cpu.toml"), "--out", runs},
+		{"demo", "--device", "emulated", "--out", runs},
+	} {
+		code, _, errOut := runCLI(t, args...)
+		if code != 2 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "only train seg runs on the emulated test device") {
+			t.Errorf("%s --device emulated: exit %d, stderr %q", strings.Join(args[:2], " "), code, errOut)
+		}
+	}
+}

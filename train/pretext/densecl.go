@@ -7,6 +7,8 @@ import (
 	"github.com/ssl4dp/ssl4dp/data"
 	"github.com/ssl4dp/ssl4dp/graphs"
 	"github.com/ssl4dp/ssl4dp/ops"
+
+	"github.com/ssl4dp/ssl4dp/ops/device"
 )
 
 // DenseCL (Wang et al., arXiv:2011.09157; WXinlong/DenseCL openselfsup/models/densecl.py,
@@ -304,7 +306,7 @@ func lateInputFrom(after []*G.Node, what string, shape []int, fill func(in []G.V
 	if len(after) == 0 {
 		return nil, errorf("%s: no node to come after", what)
 	}
-	op := lateFromOp{lateOp: lateOp{name: uniqueName(what), shape: append(tensor.Shape(nil), shape...)}, fillFrom: fill}
+	op := lateFromOp{lateOp: lateOp{name: uniqueName(what), shape: append(tensor.Shape(nil), shape...), dev: new(lateDev)}, fillFrom: fill}
 	for _, n := range after {
 		op.ranks = append(op.ranks, n.Shape().Dims())
 	}
@@ -320,12 +322,30 @@ type lateFromOp struct {
 	fillFrom func([]G.Value, []float32) error
 }
 
+// Do gives fill host values: on a device, the inputs are copied out first (the match runs
+// on the host) and the result copied back in.
 func (op lateFromOp) Do(in ...G.Value) (G.Value, error) {
 	v := make([]float32, op.shape.TotalSize())
-	if err := op.fillFrom(in, v); err != nil {
+	host := in
+	if len(in) > 0 {
+		if d, ok := in[0].(*tensor.Dense); ok && device.Of(d) != nil {
+			host = make([]G.Value, len(in))
+			for i, x := range in {
+				if t, ok := x.(*tensor.Dense); ok && device.Of(t) != nil {
+					h, err := device.Download(t)
+					if err != nil {
+						return nil, errorf("%s: %w", op.name, err)
+					}
+					x = h
+				}
+				host[i] = x
+			}
+		}
+	}
+	if err := op.fillFrom(host, v); err != nil {
 		return nil, err
 	}
-	return tensor.New(tensor.WithShape(op.shape.Clone()...), tensor.WithBacking(v)), nil
+	return op.value(in, v)
 }
 
 var _ G.SDOp = lateFromOp{}

@@ -8,6 +8,8 @@ import (
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/ssl4dp/ssl4dp/ops/device"
 )
 
 // keyPass is one step of a momentum network — its EMA update and its forward pass on the key
@@ -61,7 +63,7 @@ func lateInput(after []*G.Node, what string, shape []int, fill func(dst []float3
 	if len(after) == 0 {
 		return nil, errorf("%s: no node to come after", what)
 	}
-	op := lateOp{name: uniqueName(what), shape: append(tensor.Shape(nil), shape...), fill: fill}
+	op := lateOp{name: uniqueName(what), shape: append(tensor.Shape(nil), shape...), fill: fill, dev: new(lateDev)}
 	for _, n := range after {
 		op.ranks = append(op.ranks, n.Shape().Dims())
 	}
@@ -77,7 +79,12 @@ type lateOp struct {
 	shape tensor.Shape
 	ranks []int // of the inputs, which only order the node
 	fill  func([]float32) error
+	dev   *lateDev // on a device: the value's device copy, kept between runs
 }
+
+// lateDev is a lateOp's device tensor: when the online pass runs on a device (its inputs
+// are device tensors), the keys are copied in, as a batch would be.
+type lateDev struct{ t *tensor.Dense }
 
 func (op lateOp) Arity() int { return len(op.ranks) }
 
@@ -106,10 +113,31 @@ func (op lateOp) Hashcode() uint32 {
 }
 func (op lateOp) String() string { return op.name }
 
-func (op lateOp) Do(...G.Value) (G.Value, error) {
+func (op lateOp) Do(vs ...G.Value) (G.Value, error) {
 	v := make([]float32, op.shape.TotalSize())
 	if err := op.fill(v); err != nil {
 		return nil, err
+	}
+	return op.value(vs, v)
+}
+
+// value is v as the node's output: a host tensor, or, when the pass runs on a device (the
+// inputs it comes after are device tensors), v copied into the kept device tensor.
+func (op lateOp) value(vs []G.Value, v []float32) (G.Value, error) {
+	if len(vs) > 0 {
+		if d, ok := vs[0].(*tensor.Dense); ok && device.Of(d) != nil {
+			e := device.Of(d)
+			if op.dev == nil {
+				return nil, errorf("%s: built without a device buffer", op.name)
+			}
+			if op.dev.t == nil || device.Of(op.dev.t) != e {
+				op.dev.t = e.New(op.shape.Clone()...)
+			}
+			if err := e.Dev.CopyIn(device.PtrOf(op.dev.t), device.Bytes32(v)); err != nil {
+				return nil, errorf("%s: %w", op.name, err)
+			}
+			return op.dev.t, nil
+		}
 	}
 	return tensor.New(tensor.WithShape(op.shape.Clone()...), tensor.WithBacking(v)), nil
 }

@@ -71,7 +71,7 @@ Continue an interrupted run (Ctrl-C saves a checkpoint first): ssl4dp train seg 
 // the command line: when resuming, the others come from the run's config.json. ctx
 // cancelled (SIGINT) stops the run after a checkpoint.
 func (f *Flags) Run(ctx context.Context, log io.Writer, given func(name string) bool) error {
-	if err := f.DeviceFlag.Check(); err != nil {
+	if err := f.DeviceFlag.CheckEmulated(); err != nil {
 		return err
 	}
 	if f.Resume {
@@ -133,7 +133,7 @@ func (f *Flags) Run(ctx context.Context, log io.Writer, given func(name string) 
 	return train.Run(ctx, task, train.Config{Dir: f.Out, Data: f.Data, Dataset: trainSet, Iters: f.Iters, Batch: f.Batch,
 		Seed: f.Seed, LR: f.Flags, Optim: f.OptimFlags.Config(), EncoderLRMult: f.EncoderLRMult,
 		CheckpointEvery: f.CheckpointEvery, Keep: f.Keep, ValEvery: f.ValEvery, Resume: f.Resume, Workers: f.Workers,
-		Settings: cfg, Log: log})
+		Device: f.Device, Settings: cfg, Log: log})
 }
 
 // commandLine is the resolved command line, so that every run says exactly what it did.

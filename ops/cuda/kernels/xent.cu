@@ -8,14 +8,17 @@
 // xent_reduce left on the device. A thread reads its position's C logits inner apart: the
 // threads of a warp read adjacent positions, so the reads coalesce when inner > 1.
 
-// xent_label is the label's class, ignore, or −1 when it is neither a class in [0, c) nor
-// ignore (a fraction, NaN, out of range): the CPU's xentCount rule.
+// xent_label is the label's class, ignore, or XENT_INVALID when it is neither a class in
+// [0, c) nor ignore (a fraction, NaN, out of range): the CPU's xentCount rule. The sentinel
+// is INT_MIN, which no label converts to (the range check excludes it), so a negative ignore
+// value (PLMoCo's −1) stays distinct from an invalid label.
+#define XENT_INVALID (-2147483647 - 1)
 static __device__ __forceinline__ int xent_label(float v, int c, int ignore) {
-  if (!(v > -2147483648.0f && v < 2147483648.0f)) return -1;
+  if (!(v > -2147483648.0f && v < 2147483648.0f)) return XENT_INVALID;
   int l = (int)v;
-  if ((float)l != v) return -1;
+  if ((float)l != v) return XENT_INVALID;
   if (l == ignore) return l;
-  return (l >= 0 && l < c) ? l : -1;
+  return (l >= 0 && l < c) ? l : XENT_INVALID;
 }
 
 // xent_fwd: loss[p] = max + log Σ exp(x − max) − x[label] for position p = (image, inner
@@ -24,7 +27,7 @@ extern "C" __global__ void xent_fwd(const float* __restrict__ x, const float* __
                                     float* __restrict__ loss, int n, int c, int inner, int ignore) {
   K_FOR(p, n * inner) {
     int l = xent_label(labels[p], c, ignore);
-    if (l < 0 || l == ignore) {
+    if (l == XENT_INVALID || l == ignore) {
       loss[p] = 0;
       continue;
     }
@@ -49,7 +52,7 @@ extern "C" __global__ void xent_reduce(const float* __restrict__ loss, const flo
   int first = 0x7fffffff;
   for (int p = threadIdx.x; p < npos; p += blockDim.x) {
     int l = xent_label(labels[p], c, ignore);
-    if (l < 0) {
+    if (l == XENT_INVALID) {
       if (p < first) first = p;
     } else if (l != ignore) {
       s += loss[p];
@@ -81,7 +84,7 @@ extern "C" __global__ void xent_bwd(const float* __restrict__ x, const float* __
     const float* f = x + base;
     float* d = dx + base;
     int l = xent_label(labels[p], c, ignore);
-    if (l < 0 || l == ignore || count == 0) {
+    if (l == XENT_INVALID || l == ignore || count == 0) {
       for (int k = 0; k < c; k++) d[k * inner] = 0;
       continue;
     }

@@ -80,6 +80,12 @@ func gatherValue(what string, buf *outBuf, m indexMap, in tensor.Shape, v G.Valu
 	if err := checkRunShape(what, v, in); err != nil {
 		return nil, err
 	}
+	if e, t, err := valuesOn(what, v); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		return gatherDevice(what, e, buf, m, t[0], float32(fill))
+	}
 	f32, err := isFloat32(what, v)
 	if err != nil {
 		return nil, err
@@ -105,6 +111,12 @@ func gatherT[T Float](what string, buf *outBuf, m indexMap, v G.Value, fill T) (
 func scatterValue(what string, buf *outBuf, m indexMap, out tensor.Shape, g G.Value) (G.Value, error) {
 	if err := checkRunShape(what, g, tensor.Shape(m.shape)); err != nil {
 		return nil, err
+	}
+	if e, t, err := valuesOn(what, g); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		return scatterDevice(what, e, buf, m, out, t[0])
 	}
 	f32, err := isFloat32(what, g)
 	if err != nil {

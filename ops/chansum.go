@@ -56,6 +56,13 @@ func (op chanSumOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, err
 	s := a[0].Shape()
 	n, c := s[0], s[1]
 	inner := s.TotalSize() / max(n*c, 1)
+	if e, err := devOf("channel sum", a...); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		out := op.buf.onDevice(e, prealloc, tensor.Shape{c})
+		return out, chanSumDevice(e, a[0], out, n, c, inner)
+	}
 	out := op.buf.get(prealloc, a[0].Dtype(), tensor.Shape{c})
 	if a[0].Dtype() == tensor.Float32 {
 		chanSum(elems[float32](a[0]), elems[float32](out), n, c, inner)
