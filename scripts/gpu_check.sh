@@ -8,9 +8,9 @@
 # What it checks today, on the GPU: the driver and cuBLAS ssl4dp finds (`ssl4dp version`), and
 # every kernel of ops/cuda/kernels loaded from its committed PTX and run by the driver from the
 # same inputs as the emulator, bit for bit (the parity tests with SSL4DP_GPU=1, which also hold
-# the emulator to the CPU ops). Not yet: a training step on the device and `bench train
-# --device cuda` against PyTorch — the device layer they need is not built (training stops
-# at --device cuda with a one-line error that says so, which this script also records).
+# the emulator to the CPU ops); and 30 steps of train seg --device cuda against the same run on
+# the CPU. Not yet: the pretext methods on the device and `bench train --device cuda` against
+# PyTorch (train pretext and bench train refuse --device cuda in one line today).
 # Finishes in well under a minute of GPU time after the machine starts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,8 +56,21 @@ run)
   export SSL4DP_GPU=1
   check "ops kernels: GPU = emulator = CPU op" bin/gpu/ops.test -test.run '^TestCUDA' -test.v
   check "optimizer kernels: GPU = emulator = CPU" bin/gpu/optim.test -test.run '^TestCUDA' -test.v
-  check "train seg --device cuda: one clear line, exit 2 (no device layer yet)" \
-    bash -c 'bin/gpu/ssl4dp train seg --device cuda --data synthetic --out /tmp/gpu_check_seg; test $? -eq 2'
+  # 30 steps of a small train seg on the GPU and on the CPU from the same seed: the losses
+  # must follow each other (relative 1e-3; the device's reductions sum in another order).
+  seg=(train seg --encoder resnet18 --width 0.25 --data synthetic:classes=3,objects=2 --crop 64 --batch 8
+    --iters 30 --lr 0.05 --val-every 0 --val-limit 32 --seed 3)
+  check "train seg, 30 steps: CPU" bin/gpu/ssl4dp "${seg[@]}" --device cpu --out /tmp/gpu_check/cpu
+  check "train seg, 30 steps: CUDA (the device layer's first GPU run)" bin/gpu/ssl4dp "${seg[@]}" --device cuda --out /tmp/gpu_check/cuda
+  check "train seg: CUDA losses follow the CPU's (relative 1e-3)" python3 - <<'PY'
+import json
+def losses(d):
+    return [r["loss"] for r in map(json.loads, open(d + "/metrics.jsonl")) if r.get("kind", "train") == "train" and "loss" in r]
+a, b = losses("/tmp/gpu_check/cpu"), losses("/tmp/gpu_check/cuda")
+worst = max(abs(x - y) / max(abs(x), 1e-6) for x, y in zip(a, b))
+print(f"{len(a)} and {len(b)} steps; worst relative difference {worst:.2e}")
+assert len(a) == len(b) == 30 and worst <= 1e-3
+PY
   cat "$out"
   ;;
 *)

@@ -18,7 +18,7 @@ import (
 // host tensors are bound again. That round trip is the test device's price; on a GPU the
 // parameters, optimizer state and statistics are to stay on the device (docs/design.md).
 type devRun struct {
-	dev   *device.Emulated
+	dev   device.Device
 	e     *device.Engine
 	g     *G.ExprGraph
 	nodes []*G.Node                 // inputs bound to host float32 tensors
@@ -30,12 +30,20 @@ type devRun struct {
 	grads map[*G.Node][]float32
 }
 
-func newDevRun(g *G.ExprGraph) *devRun {
-	dev := device.NewEmulated()
+// newDevRun opens the device a --device value names: emulated, or cuda (GPU 0).
+func newDevRun(g *G.ExprGraph, name string) (*devRun, error) {
+	var dev device.Device = device.NewEmulated()
+	if name == "cuda" {
+		d, err := device.NewCUDA(0)
+		if err != nil {
+			return nil, err
+		}
+		dev = d
+	}
 	r := &devRun{dev: dev, e: device.NewEngine(dev), g: g, host: map[*G.Node]G.Value{}, on: map[*G.Node]*tensor.Dense{},
 		grads: map[*G.Node][]float32{}}
 	r.bns = ops.BNStates(g)
-	return r
+	return r, nil
 }
 
 // toDevice binds device copies of every host input value and moves the BN statistics.

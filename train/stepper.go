@@ -26,7 +26,7 @@ type stepper struct {
 	partNames []string
 	parts     []*G.Node
 	partVals  map[string]float64 // reused each step
-	dev       *devRun            // --device emulated, else nil
+	dev       *devRun            // --device emulated or cuda, else nil
 }
 
 // newStepper differentiates the task's loss with respect to its learnables and builds the
@@ -86,19 +86,21 @@ func newStepper(task Task, cfg Config) (*stepper, error) {
 	// No BindDualValues: with it, Gorgonia v0.9.18 adds each run's gradient into the
 	// parameter's dual value, accumulating across steps unless someone zeroes it (its own
 	// solvers do). Without it, Node.Grad reads the gradient node's value of this run.
-	if cfg.Device == "emulated" {
+	if cfg.Device == "emulated" || cfg.Device == "cuda" {
 		if _, ok := task.(Monitorer); ok {
-			return nil, usageErrorf("--device emulated runs train seg only for now (task %s keeps state the device layer does not move yet); use --device cpu", task.Name())
+			return nil, usageErrorf("--device %s runs train seg only for now (task %s keeps state the device layer does not move yet); use --device cpu", cfg.Device, task.Name())
 		}
 		// The machine gives every value it holds at construction its engine, so the inputs
 		// are device tensors while it is built; the host values are bound again after.
-		s.dev = newDevRun(task.Graph())
+		if s.dev, err = newDevRun(task.Graph(), cfg.Device); err != nil {
+			return nil, err
+		}
 		if err := s.dev.toDevice(); err != nil {
-			return nil, fmt.Errorf("train: --device emulated: %w", err)
+			return nil, fmt.Errorf("train: --device %s: %w", cfg.Device, err)
 		}
 		s.vm = G.NewTapeMachine(task.Graph(), G.WithEngine(s.dev.e))
 		if err := s.dev.restore(); err != nil {
-			return nil, fmt.Errorf("train: --device emulated: %w", err)
+			return nil, fmt.Errorf("train: --device %s: %w", s.dev.dev.Name(), err)
 		}
 		return s, nil
 	}
@@ -117,7 +119,7 @@ func (s *stepper) forward() (float64, map[string]float64, error) {
 	s.vm.Reset()
 	if s.dev != nil {
 		if err := s.dev.toDevice(); err != nil {
-			return 0, nil, fmt.Errorf("train: --device emulated: %w", err)
+			return 0, nil, fmt.Errorf("train: --device %s: %w", s.dev.dev.Name(), err)
 		}
 	}
 	if err := s.vm.RunAll(); err != nil {
@@ -125,7 +127,7 @@ func (s *stepper) forward() (float64, map[string]float64, error) {
 	}
 	if s.dev != nil {
 		if err := s.dev.toHost(s.params); err != nil {
-			return 0, nil, fmt.Errorf("train: --device emulated: %w", err)
+			return 0, nil, fmt.Errorf("train: --device %s: %w", s.dev.dev.Name(), err)
 		}
 	}
 	loss, err := scalar(s.loss.Value())

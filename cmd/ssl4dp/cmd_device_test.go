@@ -28,8 +28,9 @@ func fakeDriver(t *testing.T) string {
 }
 
 // Every training command's --device cuda: on a machine without a driver one line naming what
-// is missing, exit 2; with a driver and GPUs, one line saying what it found and that CUDA
-// training is not built yet, exit 2 — never a silent run on the CPU.
+// is missing, exit 2; with a driver and GPUs, the commands without a CUDA path say what they
+// found in one line, exit 2, and train seg goes on to open the CUDA device — here stopping at
+// the missing cuBLAS in one line, exit 2. Never a silent run on the CPU.
 func TestDeviceCUDA(t *testing.T) {
 	runs := filepath.Join(t.TempDir(), "runs")
 	commands := [][]string{
@@ -48,14 +49,18 @@ func TestDeviceCUDA(t *testing.T) {
 		}
 	}
 	t.Setenv(driver.LibraryEnv, fakeDriver(t))
-	for _, args := range commands {
+	t.Setenv(cublas.LibraryEnv, filepath.Join(t.TempDir(), "libcublas.so.13"))
+	for _, args := range commands[1:] {
 		code, _, errOut := runCLI(t, args...)
 		if code != 2 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "NVIDIA Fake H200 (sm_90, 141 GiB)") ||
-			!strings.Contains(errOut, "training on CUDA is not built yet") {
+			!strings.Contains(errOut, "does not train on CUDA yet (only train seg does") {
 			t.Errorf("%s with a GPU: exit %d, stderr %q", strings.Join(args[:2], " "), code, errOut)
 		}
 	}
-	t.Setenv(cublas.LibraryEnv, filepath.Join(t.TempDir(), "libcublas.so.13"))
+	code, _, errOut := runCLI(t, commands[0]...)
+	if code != 2 || !strings.Contains(errOut, "has not yet been run on a real GPU") || !strings.Contains(errOut, "CUDA unavailable: no cuBLAS (") {
+		t.Errorf("train seg with a GPU and no cuBLAS: exit %d, stderr %q", code, errOut)
+	}
 	code, out, _ := runCLI(t, "version")
 	if code != 0 || !strings.Contains(out, "CUDA driver 13.0 (") || !strings.Contains(out, "GPU 1: NVIDIA Fake H200 (sm_90, 141 GiB)") ||
 		!strings.Contains(out, "cuBLAS: CUDA unavailable: no cuBLAS (") {

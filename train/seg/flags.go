@@ -71,7 +71,7 @@ Continue an interrupted run (Ctrl-C saves a checkpoint first): ssl4dp train seg 
 // the command line: when resuming, the others come from the run's config.json. ctx
 // cancelled (SIGINT) stops the run after a checkpoint.
 func (f *Flags) Run(ctx context.Context, log io.Writer, given func(name string) bool) error {
-	if err := f.DeviceFlag.CheckEmulated(); err != nil {
+	if err := f.DeviceFlag.CheckDeviceLayer(log); err != nil {
 		return err
 	}
 	if f.Resume {
