@@ -19,6 +19,9 @@ var saveCheckpoint = checkpoint.Save
 // checkpoint saves the task's files, the optimizer state and the engine state as the
 // checkpoint for the current step.
 func (r *runner) checkpoint() error {
+	if err := r.stepper.syncHost(); err != nil {
+		return err
+	}
 	files, err := r.task.Checkpoint()
 	if err != nil {
 		return fmt.Errorf("train: checkpoint at step %d: %w", r.st.Step, err)

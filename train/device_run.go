@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"math"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -10,28 +11,37 @@ import (
 	"github.com/ssl4dp/ssl4dp/ops/device"
 )
 
-// devRun runs a task's steps on a device (today: the emulated one, --device emulated, a test
-// device that proves the device layer end to end in CI). Outside RunAll everything stays on
-// the host, so the optimizer, checkpoints, validation and write-back run unchanged: before
-// each run the inputs (parameters, the batch) and the BatchNorm statistics are copied into
-// device tensors kept per node, and after it the gradients and statistics come back and the
-// host tensors are bound again. That round trip is the test device's price; on a GPU the
-// parameters, optimizer state and statistics are to stay on the device (docs/design.md).
+// devRun keeps a task's training state on a device (--device emulated, the CI device, or
+// cuda) between steps: the parameters, their momentum buffers and the BatchNorm running
+// statistics live there, the SGD update runs there (device_sgd.go), and a step moves only
+// its batch in and its scalars (the loss, its parts, the squared gradient norm) out. The
+// host tensors the task owns are the mirror the rest of the run reads — checkpoints,
+// validation, write-back, the outputs — and syncHost brings them up to date (and binds them
+// again) before any of those; upload marks the host as newer (a fresh run, a resume) so the
+// next pass copies it in first.
 type devRun struct {
-	dev   device.Device
-	e     *device.Engine
-	g     *G.ExprGraph
-	nodes []*G.Node                 // inputs bound to host float32 tensors
-	host  map[*G.Node]G.Value       // their host values, bound again after each run
-	on    map[*G.Node]*tensor.Dense // their device copies, kept between runs
-	bns   []*ops.BNState
-	bnH   [][2]*tensor.Dense // host running statistics
-	bnD   [][2]*tensor.Dense // device copies
-	grads map[*G.Node][]float32
+	dev    device.Device
+	e      *device.Engine
+	g      *G.ExprGraph
+	params []*paramRef
+	isPar  map[*G.Node]bool
+	nodes  []*G.Node                 // parameter nodes bound to their device copies
+	host   map[*G.Node]*tensor.Dense // the host values of the inputs (parameters and batch)
+	on     map[*G.Node]*tensor.Dense // their device copies, kept between runs
+	bns    []*ops.BNState
+	bnH    [][2]*tensor.Dense // host running statistics
+	bnD    [][2]*tensor.Dense // device copies
+	sgd    devSGD
+	upload bool // the host state is newer: copy it in before the next pass
+	bound  bool // the parameter nodes and BN states hold the device tensors
 }
 
+// DeviceOpened, when set, is called with each device a run opens: tests read the emulated
+// device's counters (launches, bytes copied) through it. Nil in every real run.
+var DeviceOpened func(device.Device)
+
 // newDevRun opens the device a --device value names: emulated, or cuda (GPU 0).
-func newDevRun(g *G.ExprGraph, name string) (*devRun, error) {
+func newDevRun(g *G.ExprGraph, name string, params []*paramRef) (*devRun, error) {
 	var dev device.Device = device.NewEmulated()
 	if name == "cuda" {
 		d, err := device.NewCUDA(0)
@@ -40,15 +50,26 @@ func newDevRun(g *G.ExprGraph, name string) (*devRun, error) {
 		}
 		dev = d
 	}
-	r := &devRun{dev: dev, e: device.NewEngine(dev), g: g, host: map[*G.Node]G.Value{}, on: map[*G.Node]*tensor.Dense{},
-		grads: map[*G.Node][]float32{}}
+	if DeviceOpened != nil {
+		DeviceOpened(dev)
+	}
+	r := &devRun{dev: dev, e: device.NewEngine(dev), g: g, params: params, isPar: map[*G.Node]bool{},
+		host: map[*G.Node]*tensor.Dense{}, on: map[*G.Node]*tensor.Dense{}, upload: true}
+	for _, p := range params {
+		r.isPar[p.node] = true
+	}
 	r.bns = ops.BNStates(g)
+	for _, st := range r.bns {
+		r.bnH = append(r.bnH, [2]*tensor.Dense{st.Mean, st.Var})
+		r.bnD = append(r.bnD, [2]*tensor.Dense{r.e.New(st.Mean.Shape()...), r.e.New(st.Var.Shape()...)})
+	}
 	return r, nil
 }
 
-// toDevice binds device copies of every host input value and moves the BN statistics.
-func (r *devRun) toDevice() error {
-	r.nodes = r.nodes[:0]
+// toDevice binds the device tensors before a pass: every input bound to a host float32
+// tensor gets its device copy — the batch copied in every time, a parameter only when the
+// host is newer (upload) — and the BN states their device statistics.
+func (r *devRun) toDevice(opt momentumBuffers) error {
 	for _, n := range r.g.AllNodes() {
 		if n.Op() != nil || n.Value() == nil {
 			continue
@@ -62,70 +83,100 @@ func (r *devRun) toDevice() error {
 			d = r.e.New(t.Shape().Clone()...)
 			r.on[n] = d
 		}
-		if err := r.e.Dev.CopyIn(device.PtrOf(d), device.Bytes32(t.Data().([]float32)[:t.Shape().TotalSize()])); err != nil {
-			return err
+		if !r.isPar[n] || r.upload {
+			if err := r.e.Dev.CopyIn(device.PtrOf(d), device.Bytes32(t.Data().([]float32)[:t.Shape().TotalSize()])); err != nil {
+				return err
+			}
 		}
 		r.host[n] = t
-		r.nodes = append(r.nodes, n)
+		if r.isPar[n] {
+			r.nodes = append(r.nodes, n)
+		}
 		if err := G.Let(n, d); err != nil {
 			return err
 		}
 	}
-	if r.bnD == nil {
-		for _, st := range r.bns {
-			r.bnH = append(r.bnH, [2]*tensor.Dense{st.Mean, st.Var})
-			r.bnD = append(r.bnD, [2]*tensor.Dense{r.e.New(st.Mean.Shape()...), r.e.New(st.Var.Shape()...)})
-		}
-	}
 	for i, st := range r.bns {
-		for j, h := range r.bnH[i] {
-			if err := r.e.Dev.CopyIn(device.PtrOf(r.bnD[i][j]), device.Bytes32(h.Data().([]float32))); err != nil {
-				return err
+		if r.upload {
+			for j, h := range r.bnH[i] {
+				if err := r.e.Dev.CopyIn(device.PtrOf(r.bnD[i][j]), device.Bytes32(h.Data().([]float32))); err != nil {
+					return err
+				}
 			}
 		}
 		st.Mean, st.Var = r.bnD[i][0], r.bnD[i][1]
 	}
+	if r.upload && opt != nil {
+		if err := r.sgd.load(r, opt); err != nil {
+			return err
+		}
+	}
+	r.upload, r.bound = false, true
 	return nil
 }
 
-// toHost copies the gradients of params and the BN statistics back and binds the host
-// values again.
-func (r *devRun) toHost(params []*paramRef) error {
-	for _, p := range params {
-		g, err := p.node.Grad()
-		if err != nil {
-			return err
-		}
-		d, ok := g.(*tensor.Dense)
-		if !ok || device.Of(d) == nil {
-			return fmt.Errorf("train: gradient of %q is not a device tensor", p.p.Name)
-		}
-		buf := r.grads[p.node]
-		if len(buf) != d.Shape().TotalSize() {
-			buf = make([]float32, d.Shape().TotalSize())
-			r.grads[p.node] = buf
-		}
-		if err := r.e.Dev.CopyOut(device.Bytes32(buf), device.PtrOf(d)); err != nil {
-			return err
-		}
-	}
-	return r.restore()
-}
+// momentumBuffers is the optimizer's host view of its momentum buffers (optim.SGD.Buffer).
+type momentumBuffers interface{ Buffer(i int) []float32 }
 
-// restore binds the host values again and brings the BN statistics back.
-func (r *devRun) restore() error {
+// syncHost copies the device's parameters, BN statistics and momentum buffers into the host
+// tensors and binds those again, so that what reads the host (a checkpoint, validation,
+// write-back, the outputs) sees the trained state. It does nothing when the host is current.
+func (r *devRun) syncHost(opt momentumBuffers) error {
+	if !r.bound {
+		return nil
+	}
 	for _, n := range r.nodes {
-		if err := G.Let(n, r.host[n]); err != nil {
+		h := r.host[n]
+		if err := r.e.Dev.CopyOut(device.Bytes32(h.Data().([]float32)[:h.Shape().TotalSize()]), device.PtrOf(r.on[n])); err != nil {
 			return err
 		}
 	}
-	for i, st := range r.bns {
+	for i := range r.bns {
 		for j, h := range r.bnH[i] {
 			if err := r.e.Dev.CopyOut(device.Bytes32(h.Data().([]float32)), device.PtrOf(r.bnD[i][j])); err != nil {
 				return err
 			}
 		}
+	}
+	if opt != nil {
+		if err := r.sgd.store(r, opt); err != nil {
+			return err
+		}
+	}
+	return r.unbind()
+}
+
+// unbind binds the host values again without copying (the device keeps its copies).
+func (r *devRun) unbind() error {
+	for _, n := range r.nodes {
+		if err := G.Let(n, r.host[n]); err != nil {
+			return err
+		}
+	}
+	r.nodes = r.nodes[:0]
+	for i, st := range r.bns {
 		st.Mean, st.Var = r.bnH[i][0], r.bnH[i][1]
 	}
+	r.bound = false
 	return nil
 }
+
+// gradPtr is the device address of parameter p's gradient of the last pass (Gorgonia may
+// hand out a new gradient tensor on any run, so it is read again every step).
+func gradPtr(p *paramRef) (device.Ptr, error) {
+	g, err := p.node.Grad()
+	if err != nil {
+		return 0, err
+	}
+	d, ok := g.(*tensor.Dense)
+	if !ok || device.Of(d) == nil {
+		return 0, fmt.Errorf("train: gradient of %q is not a device tensor", p.p.Name)
+	}
+	if d.Shape().TotalSize() != len(p.p.Value) {
+		return 0, fmt.Errorf("train: gradient of %q has %d values, want %d", p.p.Name, d.Shape().TotalSize(), len(p.p.Value))
+	}
+	return device.PtrOf(d), nil
+}
+
+// finite reports whether a squared norm is a number (NaN and ±Inf are not).
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

@@ -41,7 +41,7 @@ func (r *runner) loop() error {
 			return r.nonFinite(step, loss, parts, bad)
 		}
 		lr := r.sched.LR(step)
-		if err := r.stepper.opt.Step(lr); err != nil {
+		if err := r.stepper.step(lr); err != nil {
 			return fmt.Errorf("train: step %d: %w", step, err)
 		}
 		if err := r.task.AfterStep(step); err != nil {
@@ -128,6 +128,9 @@ func (r *runner) nonFinite(step int, loss float64, parts map[string]float64, bad
 
 // finish writes the final checkpoint, validates, and writes the task's outputs and run.json.
 func (r *runner) finish() error {
+	if err := r.stepper.syncHost(); err != nil {
+		return err
+	}
 	if r.lastCkptStep != r.st.Step {
 		if err := r.checkpoint(); err != nil {
 			return err

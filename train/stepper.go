@@ -91,17 +91,19 @@ func newStepper(task Task, cfg Config) (*stepper, error) {
 			return nil, usageErrorf("--device %s runs train seg only for now (task %s keeps state the device layer does not move yet); use --device cpu", cfg.Device, task.Name())
 		}
 		// The machine gives every value it holds at construction its engine, so the inputs
-		// are device tensors while it is built; the host values are bound again after.
-		if s.dev, err = newDevRun(task.Graph(), cfg.Device); err != nil {
+		// are device tensors while it is built; the host values are bound again after, and
+		// the first pass copies them in (after a resume has loaded its checkpoint into them).
+		if s.dev, err = newDevRun(task.Graph(), cfg.Device, s.params); err != nil {
 			return nil, err
 		}
-		if err := s.dev.toDevice(); err != nil {
+		if err := s.dev.toDevice(nil); err != nil {
 			return nil, fmt.Errorf("train: --device %s: %w", cfg.Device, err)
 		}
 		s.vm = G.NewTapeMachine(task.Graph(), G.WithEngine(s.dev.e))
-		if err := s.dev.restore(); err != nil {
+		if err := s.dev.unbind(); err != nil {
 			return nil, fmt.Errorf("train: --device %s: %w", s.dev.dev.Name(), err)
 		}
+		s.dev.upload = true
 		return s, nil
 	}
 	s.vm = G.NewTapeMachine(task.Graph())
@@ -118,17 +120,12 @@ func (s *stepper) close() {
 func (s *stepper) forward() (float64, map[string]float64, error) {
 	s.vm.Reset()
 	if s.dev != nil {
-		if err := s.dev.toDevice(); err != nil {
+		if err := s.dev.toDevice(s.opt); err != nil {
 			return 0, nil, fmt.Errorf("train: --device %s: %w", s.dev.dev.Name(), err)
 		}
 	}
 	if err := s.vm.RunAll(); err != nil {
 		return 0, nil, fmt.Errorf("train: forward/backward pass: %w", err)
-	}
-	if s.dev != nil {
-		if err := s.dev.toHost(s.params); err != nil {
-			return 0, nil, fmt.Errorf("train: --device %s: %w", s.dev.dev.Name(), err)
-		}
 	}
 	loss, err := scalar(s.loss.Value())
 	if err != nil {
@@ -148,20 +145,24 @@ func (s *stepper) forward() (float64, map[string]float64, error) {
 // bindGradients points the optimizer at this run's gradients and values (Gorgonia may hand
 // out a new gradient tensor on any run, so they are read again every step; nothing is
 // copied). It returns the name of the first parameter whose gradient holds a NaN or ±Inf.
+//
+// On a device the gradients stay there: their global norm is taken there (one float out),
+// which is also the finite check.
 func (s *stepper) bindGradients() (string, error) {
+	if s.dev != nil {
+		bad, err := s.dev.sgd.gradNorm(s.dev)
+		if err != nil {
+			return "", fmt.Errorf("train: --device %s: gradient norm: %w", s.dev.dev.Name(), err)
+		}
+		return bad, nil
+	}
 	bad := ""
 	for _, r := range s.params {
-		var gd []float32
-		ok := true
-		if s.dev != nil {
-			gd = s.dev.grads[r.node] // copied out of the device by forward
-		} else {
-			g, err := r.node.Grad()
-			if err != nil {
-				return "", fmt.Errorf("train: gradient of %q: %w", r.p.Name, err)
-			}
-			gd, ok = g.Data().([]float32)
+		g, err := r.node.Grad()
+		if err != nil {
+			return "", fmt.Errorf("train: gradient of %q: %w", r.p.Name, err)
 		}
+		gd, ok := g.Data().([]float32)
 		if !ok || len(gd) != len(r.p.Value) {
 			return "", fmt.Errorf("train: gradient of %q has %d float32 values, want %d", r.p.Name, len(gd), len(r.p.Value))
 		}
@@ -172,6 +173,28 @@ func (s *stepper) bindGradients() (string, error) {
 		}
 	}
 	return bad, nil
+}
+
+// step is the SGD update at learning rate lr: on the host (optim.SGD.Step) or, with a
+// device, on the device.
+func (s *stepper) step(lr float64) error {
+	if s.dev != nil {
+		return s.dev.sgd.step(s.dev, s.opt, lr)
+	}
+	return s.opt.Step(lr)
+}
+
+// syncHost brings the host's parameters, BatchNorm statistics and momentum buffers up to
+// date from the device before something reads them (a checkpoint, validation, the outputs);
+// without a device it does nothing.
+func (s *stepper) syncHost() error {
+	if s.dev == nil {
+		return nil
+	}
+	if err := s.dev.syncHost(s.opt); err != nil {
+		return fmt.Errorf("train: --device %s: copying the trained state back: %w", s.dev.dev.Name(), err)
+	}
+	return nil
 }
 
 // allFinite reports whether v holds no NaN or ±Inf: x−x is 0 for every finite x and NaN

@@ -22,6 +22,9 @@ func (r *runner) validate() error {
 	if !ok {
 		return nil
 	}
+	if err := r.stepper.syncHost(); err != nil {
+		return err
+	}
 	start := time.Now()
 	var scores metrics.Scores
 	var m map[string]float64

@@ -32,6 +32,9 @@ type Emulated struct {
 	// Launches counts kernel launches and Gemms GEMMs (tests check that work went through
 	// the device).
 	Launches, Gemms int
+	// BytesIn and BytesOut count the bytes CopyIn and CopyOut moved between host and device
+	// (tests check that a resident training step moves only its batch and its scalars).
+	BytesIn, BytesOut int
 }
 
 type emuBlock struct {
@@ -124,6 +127,7 @@ func (e *Emulated) CopyIn(dst Ptr, src []byte) error {
 		return errorf("emulated: copy in: %w", err)
 	}
 	copy(d, src)
+	e.BytesIn += len(src)
 	return nil
 }
 
@@ -133,6 +137,7 @@ func (e *Emulated) CopyOut(dst []byte, src Ptr) error {
 		return errorf("emulated: copy out: %w", err)
 	}
 	copy(dst, s)
+	e.BytesOut += len(dst)
 	return nil
 }
 
