@@ -32,6 +32,8 @@ type devRun struct {
 	bnH    [][2]*tensor.Dense // host running statistics
 	bnD    [][2]*tensor.Dense // device copies
 	sgd    devSGD
+	stage  map[*G.Node]*[2]device.Pinned // each batch input's two stagings
+	turn   int                           // which of the two this pass fills
 	upload bool // the host state is newer: copy it in before the next pass
 	bound  bool // the parameter nodes and BN states hold the device tensors
 }
@@ -54,7 +56,8 @@ func newDevRun(g *G.ExprGraph, name string, params []*paramRef) (*devRun, error)
 		DeviceOpened(dev)
 	}
 	r := &devRun{dev: dev, e: device.NewEngine(dev), g: g, params: params, isPar: map[*G.Node]bool{},
-		host: map[*G.Node]*tensor.Dense{}, on: map[*G.Node]*tensor.Dense{}, upload: true}
+		host: map[*G.Node]*tensor.Dense{}, on: map[*G.Node]*tensor.Dense{}, upload: true,
+		stage: map[*G.Node]*[2]device.Pinned{}}
 	for _, p := range params {
 		r.isPar[p.node] = true
 	}
@@ -67,9 +70,11 @@ func newDevRun(g *G.ExprGraph, name string, params []*paramRef) (*devRun, error)
 }
 
 // toDevice binds the device tensors before a pass: every input bound to a host float32
-// tensor gets its device copy — the batch copied in every time, a parameter only when the
-// host is newer (upload) — and the BN states their device statistics.
+// tensor gets its device copy — the batch every time, through pinned staging (stageIn), a
+// parameter only when the host is newer (upload) — and the BN states their device
+// statistics.
 func (r *devRun) toDevice(opt momentumBuffers) error {
+	r.turn ^= 1
 	for _, n := range r.g.AllNodes() {
 		if n.Op() != nil || n.Value() == nil {
 			continue
@@ -83,7 +88,11 @@ func (r *devRun) toDevice(opt momentumBuffers) error {
 			d = r.e.New(t.Shape().Clone()...)
 			r.on[n] = d
 		}
-		if !r.isPar[n] || r.upload {
+		if !r.isPar[n] {
+			if err := r.stageIn(n, d, device.Bytes32(t.Data().([]float32)[:t.Shape().TotalSize()])); err != nil {
+				return err
+			}
+		} else if r.upload {
 			if err := r.e.Dev.CopyIn(device.PtrOf(d), device.Bytes32(t.Data().([]float32)[:t.Shape().TotalSize()])); err != nil {
 				return err
 			}
@@ -113,6 +122,32 @@ func (r *devRun) toDevice(opt momentumBuffers) error {
 	}
 	r.upload, r.bound = false, true
 	return nil
+}
+
+// stageIn copies a batch input into this pass's staging of n and queues its copy to d. The
+// other staging's copy (the last pass's) has run: the pass waited for its loss. With the
+// two, the host may fill one while the device still copies the other.
+func (r *devRun) stageIn(n *G.Node, d *tensor.Dense, src []byte) error {
+	st := r.stage[n]
+	if st == nil {
+		st = &[2]device.Pinned{}
+		r.stage[n] = st
+	}
+	p := st[r.turn]
+	if p == nil || len(p.Bytes()) < len(src) {
+		if p != nil {
+			if err := r.dev.FreePinned(p); err != nil {
+				return err
+			}
+		}
+		var err error
+		if p, err = r.dev.AllocPinned(len(src)); err != nil {
+			return err
+		}
+		st[r.turn] = p
+	}
+	copy(p.Bytes(), src)
+	return r.dev.CopyInPinned(device.PtrOf(d), p, len(src))
 }
 
 // momentumBuffers is the optimizer's host view of its momentum buffers (optim.SGD.Buffer).

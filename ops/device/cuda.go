@@ -101,6 +101,25 @@ func (d *CUDA) CopyOut(dst []byte, src Ptr) error { return d.ctx.CopyOut(dst, dr
 func (d *CUDA) Zero(p Ptr, n int) error           { return d.ctx.Zero(driver.Ptr(p), n) }
 func (d *CUDA) Sync() error                       { return d.ctx.Sync() }
 
+// AllocPinned is cuMemAllocHost; CopyInPinned queues cuMemcpyHtoDAsync on the stream.
+func (d *CUDA) AllocPinned(n int) (Pinned, error) { return d.ctx.AllocPinned(max(n, 1)) }
+
+func (d *CUDA) FreePinned(p Pinned) error {
+	dp, ok := p.(*driver.Pinned)
+	if !ok {
+		return errorf("cuda: free of pinned staging this device did not allocate")
+	}
+	return d.ctx.FreePinned(dp)
+}
+
+func (d *CUDA) CopyInPinned(dst Ptr, src Pinned, n int) error {
+	dp, ok := src.(*driver.Pinned)
+	if !ok {
+		return errorf("cuda: pinned copy from staging this device did not allocate")
+	}
+	return d.ctx.CopyInPinned(driver.Ptr(dst), dp, n)
+}
+
 // Copy goes through the host: ops/cuda/driver has no cuMemcpyDtoD yet (one entry point to
 // add before a GPU run; a step's device-to-device copies are Gorgonia's rare Memcpy).
 func (d *CUDA) Copy(dst, src Ptr, n int) error {

@@ -77,6 +77,24 @@ func TestCUDADevicePlumbing(t *testing.T) {
 	if s, want := cc.Data().([]float32), []float32{14, 32, 32, 77}; s[0] != want[0] || s[1] != want[1] || s[2] != want[2] || s[3] != want[3] {
 		t.Fatalf("A·Aᵀ = %v, want %v", s, want)
 	}
+	// Pinned staging: filled, queued, synced, read back.
+	st, err := d.AllocPinned(24)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(st.Bytes(), Bytes32([]float32{6, 5, 4, 3, 2, 1}))
+	if err := d.CopyInPinned(PtrOf(b), st, 24); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := Download(b); got.Data().([]float32)[0] != 6 || got.Data().([]float32)[5] != 1 {
+		t.Fatalf("pinned copy gave %v", got.Data())
+	}
+	if err := d.FreePinned(st); err != nil {
+		t.Fatal(err)
+	}
 	if err := d.Launch("no_such_kernel", Dim3{1, 1, 1}, Dim3{1, 1, 1}, 0); err == nil || !strings.Contains(err.Error(), "no kernel") {
 		t.Errorf("unknown kernel: %v", err)
 	}

@@ -48,6 +48,20 @@ type Device interface {
 	Gemm(transA, transB bool, m, n, k int, alpha float32, a Ptr, lda int, b Ptr, ldb int, beta float32, c Ptr, ldc int) error
 	// Sync waits for every queued copy and launch and reports a launch's deferred failure.
 	Sync() error
+	// AllocPinned returns n bytes of page-locked host staging (cuMemAllocHost on a GPU),
+	// FreePinned returns it. CopyInPinned queues a copy of its first n bytes to dst and
+	// returns at once: the staging must not be written again until the copy has run (after
+	// Sync, a CopyOut, or any later call that waits) — hence two stagings, one filled while
+	// the other is copied.
+	AllocPinned(n int) (Pinned, error)
+	FreePinned(p Pinned) error
+	CopyInPinned(dst Ptr, src Pinned, n int) error
+}
+
+// Pinned is page-locked host memory a Device copies from asynchronously.
+type Pinned interface {
+	// Bytes is the staging as a Go slice, valid until FreePinned.
+	Bytes() []byte
 }
 
 // Bytes32 views a float32 or int32 slice as its bytes (for CopyIn/CopyOut), without a copy.

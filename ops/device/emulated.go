@@ -35,12 +35,85 @@ type Emulated struct {
 	// BytesIn and BytesOut count the bytes CopyIn and CopyOut moved between host and device
 	// (tests check that a resident training step moves only its batch and its scalars).
 	BytesIn, BytesOut int
+	// PinnedIn counts the bytes of BytesIn that came through pinned staging.
+	PinnedIn int
+	pending  []emuPending // queued pinned copies, run by the next call that is not one
 }
 
 type emuBlock struct {
 	base  Ptr
 	n     int      // bytes requested
 	words []uint32 // the memory, rounded up to whole 4-byte words
+}
+
+// emuPinned is the emulated device's pinned staging: Go memory, freed only once.
+type emuPinned struct {
+	b     []byte
+	freed bool
+}
+
+func (p *emuPinned) Bytes() []byte { return p.b }
+
+// emuPending is a queued CopyInPinned.
+type emuPending struct {
+	dst Ptr
+	src *emuPinned
+	n   int
+}
+
+// AllocPinned returns n bytes of host memory standing for page-locked staging.
+func (e *Emulated) AllocPinned(n int) (Pinned, error) {
+	if n < 0 {
+		return nil, errorf("emulated: pinned alloc of %d bytes", n)
+	}
+	return &emuPinned{b: make([]byte, n)}, nil
+}
+
+// FreePinned releases staging; its queued copies run first.
+func (e *Emulated) FreePinned(p Pinned) error {
+	ep, ok := p.(*emuPinned)
+	if !ok || ep.freed {
+		return errorf("emulated: free of pinned staging that this device did not allocate or already freed")
+	}
+	if err := e.flush(); err != nil {
+		return err
+	}
+	ep.freed = true
+	return nil
+}
+
+// CopyInPinned queues the copy as a GPU's stream would: it runs when the next call that is
+// not a pinned copy comes (a launch, any other copy, Sync), so staging written again before
+// that — a single-buffer bug — lands on the device, as it would on a GPU.
+func (e *Emulated) CopyInPinned(dst Ptr, src Pinned, n int) error {
+	ep, ok := src.(*emuPinned)
+	if !ok || ep.freed {
+		return errorf("emulated: pinned copy from staging that this device did not allocate or already freed")
+	}
+	if n < 0 || n > len(ep.b) {
+		return errorf("emulated: pinned copy of %d bytes from %d bytes of staging", n, len(ep.b))
+	}
+	if _, err := e.bytes(dst, n); err != nil {
+		return errorf("emulated: pinned copy in: %w", err)
+	}
+	e.pending = append(e.pending, emuPending{dst, ep, n})
+	return nil
+}
+
+// flush runs the queued pinned copies.
+func (e *Emulated) flush() error {
+	for _, c := range e.pending {
+		d, err := e.bytes(c.dst, c.n)
+		if err != nil {
+			e.pending = e.pending[:0]
+			return errorf("emulated: pinned copy in: %w", err)
+		}
+		copy(d, c.src.b[:c.n])
+		e.BytesIn += c.n
+		e.PinnedIn += c.n
+	}
+	e.pending = e.pending[:0]
+	return nil
 }
 
 // NewEmulated returns an emulated device with no memory allocated.
@@ -54,6 +127,9 @@ func (e *Emulated) Live() int { return e.live }
 
 // Alloc returns n zeroed bytes (a real device's memory is not zeroed; nothing may rely on it).
 func (e *Emulated) Alloc(n int) (Ptr, error) {
+	if err := e.flush(); err != nil {
+		return 0, err
+	}
 	if n < 0 {
 		return 0, errorf("emulated: alloc of %d bytes", n)
 	}
@@ -66,6 +142,9 @@ func (e *Emulated) Alloc(n int) (Ptr, error) {
 
 // Free releases p's allocation; p must be an address Alloc returned.
 func (e *Emulated) Free(p Ptr) error {
+	if err := e.flush(); err != nil {
+		return err
+	}
 	b, off, err := e.find(p, 0)
 	if err != nil {
 		return err
@@ -122,6 +201,9 @@ func (e *Emulated) rest32(p Ptr) ([]uint32, error) {
 }
 
 func (e *Emulated) CopyIn(dst Ptr, src []byte) error {
+	if err := e.flush(); err != nil {
+		return err
+	}
 	d, err := e.bytes(dst, len(src))
 	if err != nil {
 		return errorf("emulated: copy in: %w", err)
@@ -132,6 +214,9 @@ func (e *Emulated) CopyIn(dst Ptr, src []byte) error {
 }
 
 func (e *Emulated) CopyOut(dst []byte, src Ptr) error {
+	if err := e.flush(); err != nil {
+		return err
+	}
 	s, err := e.bytes(src, len(dst))
 	if err != nil {
 		return errorf("emulated: copy out: %w", err)
@@ -142,6 +227,9 @@ func (e *Emulated) CopyOut(dst []byte, src Ptr) error {
 }
 
 func (e *Emulated) Copy(dst, src Ptr, n int) error {
+	if err := e.flush(); err != nil {
+		return err
+	}
 	d, err := e.bytes(dst, n)
 	if err != nil {
 		return errorf("emulated: copy: %w", err)
@@ -155,6 +243,9 @@ func (e *Emulated) Copy(dst, src Ptr, n int) error {
 }
 
 func (e *Emulated) Zero(p Ptr, n int) error {
+	if err := e.flush(); err != nil {
+		return err
+	}
 	d, err := e.bytes(p, n)
 	if err != nil {
 		return errorf("emulated: zero: %w", err)
@@ -166,6 +257,9 @@ func (e *Emulated) Zero(p Ptr, n int) error {
 // Gemm runs on the CPU BLAS over the device memory's host backing (no copies: the memory
 // is host memory; the bounds are checked against each matrix's allocation first).
 func (e *Emulated) Gemm(transA, transB bool, m, n, k int, alpha float32, a Ptr, lda int, b Ptr, ldb int, beta float32, c Ptr, ldc int) error {
+	if err := e.flush(); err != nil {
+		return err
+	}
 	if m == 0 || n == 0 {
 		return nil
 	}
@@ -220,5 +314,5 @@ func (e *Emulated) matrix(name string, p Ptr, rows, cols, ld int) ([]float32, er
 	return unsafe.Slice((*float32)(unsafe.Pointer(&w[0])), n), nil
 }
 
-// Sync has nothing to wait for: every emulated call completes before it returns.
-func (e *Emulated) Sync() error { return nil }
+// Sync runs the queued pinned copies; every other emulated call completes before it returns.
+func (e *Emulated) Sync() error { return e.flush() }

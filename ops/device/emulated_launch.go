@@ -14,6 +14,9 @@ import (
 // says — and runs the kernel under the emulator, which copies the slices between guard
 // bands and back. The same address twice is one buffer (in-place kernels).
 func (e *Emulated) Launch(kernel string, grid, block Dim3, shared int, args ...any) error {
+	if err := e.flush(); err != nil {
+		return err
+	}
 	sig, ok := emu.Signature(kernel)
 	if !ok {
 		return errorf("emulated: no kernel %q in ops/cuda/kernels", kernel)

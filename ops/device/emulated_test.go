@@ -227,3 +227,60 @@ func TestHostReadOfDeviceMemoryFaults(t *testing.T) {
 		t.Fatalf("child died, but not of a memory fault:\n%s", out)
 	}
 }
+
+// TestEmulatedPinnedStaging: a pinned copy is queued, as on a GPU's stream, and runs at the
+// next call that waits, so staging written again before then reaches the device (the
+// single-buffer bug the emulated device is there to show), and after it does not; the bytes
+// are counted; a copy longer than its staging, from freed staging or to a bad address is an
+// error.
+func TestEmulatedPinnedStaging(t *testing.T) {
+	e := NewEmulated()
+	d, _ := e.Alloc(8)
+	st, err := e.AllocPinned(8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(st.Bytes(), "abcdefgh")
+	if err := e.CopyInPinned(d, st, 8); err != nil {
+		t.Fatal(err)
+	}
+	copy(st.Bytes(), "ABCD") // too early: the copy has not run
+	got := make([]byte, 8)
+	if err := e.CopyOut(got, d); err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != "ABCDefgh" {
+		t.Fatalf("device holds %q, want the staging as it was when the copy ran, %q", got, "ABCDefgh")
+	}
+	if err := e.CopyInPinned(d, st, 4); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	copy(st.Bytes(), "wxyz") // after Sync: the device keeps what was copied
+	if err := e.CopyOut(got, d); err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != "ABCDefgh" {
+		t.Fatalf("device holds %q after a synced copy and a rewrite, want %q", got, "ABCDefgh")
+	}
+	if e.PinnedIn != 12 || e.BytesIn != 12 || e.BytesOut != 16 {
+		t.Errorf("counted %d pinned, %d in, %d out; want 12, 12, 16", e.PinnedIn, e.BytesIn, e.BytesOut)
+	}
+	if err := e.CopyInPinned(d, st, 9); err == nil {
+		t.Error("a 9-byte copy from 8 bytes of staging was accepted")
+	}
+	if err := e.CopyInPinned(d.Add(4), st, 8); err == nil {
+		t.Error("a copy past the end of the device allocation was accepted")
+	}
+	if err := e.FreePinned(st); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.CopyInPinned(d, st, 4); err == nil {
+		t.Error("a copy from freed staging was accepted")
+	}
+	if err := e.FreePinned(st); err == nil {
+		t.Error("staging freed twice was accepted")
+	}
+}

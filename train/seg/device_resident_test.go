@@ -28,14 +28,14 @@ func residentArgs(dev, out string, iters string) []string {
 // losses (1e-4 relative) and its final weights and statistics (model.onnx, each tensor within
 // 1e-4 of its largest magnitude); and a step moves only its batch (and the ops' small launch
 // tables) in and scalars out, none of the state: half the difference between a 5-step and a
-// 3-step run's copies is one step's traffic.
+// 3-step run's copies is one step's traffic; the batch, all of it, through pinned staging.
 func TestTrainSegEmulatedResident(t *testing.T) {
 	var emu *device.Emulated
 	train.DeviceOpened = func(d device.Device) { emu, _ = d.(*device.Emulated) }
 	defer func() { train.DeviceOpened = nil }()
 	losses := map[string][]float64{}
 	outs := map[string]string{}
-	traffic := map[string][2]int{}
+	traffic := map[string][3]int{}
 	for _, run := range []struct{ dev, iters string }{{"cpu", "5"}, {"emulated", "5"}, {"emulated", "3"}} {
 		out := filepath.Join(t.TempDir(), run.dev+run.iters)
 		emu = nil
@@ -44,7 +44,7 @@ func TestTrainSegEmulatedResident(t *testing.T) {
 			if emu == nil {
 				t.Fatal("the emulated run opened no emulated device")
 			}
-			traffic[run.iters] = [2]int{emu.BytesIn, emu.BytesOut}
+			traffic[run.iters] = [3]int{emu.BytesIn, emu.BytesOut, emu.PinnedIn}
 		}
 		if run.iters != "5" {
 			continue
@@ -108,6 +108,9 @@ func TestTrainSegEmulatedResident(t *testing.T) {
 	batch := 4 * (2*3*32*32 + 2*32*32)
 	if in < batch || in > batch+8192 {
 		t.Errorf("a step copied %d bytes in, want the batch's %d and at most 8 KiB of launch tables", in, batch)
+	}
+	if pinned := (traffic["5"][2] - traffic["3"][2]) / 2; pinned != batch {
+		t.Errorf("a step copied %d bytes through pinned staging, want the batch's %d", pinned, batch)
 	}
 	if out != 24 {
 		t.Errorf("a step copied %d bytes out, want 24 (the loss, the squared gradient norm, two label checks)", out)
