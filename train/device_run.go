@@ -34,8 +34,8 @@ type devRun struct {
 	sgd    devSGD
 	stage  map[*G.Node]*[2]device.Pinned // each batch input's two stagings
 	turn   int                           // which of the two this pass fills
-	upload bool // the host state is newer: copy it in before the next pass
-	bound  bool // the parameter nodes and BN states hold the device tensors
+	upload bool                          // the host state is newer: copy it in before the next pass
+	bound  bool                          // the parameter nodes and BN states hold the device tensors
 }
 
 // DeviceOpened, when set, is called with each device a run opens: tests read the emulated
