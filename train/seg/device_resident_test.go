@@ -117,3 +117,81 @@ func TestTrainSegEmulatedResident(t *testing.T) {
 	}
 	t.Logf("losses cpu %v, emulated %v; %d tensors, worst %.2g of scale; a step moved %d bytes in, %d out", cpu, dev, checked, worst, in, out)
 }
+
+// TestTrainSegResumeAcrossDevices: a run checkpointed on one device resumes on the other
+// from the same files (model.onnx, optim.bin with the momentum buffers, state.json): three
+// steps on the CPU then two on the emulated device, and three on the emulated device then
+// two on the CPU, each give the losses of the same run on the CPU alone (three steps, resumed
+// for two; 1e-4 relative) and its final weights (1e-4 of each tensor's largest magnitude).
+func TestTrainSegResumeAcrossDevices(t *testing.T) {
+	var ref string
+	var want []float64
+	for _, devs := range [][2]string{{"cpu", "cpu"}, {"cpu", "emulated"}, {"emulated", "cpu"}} {
+		out := filepath.Join(t.TempDir(), devs[0]+"-"+devs[1])
+		trainSeg(t, residentArgs(devs[0], out, "3")...)
+		trainSeg(t, "--resume", "--out", out, "--iters", "5", "--device", devs[1])
+		got := trainLosses(t, out)
+		if len(got) != 5 {
+			t.Fatalf("%s then %s: %d steps logged, want 5", devs[0], devs[1], len(got))
+		}
+		if ref == "" { // the CPU throughout: the reference (the schedule is --iters 3's for three steps)
+			ref, want = out, got
+			continue
+		}
+		for i := range want {
+			if math.Abs(got[i]-want[i]) > 1e-4*math.Abs(want[i]) {
+				t.Errorf("%s then %s: step %d loss %v, the CPU alone gives %v", devs[0], devs[1], i, got[i], want[i])
+			}
+		}
+		if name, d := worstInit(t, filepath.Join(ref, ModelFile), filepath.Join(out, ModelFile)); d > 1e-4 {
+			t.Errorf("%s then %s: %s is %.2g of its scale from the CPU's", devs[0], devs[1], name, d)
+		}
+	}
+}
+
+// trainLosses is the loss of each step of a run's metrics.jsonl, by step.
+func trainLosses(t *testing.T, dir string) []float64 {
+	t.Helper()
+	log, err := runlog.ReadFile(filepath.Join(dir, "metrics.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l []float64
+	for _, r := range log.Train {
+		for len(l) <= r.Step {
+			l = append(l, math.NaN())
+		}
+		l[r.Step] = r.Loss
+	}
+	return l
+}
+
+// worstInit is the float initializer of model b farthest from a's, relative to the largest
+// magnitude in a's tensor, and that distance.
+func worstInit(t *testing.T, a, b string) (string, float64) {
+	t.Helper()
+	ma := readModel(t, a)
+	mb := onnx.Initializers(readModel(t, b).Graph)
+	name, worst := "", 0.0
+	for _, ta := range ma.Graph.Initializer {
+		if !isFloat(ta) {
+			continue
+		}
+		va, _ := onnx.Floats(ta)
+		tb, ok := mb[ta.GetName()]
+		if !ok {
+			return ta.GetName() + " (missing)", math.Inf(1)
+		}
+		vb, _ := onnx.Floats(tb)
+		scale := 0.0
+		for _, x := range va {
+			scale = max(scale, math.Abs(float64(x)))
+		}
+		for i := range va {
+			if d := math.Abs(float64(va[i]) - float64(vb[i])); d > worst*scale && scale > 0 {
+				name, worst = ta.GetName(), d/scale
+			}
+		}
+	}
+	return name, worst
+}
