@@ -58,6 +58,14 @@ func (r *TrainReport) WriteText(w io.Writer) error {
 		ew.printf(" (decoder, %d channels)", r.DecoderWidth)
 	}
 	ew.printf(", batch %d at %d×%d: %s trained parameters\n", r.Batch, r.Size, r.Size, thousands(r.Params))
+	switch r.Device {
+	case "", "cpu":
+		ew.printf("device: cpu\n")
+	case "emulated":
+		ew.printf("device: emulated (the CUDA kernels under the CPU emulator, a test device: its times say nothing about a GPU)\n")
+	default:
+		ew.printf("device: %s (parameters, momentum and BatchNorm statistics resident; the batch in through pinned staging)\n", r.Device)
+	}
 	if r.MethodConfig != "" {
 		ew.printf("%s at %s scale: %s\n", r.Method, r.Scale, r.MethodConfig)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/ssl4dp/ssl4dp/data"
 	"github.com/ssl4dp/ssl4dp/onnx/importer"
 	"github.com/ssl4dp/ssl4dp/ops"
+	"github.com/ssl4dp/ssl4dp/train"
 	"github.com/ssl4dp/ssl4dp/train/optim"
 )
 
@@ -30,6 +31,7 @@ type runner struct {
 	opt    *optim.SGD
 	work   Work // counted on the forward graph, before differentiation
 	phases phaseTimes
+	dev    *train.DeviceSteps // --device emulated or cuda, else nil
 }
 
 // phaseTimes is where the steps' time went, summed over steps: each part of a step (see
@@ -61,7 +63,11 @@ func (p *phase) timed(fn func() error) error {
 
 // newRunner builds the step for batch, counts its work, differentiates the loss with respect
 // to its learnables and compiles the machine.
-func newRunner(s Step, batch int) (*runner, error) {
+func newRunner(s Step, batch int) (*runner, error) { return newRunnerOn(s, batch, "") }
+
+// newRunnerOn is newRunner with the steps on device ("", "cpu": the host; "emulated",
+// "cuda": resident on that device, train.DeviceSteps).
+func newRunnerOn(s Step, batch int, device string) (*runner, error) {
 	if err := s.Build(batch); err != nil {
 		return nil, err
 	}
@@ -90,6 +96,12 @@ func newRunner(s Step, batch int) (*runner, error) {
 	}
 	// No BindDualValues: with it, Gorgonia v0.9.18 adds each run's gradient into the
 	// parameter's dual value, so gradients would accumulate across steps.
+	if device != "" && device != "cpu" {
+		if r.dev, err = train.NewDeviceSteps(s.Graph(), device, nodes, r.params, r.opt); err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
 	r.vm = G.NewTapeMachine(s.Graph())
 	return r, nil
 }
@@ -97,6 +109,9 @@ func newRunner(s Step, batch int) (*runner, error) {
 // step runs step i on batch b and returns its loss.
 func (r *runner) step(b *data.Batch, i int) (float64, error) {
 	ph := &r.phases
+	if r.dev != nil {
+		return r.deviceStep(b, i)
+	}
 	r.vm.Reset()
 	if err := ph.Bind.timed(func() error { return r.s.Bind(b, i) }); err != nil {
 		return 0, err
@@ -137,4 +152,29 @@ func (r *runner) collectGrads() error {
 	return nil
 }
 
-func (r *runner) close() { r.vm.Close() }
+// deviceStep is step on the device: the pass (the batch copied in through pinned staging)
+// and the SGD update there; the loss comes out as a scalar.
+func (r *runner) deviceStep(b *data.Batch, i int) (float64, error) {
+	ph := &r.phases
+	if err := ph.Bind.timed(func() error { return r.s.Bind(b, i) }); err != nil {
+		return 0, err
+	}
+	if err := ph.Run.timed(r.dev.Run); err != nil {
+		return 0, fmt.Errorf("bench: %s step %d: %w", r.s.Name(), i, err)
+	}
+	if err := ph.Optimizer.timed(func() error { return r.dev.Update(trainLR) }); err != nil {
+		return 0, fmt.Errorf("bench: %s step %d: %w", r.s.Name(), i, err)
+	}
+	if err := ph.AfterStep.timed(func() error { return r.s.AfterStep(i) }); err != nil {
+		return 0, err
+	}
+	return scalar(r.s.Loss())
+}
+
+func (r *runner) close() {
+	if r.dev != nil {
+		r.dev.Close()
+		return
+	}
+	r.vm.Close()
+}

@@ -32,11 +32,15 @@ type TrainConfig struct {
 	// Profile times every op run of the timed steps (ops.StartProfile) and the parts of the
 	// step outside the ops, into TrainReport.Profile.
 	Profile bool
+	// Device is where the steps run: "" or "cpu", "emulated" (the CI test device: slow) or
+	// "cuda"; off the CPU only the seg step, with the training state resident on the device.
+	Device string
 }
 
 // TrainReport is what Train measured, with the settings and the machine.
 type TrainReport struct {
 	Method         string       `json:"method"`
+	Device         string       `json:"device"` // cpu, emulated or cuda
 	MethodConfig   string       `json:"method_config,omitempty"` // a pretext method's hyper-parameters
 	Scale          string       `json:"scale,omitempty"`
 	Encoder        string       `json:"encoder"`
@@ -110,6 +114,16 @@ func (c TrainConfig) normalized() (TrainConfig, error) {
 	if c.Warmup < 0 {
 		return c, configErr("%d warm-up steps; want ≥ 0", c.Warmup)
 	}
+	switch c.Device {
+	case "", "cpu":
+		c.Device = "cpu"
+	case "emulated", "cuda":
+		if c.Method != "seg" {
+			return c, configErr("device %s times the seg step only so far (method %s keeps state on the host); use device cpu", c.Device, c.Method)
+		}
+	default:
+		return c, configErr("device %q; want cpu, emulated or cuda", c.Device)
+	}
 	return c, nil
 }
 
@@ -122,7 +136,7 @@ func Train(cfg TrainConfig) (*TrainReport, error) {
 		return nil, err
 	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(c.Threads))
-	r := &TrainReport{Method: c.Method, Batch: c.Batch, Size: c.Size, Steps: c.Steps, Warmup: c.Warmup,
+	r := &TrainReport{Method: c.Method, Device: c.Device, Batch: c.Batch, Size: c.Size, Steps: c.Steps, Warmup: c.Warmup,
 		BLAS: blas.Name, BLASThreads: blas.Threads(), GoMaxProcs: runtime.GOMAXPROCS(0),
 		FLOPConvention: FLOPConvention, Env: startEnv(false, 0)}
 	step, ds, err := newStep(c, r)
@@ -138,7 +152,7 @@ func Train(cfg TrainConfig) (*TrainReport, error) {
 		return nil, err
 	}
 	t0 := time.Now()
-	run, err := newRunner(step, c.Batch)
+	run, err := newRunnerOn(step, c.Batch, c.Device)
 	if err != nil {
 		return nil, err
 	}

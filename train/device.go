@@ -11,7 +11,7 @@ import (
 // DeviceFlag is --device, shared by every command that trains (train seg, train pretext,
 // bench train, experiment, demo).
 type DeviceFlag struct {
-	Device string `name:"device" default:"cpu" enum:"cpu,cuda,emulated" help:"Where training runs: cpu, or cuda (an NVIDIA GPU through the driver's libcuda.so.1 and cuBLAS, loaded at run time; 'ssl4dp version' lists the GPUs it sees). cuda trains train seg only so far, and that path has not yet been run on a real GPU (scripts/gpu_check.sh checks it); elsewhere cuda checks for a GPU and stops with what it found. emulated is a test device (train seg only): the CUDA kernels run by the CPU emulator, slow, to prove the device layer."`
+	Device string `name:"device" default:"cpu" enum:"cpu,cuda,emulated" help:"Where training runs: cpu, or cuda (an NVIDIA GPU through the driver's libcuda.so.1 and cuBLAS, loaded at run time; 'ssl4dp version' lists the GPUs it sees). cuda trains train seg (and bench train times its step) only so far, and that path has not yet been run on a real GPU (scripts/gpu_check.sh checks it); elsewhere cuda checks for a GPU and stops with what it found. emulated is a test device (train seg and bench train's seg step only): the CUDA kernels run by the CPU emulator, slow, to prove the device layer."`
 }
 
 // CheckDevice returns nil for the CPU. For cuda it returns the one-line reason it cannot be
@@ -23,7 +23,7 @@ func CheckDevice(device string) error {
 	case "", "cpu":
 		return nil
 	case "emulated":
-		return usageErrorf("--device emulated: only train seg runs on the emulated test device so far; use --device cpu")
+		return usageErrorf("--device emulated: only train seg runs on the emulated test device so far (and bench train times its step there); use --device cpu")
 	case "cuda":
 	default:
 		return usageErrorf("--device %q: want cpu, cuda or emulated", device)
@@ -56,8 +56,8 @@ func (f DeviceFlag) CheckDeviceLayer(log io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(log, "device: GPU %s (CUDA %s). The device layer is proven on the emulated device in CI; "+
-			"this CUDA path has not yet been run on a real GPU (scripts/gpu_check.sh checks it), and each step copies "+
-			"the parameters and statistics in and out\n", info.Devices[0], info.VersionString())
+			"this CUDA path has not yet been run on a real GPU (scripts/gpu_check.sh checks it); the parameters, "+
+			"momentum and BatchNorm statistics stay on the GPU between steps\n", info.Devices[0], info.VersionString())
 		return nil
 	}
 	return f.Check()

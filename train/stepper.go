@@ -90,20 +90,9 @@ func newStepper(task Task, cfg Config) (*stepper, error) {
 		if _, ok := task.(Monitorer); ok {
 			return nil, usageErrorf("--device %s runs train seg only for now (task %s keeps state the device layer does not move yet); use --device cpu", cfg.Device, task.Name())
 		}
-		// The machine gives every value it holds at construction its engine, so the inputs
-		// are device tensors while it is built; the host values are bound again after, and
-		// the first pass copies them in (after a resume has loaded its checkpoint into them).
-		if s.dev, err = newDevRun(task.Graph(), cfg.Device, s.params); err != nil {
+		if s.dev, s.vm, err = openDevice(task.Graph(), cfg.Device, s.params); err != nil {
 			return nil, err
 		}
-		if err := s.dev.toDevice(nil); err != nil {
-			return nil, fmt.Errorf("train: --device %s: %w", cfg.Device, err)
-		}
-		s.vm = G.NewTapeMachine(task.Graph(), G.WithEngine(s.dev.e))
-		if err := s.dev.unbind(); err != nil {
-			return nil, fmt.Errorf("train: --device %s: %w", s.dev.dev.Name(), err)
-		}
-		s.dev.upload = true
 		return s, nil
 	}
 	s.vm = G.NewTapeMachine(task.Graph())

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 
 	"github.com/ssl4dp/ssl4dp/bench"
@@ -75,7 +76,10 @@ type BenchTrainCmd struct {
 
 // Run times the step and prints the report.
 func (c *BenchTrainCmd) Run(*Globals) error {
-	if err := c.DeviceFlag.Check(); err != nil {
+	if c.Device != "cpu" && c.Method != "seg" {
+		return benchUsageError{fmt.Sprintf("bench train: --device %s times --method seg only so far (%s keeps state on the host); use --device cpu", c.Device, c.Method)}
+	}
+	if err := c.DeviceFlag.CheckDeviceLayer(os.Stderr); err != nil {
 		return err
 	}
 	if err := positive(map[string]int{"--batch": c.Batch, "--size": c.Size, "--steps": c.Steps, "--classes": c.Classes}); err != nil {
@@ -84,7 +88,7 @@ func (c *BenchTrainCmd) Run(*Globals) error {
 	spec := graphs.Spec{Encoder: graphs.Encoder(c.Encoder), Head: graphs.Head(c.Head), Width: c.Width,
 		OutputStride: c.OutputStride, Classes: c.Classes, DecoderWidth: c.DecoderWidth, Seed: c.Seed}
 	r, err := bench.Train(bench.TrainConfig{Method: c.Method, Spec: spec, Scale: pretext.Scale(c.Scale), Batch: c.Batch,
-		Size: c.Size, Steps: c.Steps, Warmup: c.Warmup, Threads: c.Threads, Seed: c.Seed, Profile: c.Profile})
+		Size: c.Size, Steps: c.Steps, Warmup: c.Warmup, Threads: c.Threads, Seed: c.Seed, Profile: c.Profile, Device: c.Device})
 	if err != nil {
 		return err
 	}

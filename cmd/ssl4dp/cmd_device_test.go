@@ -51,6 +51,9 @@ func TestDeviceCUDA(t *testing.T) {
 	t.Setenv(driver.LibraryEnv, fakeDriver(t))
 	t.Setenv(cublas.LibraryEnv, filepath.Join(t.TempDir(), "libcublas.so.13"))
 	for _, args := range commands[1:] {
+		if args[0] == "bench" {
+			continue // on the device layer, as train seg (below)
+		}
 		code, _, errOut := runCLI(t, args...)
 		if code != 2 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "NVIDIA Fake H200 (sm_90, 141 GiB)") ||
 			!strings.Contains(errOut, "does not train on CUDA yet (only train seg does") {
@@ -61,6 +64,10 @@ func TestDeviceCUDA(t *testing.T) {
 	if code != 2 || !strings.Contains(errOut, "has not yet been run on a real GPU") || !strings.Contains(errOut, "CUDA unavailable: no cuBLAS (") {
 		t.Errorf("train seg with a GPU and no cuBLAS: exit %d, stderr %q", code, errOut)
 	}
+	code, _, errOut = runCLI(t, commands[2]...)
+	if code != 2 || !strings.Contains(errOut, "CUDA unavailable: no cuBLAS (") {
+		t.Errorf("bench train with a GPU and no cuBLAS: exit %d, stderr %q", code, errOut)
+	}
 	code, out, _ := runCLI(t, "version")
 	if code != 0 || !strings.Contains(out, "CUDA driver 13.0 (") || !strings.Contains(out, "GPU 1: NVIDIA Fake H200 (sm_90, 141 GiB)") ||
 		!strings.Contains(out, "cuBLAS: CUDA unavailable: no cuBLAS (") {
@@ -68,13 +75,13 @@ func TestDeviceCUDA(t *testing.T) {
 	}
 }
 
-// --device emulated, the test device, runs train seg only: every other training command
-// refuses it in one line, exit 2, rather than train on the CPU.
+// --device emulated, the test device, runs train seg and bench train's seg step only: every
+// other training command refuses it in one line, exit 2, rather than train on the CPU; bench
+// train on it times the step and says so.
 func TestDeviceEmulatedOnlyTrainSeg(t *testing.T) {
 	runs := filepath.Join(t.TempDir(), "runs")
 	for _, args := range [][]string{
 		{"train", "pretext", "--device", "emulated", "--data", "synthetic", "--out", runs},
-		{"bench", "train", "--device", "emulated", "--encoder", "resnet18"},
 		{"experiment", "--device", "emulated", filepath.Join(testenv.RepoRoot(t), "experiments", "cpu.toml"), "--out", runs},
 		{"demo", "--device", "emulated", "--out", runs},
 	} {
@@ -82,5 +89,14 @@ func TestDeviceEmulatedOnlyTrainSeg(t *testing.T) {
 		if code != 2 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "only train seg runs on the emulated test device") {
 			t.Errorf("%s --device emulated: exit %d, stderr %q", strings.Join(args[:2], " "), code, errOut)
 		}
+	}
+	code, _, errOut := runCLI(t, "bench", "train", "--device", "emulated", "--method", "moco", "--encoder", "resnet18")
+	if code != 2 || !strings.Contains(errOut, "times --method seg only") {
+		t.Errorf("bench train --device emulated --method moco: exit %d, stderr %q", code, errOut)
+	}
+	code, out, errOut := runCLI(t, "bench", "train", "--device", "emulated", "--encoder", "resnet18", "--width", "0.125",
+		"--batch", "1", "--size", "32", "--steps", "1", "--warmup", "0", "--json")
+	if code != 0 || !strings.Contains(out, `"device": "emulated"`) {
+		t.Errorf("bench train --device emulated: exit %d, stderr %q, stdout %.300q", code, errOut, out)
 	}
 }
