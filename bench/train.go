@@ -40,7 +40,7 @@ type TrainConfig struct {
 // TrainReport is what Train measured, with the settings and the machine.
 type TrainReport struct {
 	Method         string       `json:"method"`
-	Device         string       `json:"device"` // cpu, emulated or cuda
+	Device         string       `json:"device"`                  // cpu, emulated or cuda
 	MethodConfig   string       `json:"method_config,omitempty"` // a pretext method's hyper-parameters
 	Scale          string       `json:"scale,omitempty"`
 	Encoder        string       `json:"encoder"`
