@@ -87,8 +87,8 @@ func newStepper(task Task, cfg Config) (*stepper, error) {
 	// parameter's dual value, accumulating across steps unless someone zeroes it (its own
 	// solvers do). Without it, Node.Grad reads the gradient node's value of this run.
 	if cfg.Device == "emulated" || cfg.Device == "cuda" {
-		if _, ok := task.(Monitorer); ok {
-			return nil, usageErrorf("--device %s runs train seg only for now (task %s keeps state the device layer does not move yet); use --device cpu", cfg.Device, task.Name())
+		if err := checkDeviceTask(task, cfg.Device); err != nil {
+			return nil, err
 		}
 		// The machine gives every value it holds at construction its engine, so the inputs
 		// are device tensors while it is built; the host values are bound again after.

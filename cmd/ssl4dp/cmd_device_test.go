@@ -35,7 +35,7 @@ func TestDeviceCUDA(t *testing.T) {
 	runs := filepath.Join(t.TempDir(), "runs")
 	commands := [][]string{
 		{"train", "seg", "--device", "cuda", "--data", "synthetic", "--out", runs},
-		{"train", "pretext", "--device", "cuda", "--data", "synthetic", "--out", runs},
+		{"train", "pretext", "--device", "cuda", "--method", "moco", "--scale", "cpu", "--encoder", "resnet18", "--width", "0.0625", "--size", "32", "--batch", "2", "--iters", "1", "--data", "synthetic:size=32,n=8,val=2,classes=3", "--out", filepath.Join(runs, "pretext")},
 		{"bench", "train", "--device", "cuda", "--encoder", "resnet18"},
 		{"experiment", "--device", "cuda", filepath.Join(testenv.RepoRoot(t), "experiments", "cpu.toml"), "--out", runs},
 		{"demo", "--device", "cuda", "--out", runs},
@@ -50,16 +50,18 @@ func TestDeviceCUDA(t *testing.T) {
 	}
 	t.Setenv(driver.LibraryEnv, fakeDriver(t))
 	t.Setenv(cublas.LibraryEnv, filepath.Join(t.TempDir(), "libcublas.so.13"))
-	for _, args := range commands[1:] {
+	for _, args := range commands[2:] {
 		code, _, errOut := runCLI(t, args...)
 		if code != 2 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "NVIDIA Fake H200 (sm_90, 141 GiB)") ||
-			!strings.Contains(errOut, "does not train on CUDA yet (only train seg does") {
+			!strings.Contains(errOut, "does not train on CUDA yet (only train seg and train pretext do") {
 			t.Errorf("%s with a GPU: exit %d, stderr %q", strings.Join(args[:2], " "), code, errOut)
 		}
 	}
-	code, _, errOut := runCLI(t, commands[0]...)
-	if code != 2 || !strings.Contains(errOut, "has not yet been run on a real GPU") || !strings.Contains(errOut, "CUDA unavailable: no cuBLAS (") {
-		t.Errorf("train seg with a GPU and no cuBLAS: exit %d, stderr %q", code, errOut)
+	for _, args := range commands[:2] { // train seg and train pretext open the CUDA device
+		code, _, errOut := runCLI(t, args...)
+		if code != 2 || !strings.Contains(errOut, "has not yet been run on a real GPU") || !strings.Contains(errOut, "CUDA unavailable: no cuBLAS (") {
+			t.Errorf("%s with a GPU and no cuBLAS: exit %d, stderr %q", strings.Join(args[:2], " "), code, errOut)
+		}
 	}
 	code, out, _ := runCLI(t, "version")
 	if code != 0 || !strings.Contains(out, "CUDA driver 13.0 (") || !strings.Contains(out, "GPU 1: NVIDIA Fake H200 (sm_90, 141 GiB)") ||
@@ -68,18 +70,23 @@ func TestDeviceCUDA(t *testing.T) {
 	}
 }
 
-// --device emulated, the test device, runs train seg only: every other training command
-// refuses it in one line, exit 2, rather than train on the CPU.
+// --device emulated, the test device, runs train seg and train pretext (the methods it is
+// tested on): every other training command refuses it in one line, exit 2, rather than
+// train on the CPU, and so does a pretext method not enabled there.
 func TestDeviceEmulatedOnlyTrainSeg(t *testing.T) {
 	runs := filepath.Join(t.TempDir(), "runs")
+	code, _, errOut := runCLI(t, "train", "pretext", "--device", "emulated", "--method", "byol", "--scale", "cpu", "--encoder", "resnet18", "--width", "0.0625", "--size", "32", "--batch", "2", "--iters", "1", "--data", "synthetic:size=32,n=8,val=2,classes=3", "--out", filepath.Join(runs, "byol"))
+	lines := strings.Split(strings.TrimSpace(errOut), "\n") // the run's description, then the error
+	if code != 2 || !strings.HasPrefix(lines[len(lines)-1], "ssl4dp: ") || !strings.Contains(lines[len(lines)-1], "method byol does not run on a device yet") {
+		t.Errorf("train pretext --method byol --device emulated: exit %d, stderr %q", code, errOut)
+	}
 	for _, args := range [][]string{
-		{"train", "pretext", "--device", "emulated", "--data", "synthetic", "--out", runs},
 		{"bench", "train", "--device", "emulated", "--encoder", "resnet18"},
 		{"experiment", "--device", "emulated", filepath.Join(testenv.RepoRoot(t), "experiments", "cpu.toml"), "--out", runs},
 		{"demo", "--device", "emulated", "--out", runs},
 	} {
 		code, _, errOut := runCLI(t, args...)
-		if code != 2 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "only train seg runs on the emulated test device") {
+		if code != 2 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "only train seg and train pretext run on the emulated test device") {
 			t.Errorf("%s --device emulated: exit %d, stderr %q", strings.Join(args[:2], " "), code, errOut)
 		}
 	}
