@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -37,8 +38,8 @@ func TestDeviceCUDA(t *testing.T) {
 		{"train", "seg", "--device", "cuda", "--data", "synthetic", "--out", runs},
 		{"train", "pretext", "--device", "cuda", "--method", "moco", "--scale", "cpu", "--encoder", "resnet18", "--width", "0.0625", "--size", "32", "--batch", "2", "--iters", "1", "--data", "synthetic:size=32,n=8,val=2,classes=3", "--out", filepath.Join(runs, "pretext")},
 		{"bench", "train", "--device", "cuda", "--encoder", "resnet18"},
-		{"experiment", "--device", "cuda", filepath.Join(testenv.RepoRoot(t), "experiments", "cpu.toml"), "--out", runs},
-		{"demo", "--device", "cuda", "--out", runs},
+		{"experiment", "--device", "cuda", cellOnlyGrid(t), "--out", filepath.Join(runs, "grid")},
+		{"demo", "--device", "cuda", "--out", filepath.Join(runs, "demo")},
 	}
 	t.Setenv(driver.LibraryEnv, filepath.Join(t.TempDir(), "libcuda.so.1"))
 	for _, args := range commands {
@@ -50,14 +51,16 @@ func TestDeviceCUDA(t *testing.T) {
 	}
 	t.Setenv(driver.LibraryEnv, fakeDriver(t))
 	t.Setenv(cublas.LibraryEnv, filepath.Join(t.TempDir(), "libcublas.so.13"))
-	for _, args := range commands[2:] {
+	for _, args := range commands[2:3] {
 		code, _, errOut := runCLI(t, args...)
 		if code != 2 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "NVIDIA Fake H200 (sm_90, 141 GiB)") ||
 			!strings.Contains(errOut, "does not train on CUDA yet (only train seg and train pretext do") {
 			t.Errorf("%s with a GPU: exit %d, stderr %q", strings.Join(args[:2], " "), code, errOut)
 		}
 	}
-	for _, args := range commands[:2] { // train seg and train pretext open the CUDA device
+	// train seg, train pretext, the experiment's cell (its train seg) and the demo's first
+	// stage open the CUDA device: the flag reached them.
+	for _, args := range append(commands[:2:2], commands[3:]...) {
 		code, _, errOut := runCLI(t, args...)
 		if code != 2 || !strings.Contains(errOut, "has not yet been run on a real GPU") || !strings.Contains(errOut, "CUDA unavailable: no cuBLAS (") {
 			t.Errorf("%s with a GPU and no cuBLAS: exit %d, stderr %q", strings.Join(args[:2], " "), code, errOut)
@@ -70,9 +73,9 @@ func TestDeviceCUDA(t *testing.T) {
 	}
 }
 
-// --device emulated, the test device, runs train seg and train pretext (the methods it is
-// tested on): every other training command refuses it in one line, exit 2, rather than
-// train on the CPU, and so does a pretext method not enabled there.
+// --device emulated, the test device, runs train seg, train pretext (the methods it is
+// tested on), experiment and demo (experiment/device_test.go): bench train refuses it in one
+// line, exit 2, rather than train on the CPU, and so does a pretext method not enabled there.
 func TestDeviceEmulatedOnlyTrainSeg(t *testing.T) {
 	runs := filepath.Join(t.TempDir(), "runs")
 	code, _, errOut := runCLI(t, "train", "pretext", "--device", "emulated", "--method", "byol", "--scale", "cpu", "--encoder", "resnet18", "--width", "0.0625", "--size", "32", "--batch", "2", "--iters", "1", "--data", "synthetic:size=32,n=8,val=2,classes=3", "--out", filepath.Join(runs, "byol"))
@@ -82,12 +85,36 @@ func TestDeviceEmulatedOnlyTrainSeg(t *testing.T) {
 	}
 	for _, args := range [][]string{
 		{"bench", "train", "--device", "emulated", "--encoder", "resnet18"},
-		{"experiment", "--device", "emulated", filepath.Join(testenv.RepoRoot(t), "experiments", "cpu.toml"), "--out", runs},
-		{"demo", "--device", "emulated", "--out", runs},
 	} {
 		code, _, errOut := runCLI(t, args...)
 		if code != 2 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "only train seg and train pretext run on the emulated test device") {
 			t.Errorf("%s --device emulated: exit %d, stderr %q", strings.Join(args[:2], " "), code, errOut)
 		}
 	}
+}
+
+// cellOnlyGrid is a grid file whose only job is one fine-tuning cell from random weights.
+func cellOnlyGrid(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "cell.toml")
+	grid := `title = "one cell"
+data = "synthetic:size=32,n=8,val=2,classes=3"
+seeds = [1]
+[pretrain]
+[finetune]
+encoder = "resnet18"
+width = 0.0625
+crop = 32
+batch = 2
+iters = 1
+[[head]]
+name = "FCN"
+head = "fcn"
+[[row]]
+name = "RandomInit"
+`
+	if err := os.WriteFile(path, []byte(grid), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -19,6 +19,9 @@ package pretext
 var deviceMethods = map[string]bool{"moco": true, "simclr": true, "simsiam": true, "plr": true, "edmoco": true,
 	"plmoco": true, "pledmoco": true, "densecl": true, "pixpro": true, "cp2": true}
 
+// RunsOnDevice reports whether method trains with --device emulated or cuda.
+func RunsOnDevice(method string) bool { return deviceMethods[method] }
+
 // OnDevice prepares the method for running its passes on device dev (the --device value):
 // key passes in place from now on. A method not yet tested on a device refuses with an
 // error that names the ones that run.
