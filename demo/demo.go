@@ -46,6 +46,8 @@ type Options struct {
 	OrtLib string    // onnxruntime library ("": found as usual)
 	// Jobs is how many stages and cells run at once (experiment.Options.Jobs; 0: DefaultJobs).
 	Jobs int
+	// Device is where the runs train (experiment.Options.Device: "" or cpu, emulated, cuda).
+	Device string
 }
 
 // DefaultJobs is how many of the demo's runs go on at once by default. One run keeps about
@@ -88,7 +90,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		o.Jobs = DefaultJobs
 	}
 	res := &Result{Out: o.Out, Quick: o.Quick}
-	if res.Experiment, err = experiment.Run(ctx, p, experiment.Options{Out: o.Out, Log: o.Log, OrtLib: o.OrtLib, Jobs: o.Jobs}); err != nil {
+	if res.Experiment, err = experiment.Run(ctx, p, experiment.Options{Out: o.Out, Log: o.Log, OrtLib: o.OrtLib, Jobs: o.Jobs, Device: o.Device}); err != nil {
 		return res, err
 	}
 	for _, c := range p.Cells {

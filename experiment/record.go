@@ -27,6 +27,9 @@ type Record struct {
 	Head   string   `json:"head,omitempty"`   // cell; a probe's results.md column
 	Seed   uint64   `json:"seed"`
 	Args   []string `json:"args"` // the command's flags (without --out)
+	// Device is where it trained (cpu, emulated, cuda): recorded, not part of Key, so the
+	// same grid on another device reuses the folder.
+	Device string `json:"device,omitempty"`
 
 	Steps  int     `json:"steps"`
 	Epochs float64 `json:"epochs"`

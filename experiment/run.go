@@ -30,6 +30,9 @@ type Options struct {
 	// output whole and in plan order. Results do not depend on it; memory use grows with it
 	// (each running job holds its own networks and data).
 	Jobs int
+	// Device is where the jobs train: "" or "cpu", "emulated" or "cuda" (experiment/device.go:
+	// the cells and the stages whose method runs there; recorded, not part of any key).
+	Device string
 }
 
 // Status is what happened to a stage or cell in one Run.
@@ -160,6 +163,7 @@ func (r *runner) stage(ctx context.Context, log io.Writer, n int, st *Stage) err
 	case st.Init != "":
 		args = append(args, "--init="+st.Init)
 	}
+	args = append(args, r.stageDevice(log, st.Method)...)
 	run, err := parseStage(st.Method, args, false)
 	if err != nil {
 		return &GridError{File: r.p.Grid.Source, Msg: fmt.Sprintf("stage %s: %v", st.Dir, err)}
@@ -175,8 +179,8 @@ func (r *runner) stage(ctx context.Context, log io.Writer, n int, st *Stage) err
 	if err := curves(dir, filepath.Join(dir, "curves.png"), st.Dir); err != nil {
 		return err
 	}
-	rec = &Record{Kind: "stage", Key: st.Key, Method: st.Method, Seed: st.Seed, Args: st.Args, Steps: ri.Steps,
-		Epochs: ri.Epochs, TrainS: ri.TimeS, TotalS: ri.TimeS, Finished: time.Now().UTC()}
+	rec = &Record{Kind: "stage", Key: st.Key, Method: st.Method, Seed: st.Seed, Args: st.Args, Device: recordedDevice(args),
+		Steps: ri.Steps, Epochs: ri.Epochs, TrainS: ri.TimeS, TotalS: ri.TimeS, Finished: time.Now().UTC()}
 	if err := writeRecord(dir, rec); err != nil {
 		return err
 	}
@@ -202,6 +206,7 @@ func (r *runner) cell(ctx context.Context, log io.Writer, n int, c *Cell) error 
 	if init := r.cellInit(c); init != "" {
 		args = append(args, "--init="+init)
 	}
+	args = append(args, r.cellDevice()...)
 	pf, err := parseFinetune(args, false)
 	if err != nil {
 		return &GridError{File: r.p.Grid.Source, Msg: fmt.Sprintf("cell %s: %v", c.Dir, err)}
@@ -235,7 +240,7 @@ func (r *runner) cell(ctx context.Context, log io.Writer, n int, c *Cell) error 
 	if err != nil {
 		return err
 	}
-	rec = &Record{Kind: "cell", Key: c.Key, Row: c.Row, Head: c.Head, Seed: c.Seed, Args: c.Args, Steps: ri.Steps,
+	rec = &Record{Kind: "cell", Key: c.Key, Row: c.Row, Head: c.Head, Seed: c.Seed, Args: c.Args, Device: recordedDevice(args), Steps: ri.Steps,
 		Epochs: ri.Epochs, TrainS: ri.TimeS, TotalS: ri.TimeS + time.Since(start).Seconds(), Scores: &ev.Scores,
 		Finished: time.Now().UTC()}
 	if v, ok := ri.Metrics["mIoU"]; ok {

@@ -146,6 +146,12 @@ func (op *pointwiseOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, 
 			return nil, errorf("%s: input has shape %v at run time, want %v", op.name(), t.Shape(), op.in)
 		}
 	}
+	if e, err := devOf(op.name(), a...); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		return pointwiseDevice(op, e, prealloc, a)
+	}
 	y := op.buf.get(prealloc, a[0].Dtype(), op.in)
 	if a[0].Dtype() == tensor.Float32 {
 		pointwiseRun(op, a, elems[float32](y))

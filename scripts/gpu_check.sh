@@ -71,6 +71,21 @@ worst = max(abs(x - y) / max(abs(x), 1e-6) for x, y in zip(a, b))
 print(f"{len(a)} and {len(b)} steps; worst relative difference {worst:.2e}")
 assert len(a) == len(b) == 30 and worst <= 1e-3
 PY
+  # 10 steps of train pretext moco (online passes on the GPU, momentum network and queue on
+  # the host): the losses follow the CPU's.
+  moco=(train pretext --method moco --scale cpu --encoder resnet18 --width 0.25 --size 64 --batch 8 --iters 10
+    --data synthetic:classes=3,objects=2 --seed 3)
+  check "train pretext moco, 10 steps: CPU" bin/gpu/ssl4dp "${moco[@]}" --device cpu --out /tmp/gpu_check/moco_cpu
+  check "train pretext moco, 10 steps: CUDA" bin/gpu/ssl4dp "${moco[@]}" --device cuda --out /tmp/gpu_check/moco_cuda
+  check "train pretext moco: CUDA losses follow the CPU's (relative 1e-3)" python3 - <<'PY'
+import json
+def losses(d):
+    return [r["loss"] for r in map(json.loads, open(d + "/metrics.jsonl")) if r.get("kind", "train") == "train" and "loss" in r]
+a, b = losses("/tmp/gpu_check/moco_cpu"), losses("/tmp/gpu_check/moco_cuda")
+worst = max(abs(x - y) / max(abs(x), 1e-6) for x, y in zip(a, b))
+print(f"{len(a)} and {len(b)} steps; worst relative difference {worst:.2e}")
+assert len(a) == len(b) == 10 and worst <= 1e-3
+PY
   cat "$out"
   ;;
 *)

@@ -11,7 +11,7 @@ import (
 // DeviceFlag is --device, shared by every command that trains (train seg, train pretext,
 // bench train, experiment, demo).
 type DeviceFlag struct {
-	Device string `name:"device" default:"cpu" enum:"cpu,cuda,emulated" help:"Where training runs: cpu, or cuda (an NVIDIA GPU through the driver's libcuda.so.1 and cuBLAS, loaded at run time; 'ssl4dp version' lists the GPUs it sees). cuda trains train seg (and bench train times its step) only so far, and that path has not yet been run on a real GPU (scripts/gpu_check.sh checks it); elsewhere cuda checks for a GPU and stops with what it found. emulated is a test device (train seg and bench train's seg step only): the CUDA kernels run by the CPU emulator, slow, to prove the device layer."`
+	Device string `name:"device" default:"cpu" enum:"cpu,cuda,emulated" help:"Where training runs: cpu, or cuda (an NVIDIA GPU through the driver's libcuda.so.1 and cuBLAS, loaded at run time; 'ssl4dp version' lists the GPUs it sees). cuda trains train seg and train pretext (every method but byol), and bench train times train seg's step, so far, and that path has not yet been run on a real GPU (scripts/gpu_check.sh checks it); elsewhere cuda checks for a GPU and stops with what it found. emulated is a test device (train seg, train pretext, bench train's seg step): the CUDA kernels run by the CPU emulator, slow, to prove the device layer."`
 }
 
 // CheckDevice returns nil for the CPU. For cuda it returns the one-line reason it cannot be
@@ -23,7 +23,7 @@ func CheckDevice(device string) error {
 	case "", "cpu":
 		return nil
 	case "emulated":
-		return usageErrorf("--device emulated: only train seg runs on the emulated test device so far (and bench train times its step there); use --device cpu")
+		return usageErrorf("--device emulated: only train seg and train pretext run on the emulated test device so far (and bench train times train seg's step there); use --device cpu")
 	case "cuda":
 	default:
 		return usageErrorf("--device %q: want cpu, cuda or emulated", device)
@@ -36,14 +36,14 @@ func CheckDevice(device string) error {
 	for i, d := range info.Devices {
 		gpus[i] = d.String()
 	}
-	return &UsageError{Msg: fmt.Sprintf("--device cuda: the driver (CUDA %s) sees %s, but this command does not train on CUDA yet (only train seg does; docs/design.md, CUDA); use --device cpu",
+	return &UsageError{Msg: fmt.Sprintf("--device cuda: the driver (CUDA %s) sees %s, but this command does not train on CUDA yet (only train seg and train pretext do; docs/design.md, CUDA); use --device cpu",
 		info.VersionString(), strings.Join(gpus, "; "))}
 }
 
 // Check is CheckDevice of the flag's value.
 func (f DeviceFlag) Check() error { return CheckDevice(f.Device) }
 
-// CheckDeviceLayer is Check for a command that runs on the device layer (train seg):
+// CheckDeviceLayer is Check for a command that runs on the device layer (train seg, pretext):
 // emulated is accepted, and cuda once the driver sees a GPU (its one-line reason otherwise);
 // for cuda it says on log that this path has not yet been run on a real GPU.
 func (f DeviceFlag) CheckDeviceLayer(log io.Writer) error {

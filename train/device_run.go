@@ -36,6 +36,9 @@ type devRun struct {
 	turn   int                           // which of the two this pass fills
 	upload bool                          // the host state is newer: copy it in before the next pass
 	bound  bool                          // the parameter nodes and BN states hold the device tensors
+	// syncEachStep: the task reads the online weights on the host between passes (a pretext
+	// method's key pass and EMA), so syncHost runs after every step.
+	syncEachStep bool
 }
 
 // DeviceOpened, when set, is called with each device a run opens: tests read the emulated

@@ -87,12 +87,15 @@ func newStepper(task Task, cfg Config) (*stepper, error) {
 	// parameter's dual value, accumulating across steps unless someone zeroes it (its own
 	// solvers do). Without it, Node.Grad reads the gradient node's value of this run.
 	if cfg.Device == "emulated" || cfg.Device == "cuda" {
-		if _, ok := task.(Monitorer); ok {
-			return nil, usageErrorf("--device %s runs train seg only for now (task %s keeps state the device layer does not move yet); use --device cpu", cfg.Device, task.Name())
+		if err := checkDeviceTask(task, cfg.Device); err != nil {
+			return nil, err
 		}
 		if s.dev, s.vm, err = openDevice(task.Graph(), cfg.Device, s.params); err != nil {
 			return nil, err
 		}
+		// A pretext method's key pass and EMA read the online weights on the host between
+		// passes: they get them back after every step (the step itself runs on the device).
+		_, s.dev.syncEachStep = task.(DeviceTask)
 		return s, nil
 	}
 	s.vm = G.NewTapeMachine(task.Graph())
@@ -168,7 +171,13 @@ func (s *stepper) bindGradients() (string, error) {
 // device, on the device.
 func (s *stepper) step(lr float64) error {
 	if s.dev != nil {
-		return s.dev.sgd.step(s.dev, s.opt, lr)
+		if err := s.dev.sgd.step(s.dev, s.opt, lr); err != nil {
+			return err
+		}
+		if s.dev.syncEachStep {
+			return s.syncHost()
+		}
+		return nil
 	}
 	return s.opt.Step(lr)
 }

@@ -37,7 +37,7 @@ and running the demo again continues where it stopped.`
 
 // Run runs the demo and prints its report.
 func (c *DemoCmd) Run(*Globals) error {
-	if err := c.DeviceFlag.Check(); err != nil {
+	if err := c.DeviceFlag.CheckDeviceLayer(stderr); err != nil {
 		return err
 	}
 	if c.PrintGrid {
@@ -51,7 +51,7 @@ func (c *DemoCmd) Run(*Globals) error {
 	ctx, stop := trainContext()
 	defer stop()
 	start := time.Now()
-	res, err := demo.Run(ctx, demo.Options{Out: c.Out, Quick: c.Quick, Log: stderr, OrtLib: c.OrtLib, Jobs: c.Jobs})
+	res, err := demo.Run(ctx, demo.Options{Out: c.Out, Quick: c.Quick, Log: stderr, OrtLib: c.OrtLib, Jobs: c.Jobs, Device: c.Device})
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -29,16 +30,16 @@ func fakeDriver(t *testing.T) string {
 
 // Every training command's --device cuda: on a machine without a driver one line naming what
 // is missing, exit 2; with a driver and GPUs, the commands without a CUDA path say what they
-// found in one line, exit 2, and train seg goes on to open the CUDA device — here stopping at
+// found in one line, exit 2, and train seg (and bench train) goes on to open the CUDA device — here stopping at
 // the missing cuBLAS in one line, exit 2. Never a silent run on the CPU.
 func TestDeviceCUDA(t *testing.T) {
 	runs := filepath.Join(t.TempDir(), "runs")
 	commands := [][]string{
 		{"train", "seg", "--device", "cuda", "--data", "synthetic", "--out", runs},
-		{"train", "pretext", "--device", "cuda", "--data", "synthetic", "--out", runs},
+		{"train", "pretext", "--device", "cuda", "--method", "moco", "--scale", "cpu", "--encoder", "resnet18", "--width", "0.0625", "--size", "32", "--batch", "2", "--iters", "1", "--data", "synthetic:size=32,n=8,val=2,classes=3", "--out", filepath.Join(runs, "pretext")},
 		{"bench", "train", "--device", "cuda", "--encoder", "resnet18"},
-		{"experiment", "--device", "cuda", filepath.Join(testenv.RepoRoot(t), "experiments", "cpu.toml"), "--out", runs},
-		{"demo", "--device", "cuda", "--out", runs},
+		{"experiment", "--device", "cuda", cellOnlyGrid(t), "--out", filepath.Join(runs, "grid")},
+		{"demo", "--device", "cuda", "--out", filepath.Join(runs, "demo")},
 	}
 	t.Setenv(driver.LibraryEnv, filepath.Join(t.TempDir(), "libcuda.so.1"))
 	for _, args := range commands {
@@ -50,23 +51,17 @@ func TestDeviceCUDA(t *testing.T) {
 	}
 	t.Setenv(driver.LibraryEnv, fakeDriver(t))
 	t.Setenv(cublas.LibraryEnv, filepath.Join(t.TempDir(), "libcublas.so.13"))
-	for _, args := range commands[1:] {
-		if args[0] == "bench" {
-			continue // on the device layer, as train seg (below)
-		}
-		code, _, errOut := runCLI(t, args...)
-		if code != 2 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "NVIDIA Fake H200 (sm_90, 141 GiB)") ||
-			!strings.Contains(errOut, "does not train on CUDA yet (only train seg does") {
-			t.Errorf("%s with a GPU: exit %d, stderr %q", strings.Join(args[:2], " "), code, errOut)
-		}
-	}
-	code, _, errOut := runCLI(t, commands[0]...)
-	if code != 2 || !strings.Contains(errOut, "has not yet been run on a real GPU") || !strings.Contains(errOut, "CUDA unavailable: no cuBLAS (") {
-		t.Errorf("train seg with a GPU and no cuBLAS: exit %d, stderr %q", code, errOut)
-	}
-	code, _, errOut = runCLI(t, commands[2]...)
-	if code != 2 || !strings.Contains(errOut, "CUDA unavailable: no cuBLAS (") {
+	// bench train times train seg's step on the device layer: it opens the CUDA device too.
+	if code, _, errOut := runCLI(t, commands[2]...); code != 2 || !strings.Contains(errOut, "CUDA unavailable: no cuBLAS (") {
 		t.Errorf("bench train with a GPU and no cuBLAS: exit %d, stderr %q", code, errOut)
+	}
+	// train seg, train pretext, the experiment's cell (its train seg) and the demo's first
+	// stage open the CUDA device: the flag reached them.
+	for _, args := range append(commands[:2:2], commands[3:]...) {
+		code, _, errOut := runCLI(t, args...)
+		if code != 2 || !strings.Contains(errOut, "has not yet been run on a real GPU") || !strings.Contains(errOut, "CUDA unavailable: no cuBLAS (") {
+			t.Errorf("%s with a GPU and no cuBLAS: exit %d, stderr %q", strings.Join(args[:2], " "), code, errOut)
+		}
 	}
 	code, out, _ := runCLI(t, "version")
 	if code != 0 || !strings.Contains(out, "CUDA driver 13.0 (") || !strings.Contains(out, "GPU 1: NVIDIA Fake H200 (sm_90, 141 GiB)") ||
@@ -75,22 +70,17 @@ func TestDeviceCUDA(t *testing.T) {
 	}
 }
 
-// --device emulated, the test device, runs train seg and bench train's seg step only: every
-// other training command refuses it in one line, exit 2, rather than train on the CPU; bench
-// train on it times the step and says so.
+// --device emulated, the test device, runs train seg, train pretext (the methods it is
+// tested on), experiment and demo (experiment/device_test.go) and bench train's seg step; a
+// pretext method not enabled there, or bench train of one, refuses it in one line, exit 2.
 func TestDeviceEmulatedOnlyTrainSeg(t *testing.T) {
 	runs := filepath.Join(t.TempDir(), "runs")
-	for _, args := range [][]string{
-		{"train", "pretext", "--device", "emulated", "--data", "synthetic", "--out", runs},
-		{"experiment", "--device", "emulated", filepath.Join(testenv.RepoRoot(t), "experiments", "cpu.toml"), "--out", runs},
-		{"demo", "--device", "emulated", "--out", runs},
-	} {
-		code, _, errOut := runCLI(t, args...)
-		if code != 2 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "only train seg runs on the emulated test device") {
-			t.Errorf("%s --device emulated: exit %d, stderr %q", strings.Join(args[:2], " "), code, errOut)
-		}
+	code, _, errOut := runCLI(t, "train", "pretext", "--device", "emulated", "--method", "byol", "--scale", "cpu", "--encoder", "resnet18", "--width", "0.0625", "--size", "32", "--batch", "2", "--iters", "1", "--data", "synthetic:size=32,n=8,val=2,classes=3", "--out", filepath.Join(runs, "byol"))
+	lines := strings.Split(strings.TrimSpace(errOut), "\n") // the run's description, then the error
+	if code != 2 || !strings.HasPrefix(lines[len(lines)-1], "ssl4dp: ") || !strings.Contains(lines[len(lines)-1], "method byol does not run on a device yet") {
+		t.Errorf("train pretext --method byol --device emulated: exit %d, stderr %q", code, errOut)
 	}
-	code, _, errOut := runCLI(t, "bench", "train", "--device", "emulated", "--method", "moco", "--encoder", "resnet18")
+	code, _, errOut = runCLI(t, "bench", "train", "--device", "emulated", "--method", "moco", "--encoder", "resnet18")
 	if code != 2 || !strings.Contains(errOut, "times --method seg only") {
 		t.Errorf("bench train --device emulated --method moco: exit %d, stderr %q", code, errOut)
 	}
@@ -99,4 +89,30 @@ func TestDeviceEmulatedOnlyTrainSeg(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `"device": "emulated"`) {
 		t.Errorf("bench train --device emulated: exit %d, stderr %q, stdout %.300q", code, errOut, out)
 	}
+}
+
+// cellOnlyGrid is a grid file whose only job is one fine-tuning cell from random weights.
+func cellOnlyGrid(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "cell.toml")
+	grid := `title = "one cell"
+data = "synthetic:size=32,n=8,val=2,classes=3"
+seeds = [1]
+[pretrain]
+[finetune]
+encoder = "resnet18"
+width = 0.0625
+crop = 32
+batch = 2
+iters = 1
+[[head]]
+name = "FCN"
+head = "fcn"
+[[row]]
+name = "RandomInit"
+`
+	if err := os.WriteFile(path, []byte(grid), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -38,6 +38,8 @@ type base struct {
 	parts  map[string]*G.Node
 	report InitReport
 	batch  int
+	// inlineKeys: the momentum network's pass runs inside Bind (a device run: OnDevice).
+	inlineKeys bool
 }
 
 // newBase checks the options and builds the method's network (pretext heads pt, outputs

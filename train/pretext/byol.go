@@ -114,7 +114,7 @@ func (m *BYOL) Bind(b *data.Batch, _ int) error {
 	}
 	m.pass.join()
 	m.merge.before()
-	m.pass = startKeyPass(func() ([][]float32, error) {
+	m.pass = m.keyPassOf(func() ([][]float32, error) {
 		var t [][]float32
 		for _, v := range views {
 			outs, err := m.target.encode(v, nil)

@@ -216,7 +216,7 @@ func (m *CP2) Bind(b *data.Batch, step int) error {
 		}
 	}
 	m.fresh = false
-	m.pass = startKeyPass(func() ([][]float32, error) { return m.mom.encode(imk, step, m.cfg.Momentum) })
+	m.pass = m.keyPassOf(func() ([][]float32, error) { return m.mom.encode(imk, step, m.cfg.Momentum) })
 	return nil
 }
 

@@ -202,7 +202,7 @@ func (m *DenseCL) Bind(b *data.Batch, step int) error {
 		}
 	}
 	m.fresh = false
-	m.pass = startKeyPass(func() ([][]float32, error) { return m.mom.encode(v2, step, m.cfg.Momentum) })
+	m.pass = m.keyPassOf(func() ([][]float32, error) { return m.mom.encode(v2, step, m.cfg.Momentum) })
 	return nil
 }
 

@@ -104,7 +104,7 @@ Continue an interrupted run: ssl4dp train pretext --resume --out runs/plmoco`
 // line: when resuming, the others come from the run's config.json, and method settings not
 // given keep their defaults. ctx cancelled (SIGINT) stops the run after a checkpoint.
 func (f *Flags) Run(ctx context.Context, log io.Writer, given func(name string) bool) error {
-	if err := f.DeviceFlag.Check(); err != nil {
+	if err := f.DeviceFlag.CheckDeviceLayer(log); err != nil {
 		return err
 	}
 	if given == nil {
@@ -177,7 +177,7 @@ func (f *Flags) Run(ctx context.Context, log io.Writer, given func(name string) 
 	return train.Run(ctx, task, train.Config{Dir: f.Out, Data: f.Data, Dataset: ds, Iters: iters, Batch: f.Batch,
 		Seed: f.Seed, LR: f.Flags, Optim: f.OptimFlags.Config(), EncoderLRMult: f.EncoderLRMult,
 		CheckpointEvery: f.CheckpointEvery, Keep: f.Keep, Resume: f.Resume, Workers: f.Workers,
-		Settings: settings, Log: log})
+		Device: f.Device, Settings: settings, Log: log})
 }
 
 // fitDefaults fits the defaults that depend on the batch and the view to them, in a new run

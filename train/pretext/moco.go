@@ -104,7 +104,7 @@ func (m *MoCo) Bind(b *data.Batch, step int) error {
 		return err
 	}
 	m.keys = nil
-	m.pass = startKeyPass(func() ([][]float32, error) { return m.mom.encode(v2, step, m.cfg.Momentum) })
+	m.pass = m.keyPassOf(func() ([][]float32, error) { return m.mom.encode(v2, step, m.cfg.Momentum) })
 	return bind(m.neg, m.queue.Data)
 }
 

@@ -6,6 +6,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/ssl4dp/ssl4dp/ops/device"
 	"github.com/ssl4dp/ssl4dp/train/runlog"
 )
 
@@ -141,6 +142,13 @@ func nodeValues(n *G.Node) ([]float32, error) {
 	t, ok := n.Value().(tensor.Tensor)
 	if !ok || t == nil {
 		return nil, errorf("monitor: %s has no computed value", n.Name())
+	}
+	if d, ok := t.(*tensor.Dense); ok && device.Of(d) != nil { // a device run: copy it out
+		h, err := device.Download(d)
+		if err != nil {
+			return nil, errorf("monitor: %s: %w", n.Name(), err)
+		}
+		t = h
 	}
 	d, ok := t.Data().([]float32)
 	if !ok || len(d) != n.Shape().TotalSize() {

@@ -207,7 +207,7 @@ func (m *PixPro) Bind(b *data.Batch, _ int) error {
 	m.pass.join()
 	m.merge.before()
 	d, hw := m.cfg.Dim, m.grid.H*m.grid.W
-	m.pass = startKeyPass(func() ([][]float32, error) {
+	m.pass = m.keyPassOf(func() ([][]float32, error) {
 		var t [][]float32
 		for _, v := range views {
 			outs, err := m.target.encode(v, nil)

@@ -192,7 +192,7 @@ func (m *PLMoCo) Bind(b *data.Batch, step int) error {
 		return err
 	}
 	m.fresh = false
-	m.pass = startKeyPass(func() ([][]float32, error) { return m.mom.encode(v2, step, m.cfg.Momentum) })
+	m.pass = m.keyPassOf(func() ([][]float32, error) { return m.mom.encode(v2, step, m.cfg.Momentum) })
 	if m.gk == nil {
 		return nil
 	}

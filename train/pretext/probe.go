@@ -95,6 +95,15 @@ func (p *probed) Monitors() ([]runlog.Monitor, error) {
 	return nil, nil
 }
 
+// OnDevice passes a device run on to the wrapped task (train.DeviceTask); the probe itself
+// runs on the host after the step, from the online network's host values.
+func (p *probed) OnDevice(dev string) error {
+	if dt, ok := p.Task.(train.DeviceTask); ok {
+		return dt.OnDevice(dev)
+	}
+	return errorf("--device %s: task %s does not run on a device; use --device cpu", dev, p.Task.Name())
+}
+
 // AfterStep runs the task's own AfterStep, then the probe after every every-th update.
 func (p *probed) AfterStep(step int) error {
 	if err := p.Task.AfterStep(step); err != nil {

@@ -53,6 +53,19 @@ static inline int k_float_as_int(float f) {
   memcpy(&i, &f, 4);
   return i;
 }
+static inline double k_dsqrt(double x) { return sqrt(x); }
+static inline double k_dfma(double a, double b, double c) { return fma(a, b, c); }
+static inline double k_drint(double x) { return rint(x); }
+static inline double k_longlong_as_double(long long i) {
+  double f;
+  memcpy(&f, &i, 8);
+  return f;
+}
+static inline long long k_double_as_longlong(double f) {
+  long long i;
+  memcpy(&i, &f, 8);
+  return i;
+}
 
 // Atomics: the block's fibers share one OS thread and switch only at __syncthreads, so a
 // plain read-modify-write is atomic here.

@@ -27,6 +27,12 @@ static __device__ __forceinline__ float k_floor(float x) { return __builtin_floo
 static __device__ __forceinline__ float k_rint(float x) { return __builtin_rintf(x); }
 static __device__ __forceinline__ float k_int_as_float(int i) { return __builtin_bit_cast(float, i); }
 static __device__ __forceinline__ int k_float_as_int(float f) { return __builtin_bit_cast(int, f); }
+// Doubles (pointwise.cu computes in double like the CPU's ops.Pointwise): IEEE results only.
+static __device__ __forceinline__ double k_dsqrt(double x) { return __builtin_sqrt(x); } // sqrt.rn.f64
+static __device__ __forceinline__ double k_dfma(double a, double b, double c) { return __builtin_fma(a, b, c); }
+static __device__ __forceinline__ double k_drint(double x) { return __builtin_rint(x); }
+static __device__ __forceinline__ double k_longlong_as_double(long long i) { return __builtin_bit_cast(double, i); }
+static __device__ __forceinline__ long long k_double_as_longlong(double f) { return __builtin_bit_cast(long long, f); }
 
 // Atomics (only the kernels named *_atomic use them; the default ones are deterministic).
 static __device__ __forceinline__ float atomicAdd(float* p, float v) { return __nvvm_atom_add_gen_f(p, v); }
