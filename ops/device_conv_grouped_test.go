@@ -4,11 +4,7 @@ package ops_test
 
 import (
 	"math"
-	"math/rand/v2"
 	"testing"
-
-	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 
 	"github.com/ssl4dp/ssl4dp/ops"
 	"github.com/ssl4dp/ssl4dp/ops/device"
@@ -18,59 +14,12 @@ import (
 // returns the loss and dL/d(x, w, b).
 func groupedConvStep(t *testing.T, e *device.Engine, xs, ws []int, p ops.ConvParams) (float64, []float32) {
 	t.Helper()
-	rng := rand.New(rand.NewPCG(11, uint64(p.Groups)))
-	rnd := func(shape ...int) *tensor.Dense {
-		s := make([]float32, tensor.Shape(shape).TotalSize())
-		for i := range s {
-			s[i] = float32(rng.NormFloat64())
-		}
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(s))
-	}
-	g := G.NewGraph()
-	in := func(name string, v *tensor.Dense) *G.Node {
-		return G.NewTensor(g, tensor.Float32, v.Dims(), G.WithShape(v.Shape()...), G.WithName(name), G.WithValue(v))
-	}
+	s := newStepGraph(t, 11, uint64(p.Groups))
+	rnd, in, must := s.rnd, s.in, s.must
 	x, w, b := in("x", rnd(xs...)), in("w", rnd(ws...)), in("b", rnd(ws[0]))
-	must := func(x *G.Node, err error) *G.Node {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return x
-	}
 	y := must(ops.Conv2D(x, w, b, p))
 	loss := must(ops.ReduceMean(must(ops.Mul(y, y)), []int{0, 1, 2, 3}, false))
-	grads, err := G.Grad(loss, x, w, b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var opts []G.VMOpt
-	if e != nil {
-		if err := ops.ToDevice(g, e); err != nil {
-			t.Fatal(err)
-		}
-		opts = append(opts, G.WithEngine(e))
-	}
-	vm := G.NewTapeMachine(g, opts...)
-	defer vm.Close()
-	if err := vm.RunAll(); err != nil {
-		t.Fatal(err)
-	}
-	var all []float32
-	for _, gn := range grads {
-		dw := gn.Value().(*tensor.Dense)
-		if device.Of(dw) != nil {
-			if dw, err = device.Download(dw); err != nil {
-				t.Fatal(err)
-			}
-		}
-		all = append(all, dw.Data().([]float32)...)
-	}
-	lv, ok := loss.Value().(*G.F32)
-	if !ok {
-		t.Fatalf("loss is a %T, want a host scalar", loss.Value())
-	}
-	return float64(float32(*lv)), all
+	return s.run(e, loss, x, w, b)
 }
 
 // TestDeviceGroupedConvMatchesCPU: grouped convolutions (ResNeXt's and RegNet's 1 < groups <

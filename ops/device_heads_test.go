@@ -4,7 +4,6 @@ package ops_test
 
 import (
 	"math"
-	"math/rand/v2"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -21,18 +20,8 @@ import (
 func headStep(t *testing.T, e *device.Engine) (float64, []float32) {
 	t.Helper()
 	const n, d, p, kq = 4, 6, 5, 7
-	rng := rand.New(rand.NewPCG(5, 6))
-	rnd := func(shape ...int) *tensor.Dense {
-		s := make([]float32, tensor.Shape(shape).TotalSize())
-		for i := range s {
-			s[i] = float32(rng.NormFloat64())
-		}
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(s))
-	}
-	g := G.NewGraph()
-	in := func(name string, v *tensor.Dense) *G.Node {
-		return G.NewTensor(g, tensor.Float32, v.Dims(), G.WithShape(v.Shape()...), G.WithName(name), G.WithValue(v))
-	}
+	s := newStepGraph(t, 5, 6)
+	rng, rnd, in, must := s.rng, s.rnd, s.in, s.must
 	img, wc, wd, bd := in("img", rnd(n, 3, 5, 5)), in("wc", rnd(d, 3, 3, 3)), in("wd", rnd(d, 1, 3, 3)), in("bd", rnd(d))
 	b, w1, w2, queue := in("b", rnd(n, d)), in("w1", rnd(d, p)), in("w2", rnd(d, p)), in("queue", rnd(kq, p))
 	lab := make([]float32, n)
@@ -40,13 +29,6 @@ func headStep(t *testing.T, e *device.Engine) (float64, []float32) {
 		lab[i] = float32(rng.IntN(kq + 1))
 	}
 	labels := in("labels", tensor.New(tensor.WithShape(n), tensor.WithBacking(lab)))
-	must := func(x *G.Node, err error) *G.Node {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return x
-	}
 	// The query branch's encoder: reflection padding, a convolution, a depthwise one
 	// with bias, a slice, global average
 	// pooling, Gorgonia's Reshape, dropout.
@@ -64,40 +46,7 @@ func headStep(t *testing.T, e *device.Engine) (float64, []float32) {
 	// An entropy-like term through Softmax (DINO's centring and sharpening use it).
 	soft := must(ops.ReduceMean(must(ops.Mul(must(ops.Softmax(lneg, 1)), lneg)), []int{0, 1}, false))
 	loss := must(ops.Add(must(ops.Sub(nce, cos)), soft))
-	grads, err := G.Grad(loss, w1, queue, wc, wd, bd, img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var opts []G.VMOpt
-	if e != nil {
-		if err := ops.ToDevice(g, e); err != nil {
-			t.Fatal(err)
-		}
-		opts = append(opts, G.WithEngine(e))
-	}
-	vm := G.NewTapeMachine(g, opts...)
-	defer vm.Close()
-	if err := vm.RunAll(); err != nil {
-		t.Fatal(err)
-	}
-	var all []float32
-	for _, gn := range grads {
-		dw := gn.Value().(*tensor.Dense)
-		if device.Of(dw) != nil {
-			if dw, err = device.Download(dw); err != nil {
-				t.Fatal(err)
-			}
-		}
-		all = append(all, dw.Data().([]float32)...)
-	}
-	var l float64
-	switch v := loss.Value().(type) {
-	case *G.F32:
-		l = float64(float32(*v))
-	default:
-		t.Fatalf("loss is a %T, want a host scalar", v)
-	}
-	return l, all
+	return s.run(e, loss, w1, queue, wc, wd, bd, img)
 }
 
 // TestDeviceHeadStepMatchesCPU: the pretext heads' ops (Conv2D, depthwise Conv2D, its bias's

@@ -4,7 +4,6 @@ package ops_test
 
 import (
 	"math"
-	"math/rand/v2"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -21,27 +20,10 @@ import (
 func pointwiseBlockStep(t *testing.T, e *device.Engine) (float64, []float32) {
 	t.Helper()
 	const n, l, c, p = 2, 5, 7, 6
-	rng := rand.New(rand.NewPCG(8, 9))
-	rnd := func(shape ...int) *tensor.Dense {
-		s := make([]float32, tensor.Shape(shape).TotalSize())
-		for i := range s {
-			s[i] = float32(rng.NormFloat64())
-		}
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(s))
-	}
-	g := G.NewGraph()
-	in := func(name string, v *tensor.Dense) *G.Node {
-		return G.NewTensor(g, tensor.Float32, v.Dims(), G.WithShape(v.Shape()...), G.WithName(name), G.WithValue(v))
-	}
+	s := newStepGraph(t, 8, 9)
+	g, rnd, in, must := s.g, s.rnd, s.in, s.must
 	x, scale, bias, w := in("x", rnd(n, l, c)), in("scale", rnd(c)), in("bias", rnd(c)), in("w", rnd(c, p))
 	eps := G.NewScalar(g, tensor.Float32, G.WithName("eps"), G.WithValue(float32(1e-5)))
-	must := func(x *G.Node, err error) *G.Node {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return x
-	}
 	pw := func(x *G.Node, k ops.PointwiseKind, a, b float64) *G.Node { return must(ops.Pointwise(x, k, a, b)) }
 	mean := must(ops.ReduceMean(x, []int{2}, true))
 	d := must(ops.Sub(x, mean))
@@ -52,37 +34,7 @@ func pointwiseBlockStep(t *testing.T, e *device.Engine) (float64, []float32) {
 	terms = must(ops.Add(terms, pw(h, ops.HardSigmoid, 0.2, 0.5)))
 	terms = must(ops.Add(terms, pw(h, ops.PowConst, 3, 0)))
 	loss := must(ops.ReduceMean(terms, []int{0, 1}, false))
-	grads, err := G.Grad(loss, x, scale, bias, w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var opts []G.VMOpt
-	if e != nil {
-		if err := ops.ToDevice(g, e); err != nil {
-			t.Fatal(err)
-		}
-		opts = append(opts, G.WithEngine(e))
-	}
-	vm := G.NewTapeMachine(g, opts...)
-	defer vm.Close()
-	if err := vm.RunAll(); err != nil {
-		t.Fatal(err)
-	}
-	var all []float32
-	for _, gn := range grads {
-		dw := gn.Value().(*tensor.Dense)
-		if device.Of(dw) != nil {
-			if dw, err = device.Download(dw); err != nil {
-				t.Fatal(err)
-			}
-		}
-		all = append(all, dw.Data().([]float32)...)
-	}
-	lv, ok := loss.Value().(*G.F32)
-	if !ok {
-		t.Fatalf("loss is a %T, want a host scalar", loss.Value())
-	}
-	return float64(float32(*lv)), all
+	return s.run(e, loss, x, scale, bias, w)
 }
 
 // TestDevicePointwiseBlockMatchesCPU: LayerNorm's lowering and the pointwise activations
