@@ -150,6 +150,38 @@ func (m *Model) Learnables() G.Nodes {
 // BatchNorms lists the BatchNormalization nodes' running statistics in node order.
 func (m *Model) BatchNorms() []BatchNorm { return append([]BatchNorm{}, m.bns...) }
 
+// CopyValuesFrom copies every parameter and BatchNorm running statistic of src into m, two
+// float32 imports of one model (a training graph into an evaluation graph, perhaps of
+// another input size), matched by name.
+func (m *Model) CopyValuesFrom(src *Model) error {
+	params := map[string][]float32{}
+	for _, p := range src.Params() {
+		params[p.Name] = p.Node.Value().Data().([]float32)
+	}
+	for _, p := range m.Params() {
+		v, ok := params[p.Name]
+		d := p.Node.Value().Data().([]float32)
+		if !ok || len(v) != len(d) {
+			return fmt.Errorf("importer: parameter %q differs between the training and evaluation graphs", p.Name)
+		}
+		copy(d, v)
+	}
+	stats := map[string][2][]float32{}
+	for _, bn := range src.BatchNorms() {
+		stats[bn.Mean] = [2][]float32{bn.State.Mean.Data().([]float32), bn.State.Var.Data().([]float32)}
+	}
+	for _, bn := range m.BatchNorms() {
+		s, ok := stats[bn.Mean]
+		mean, vr := bn.State.Mean.Data().([]float32), bn.State.Var.Data().([]float32)
+		if !ok || len(s[0]) != len(mean) || len(s[1]) != len(vr) {
+			return fmt.Errorf("importer: BatchNorm %q differs between the training and evaluation graphs", bn.Node)
+		}
+		copy(mean, s[0])
+		copy(vr, s[1])
+	}
+	return nil
+}
+
 // Warnings are things the import noticed that do not stop it (a model whose BatchNorm was
 // folded into its convolutions, tied parameters trained as one).
 func (m *Model) Warnings() []string { return append([]string{}, m.warnings...) }

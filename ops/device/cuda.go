@@ -4,7 +4,6 @@ package device
 
 import (
 	"io/fs"
-	"strings"
 
 	"github.com/ssl4dp/ssl4dp/ops/cuda/cublas"
 	"github.com/ssl4dp/ssl4dp/ops/cuda/driver"
@@ -47,7 +46,7 @@ func NewCUDA(i int) (*CUDA, error) {
 			return nil, errorf("cuda: loading %s: %w", f, err)
 		}
 		d.mods = append(d.mods, mod)
-		for _, name := range ptxEntries(string(src)) {
+		for _, name := range kernels.Entries(string(src)) {
 			fn, err := mod.Function(name)
 			if err != nil {
 				d.Close()
@@ -57,19 +56,6 @@ func NewCUDA(i int) (*CUDA, error) {
 		}
 	}
 	return d, nil
-}
-
-// ptxEntries are the kernel names a PTX module defines (".visible .entry name(").
-func ptxEntries(ptx string) []string {
-	var names []string
-	for _, line := range strings.Split(ptx, "\n") {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), ".visible .entry "); ok {
-			if name, _, ok := strings.Cut(rest, "("); ok {
-				names = append(names, name)
-			}
-		}
-	}
-	return names
 }
 
 // Kernels is the number of kernels loaded.

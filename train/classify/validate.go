@@ -38,7 +38,7 @@ func (v Validating) Validate() (map[string]float64, error) {
 			return nil, err
 		}
 	}
-	if err := copyValues(t.evalNet.model, t.model); err != nil {
+	if err := t.evalNet.model.CopyValuesFrom(t.model); err != nil {
 		return nil, err
 	}
 	k, n := len(t.val.Classes), t.val.Data.Len()
@@ -140,35 +140,4 @@ func (n *evalNet) run() ([]float32, error) {
 		return nil, fmt.Errorf("classify: evaluation forward pass: %w", err)
 	}
 	return slices.Clone(n.logits.Value().Data().([]float32)), nil
-}
-
-// copyValues copies every parameter and BatchNorm statistic of src into dst, two imports of
-// one model (the training graph into the evaluation graph).
-func copyValues(dst, src *importer.Model) error {
-	params := map[string][]float32{}
-	for _, p := range src.Params() {
-		params[p.Name] = p.Node.Value().Data().([]float32)
-	}
-	for _, p := range dst.Params() {
-		v, ok := params[p.Name]
-		d := p.Node.Value().Data().([]float32)
-		if !ok || len(v) != len(d) {
-			return fmt.Errorf("classify: parameter %q differs between the training and evaluation graphs", p.Name)
-		}
-		copy(d, v)
-	}
-	stats := map[string][2][]float32{}
-	for _, bn := range src.BatchNorms() {
-		stats[bn.Mean] = [2][]float32{bn.State.Mean.Data().([]float32), bn.State.Var.Data().([]float32)}
-	}
-	for _, bn := range dst.BatchNorms() {
-		s, ok := stats[bn.Mean]
-		mean, vr := bn.State.Mean.Data().([]float32), bn.State.Var.Data().([]float32)
-		if !ok || len(s[0]) != len(mean) || len(s[1]) != len(vr) {
-			return fmt.Errorf("classify: BatchNorm %q differs between the training and evaluation graphs", bn.Node)
-		}
-		copy(mean, s[0])
-		copy(vr, s[1])
-	}
-	return nil
 }

@@ -90,7 +90,7 @@ func (c *evalCache) get(shape []int) (*evalNet, error) {
 	}
 	c.nets = append(c.nets, net)
 	if net.steps != c.t.steps {
-		if err := copyValues(net.model, c.t.model); err != nil {
+		if err := net.model.CopyValuesFrom(c.t.model); err != nil {
 			return nil, err
 		}
 		net.steps = c.t.steps

@@ -47,34 +47,3 @@ func loadValues(m *importer.Model, mp *pb.ModelProto) error {
 	}
 	return nil
 }
-
-// copyValues copies every parameter and BatchNorm statistic of src into dst, two imports of
-// the same ONNX model (the training graph into an evaluation graph of another input size).
-func copyValues(dst, src *importer.Model) error {
-	params := map[string][]float32{}
-	for _, p := range src.Params() {
-		params[p.Name] = p.Node.Value().Data().([]float32)
-	}
-	for _, p := range dst.Params() {
-		v, ok := params[p.Name]
-		d := p.Node.Value().Data().([]float32)
-		if !ok || len(v) != len(d) {
-			return fmt.Errorf("seg: parameter %q differs between the training and evaluation graphs", p.Name)
-		}
-		copy(d, v)
-	}
-	stats := map[string][2][]float32{}
-	for _, bn := range src.BatchNorms() {
-		stats[bn.Mean] = [2][]float32{bn.State.Mean.Data().([]float32), bn.State.Var.Data().([]float32)}
-	}
-	for _, bn := range dst.BatchNorms() {
-		s, ok := stats[bn.Mean]
-		mean, vr := bn.State.Mean.Data().([]float32), bn.State.Var.Data().([]float32)
-		if !ok || len(s[0]) != len(mean) || len(s[1]) != len(vr) {
-			return fmt.Errorf("seg: BatchNorm %q differs between the training and evaluation graphs", bn.Node)
-		}
-		copy(mean, s[0])
-		copy(vr, s[1])
-	}
-	return nil
-}

@@ -14,7 +14,6 @@ import (
 	"io/fs"
 	"math"
 	"os"
-	"strings"
 	"sync"
 
 	"github.com/ssl4dp/ssl4dp/ops/cuda/driver"
@@ -118,7 +117,7 @@ func device() (*driver.Context, map[string]driver.Function, error) {
 				gpu.err = fmt.Errorf("%s: %w", f, err)
 				return
 			}
-			for _, name := range entries(string(src)) {
+			for _, name := range kernels.Entries(string(src)) {
 				fn, err := mod.Function(name)
 				if err != nil {
 					gpu.err = err
@@ -129,19 +128,6 @@ func device() (*driver.Context, map[string]driver.Function, error) {
 		}
 	})
 	return gpu.ctx, gpu.fns, gpu.err
-}
-
-// entries are the kernel names a PTX module defines (".visible .entry name(").
-func entries(ptx string) []string {
-	var names []string
-	for _, line := range strings.Split(ptx, "\n") {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), ".visible .entry "); ok {
-			if name, _, ok := strings.Cut(rest, "("); ok {
-				names = append(names, name)
-			}
-		}
-	}
-	return names
 }
 
 // onGPU runs the launch on the GPU: slices are copied to device buffers (a slice passed

@@ -21,7 +21,7 @@ func TestEntriesCoverTheKernels(t *testing.T) {
 	files, _ := fs.Glob(kernels.PTX, "ptx/*.ptx")
 	for _, f := range files {
 		src, _ := fs.ReadFile(kernels.PTX, f)
-		all = append(all, entries(string(src))...)
+		all = append(all, kernels.Entries(string(src))...)
 	}
 	for _, k := range emu.Kernels() {
 		if !slices.Contains(all, k) && !strings.HasPrefix(k, "emutest_") {

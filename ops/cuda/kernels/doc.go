@@ -9,7 +9,10 @@
 // reduce in a fixed order, so the same inputs give the same bits.
 package kernels
 
-import "embed"
+import (
+	"embed"
+	"strings"
+)
 
 // Sources are the kernel sources (*.cu) and the headers they share.
 //
@@ -20,3 +23,17 @@ var Sources embed.FS
 //
 //go:embed ptx/*.ptx
 var PTX embed.FS
+
+// Entries are the kernel names a PTX module defines (its ".visible .entry name(" lines), as
+// the device layer and the GPU check look kernels up.
+func Entries(ptx string) []string {
+	var names []string
+	for _, line := range strings.Split(ptx, "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), ".visible .entry "); ok {
+			if name, _, ok := strings.Cut(rest, "("); ok {
+				names = append(names, name)
+			}
+		}
+	}
+	return names
+}
