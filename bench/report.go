@@ -77,6 +77,9 @@ func (r *TrainReport) WriteText(w io.Writer) error {
 		r.ImagesPerS, r.GFLOPPerS, r.GFLOPPerStep, float64(r.Work.TrainedMACs)/1e9, float64(r.Work.ForwardOnlyMACs)/1e9)
 	ew.printf("loss: %.4f at the first step, %.4f at the last\n", r.LossFirst, r.LossLast)
 	ew.printf("memory: peak RSS %.0f MiB, of which %.0f MiB over the %.0f MiB before the network was built\n", r.PeakRSSMiB, r.NetworkRSSMiB, r.BaselineRSSMiB)
+	if r.MemoryPlan != "" {
+		ew.printf("%s\n", r.MemoryPlan)
+	}
 	ew.printf("BLAS %s (%s), GOMAXPROCS %d\n", r.BLAS, plural(r.BLASThreads, "thread"), r.GoMaxProcs)
 	r.Env.write(ew)
 	if !r.PeakReset {

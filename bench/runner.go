@@ -32,6 +32,7 @@ type runner struct {
 	work   Work // counted on the forward graph, before differentiation
 	phases phaseTimes
 	dev    *train.DeviceSteps // --device emulated or cuda, else nil
+	plan   *ops.MemoryPlan    // the CPU step's shared buffers, nil without
 }
 
 // phaseTimes is where the steps' time went, summed over steps: each part of a step (see
@@ -68,6 +69,13 @@ func newRunner(s Step, batch int) (*runner, error) { return newRunnerOn(s, batch
 // newRunnerOn is newRunner with the steps on device ("", "cpu": the host; "emulated",
 // "cuda": resident on that device, train.DeviceSteps).
 func newRunnerOn(s Step, batch int, device string) (*runner, error) {
+	return newRunnerPlanned(s, batch, device, &ops.PlanOptions{})
+}
+
+// newRunnerPlanned is newRunnerOn with the CPU step's memory plan under these options (nil:
+// none), as the training engine plans it (train.PlanMemory): the loss and what the task's
+// KeepNodes name stay readable after a pass. A device step is not planned.
+func newRunnerPlanned(s Step, batch int, device string, plan *ops.PlanOptions) (*runner, error) {
 	if err := s.Build(batch); err != nil {
 		return nil, err
 	}
@@ -103,6 +111,16 @@ func newRunnerOn(s Step, batch int, device string) (*runner, error) {
 		return r, nil
 	}
 	r.vm = G.NewTapeMachine(s.Graph())
+	if plan != nil {
+		keep := G.Nodes{s.Loss()}
+		if k, ok := s.(train.Keeper); ok {
+			keep = append(keep, k.KeepNodes()...)
+		}
+		if r.plan, err = ops.PlanMemoryWith(s.Graph(), *plan, keep...); err != nil {
+			r.vm.Close()
+			return nil, fmt.Errorf("bench: %s: %w", s.Name(), err)
+		}
+	}
 	return r, nil
 }
 
@@ -177,4 +195,7 @@ func (r *runner) close() {
 		return
 	}
 	r.vm.Close()
+	if r.plan != nil {
+		r.plan.Release()
+	}
 }

@@ -35,6 +35,11 @@ type TrainConfig struct {
 	// Device is where the steps run: "" or "cpu", "emulated" (the CI test device: slow) or
 	// "cuda"; off the CPU only the seg step, with the training state resident on the device.
 	Device string
+	// NoMemoryPlan times the CPU step without the memory plan (ops.PlanMemory): every op keeps
+	// its own output buffer, as before the plan; for before/after comparisons.
+	NoMemoryPlan bool
+	// MemoryPlan holds the plan's options (tests only: they break it on purpose).
+	MemoryPlan ops.PlanOptions
 }
 
 // TrainReport is what Train measured, with the settings and the machine.
@@ -68,11 +73,20 @@ type TrainReport struct {
 	BaselineRSSMiB float64      `json:"baseline_rss_mib"` // resident set before the network was built
 	NetworkRSSMiB  float64      `json:"network_rss_mib"`  // PeakRSSMiB − BaselineRSSMiB
 	PeakReset      bool         `json:"peak_reset"`       // false: the peak covers the whole process
+	MemoryPlan     string       `json:"memory_plan"`      // the plan's summary (ops.MemoryPlan.String), or "off"
 	BLAS           string       `json:"blas"`
 	BLASThreads    int          `json:"blas_threads"`
 	GoMaxProcs     int          `json:"gomaxprocs"`
 	Env            Env          `json:"env"`
 	Profile        *StepProfile `json:"profile,omitempty"` // with TrainConfig.Profile
+}
+
+// plan is the memory plan's options for the runner, nil without one.
+func (c TrainConfig) plan() *ops.PlanOptions {
+	if c.NoMemoryPlan {
+		return nil
+	}
+	return &c.MemoryPlan
 }
 
 func (c TrainConfig) normalized() (TrainConfig, error) {
@@ -152,7 +166,7 @@ func Train(cfg TrainConfig) (*TrainReport, error) {
 		return nil, err
 	}
 	t0 := time.Now()
-	run, err := newRunnerOn(step, c.Batch, c.Device)
+	run, err := newRunnerPlanned(step, c.Batch, c.Device, c.plan())
 	if err != nil {
 		return nil, err
 	}
@@ -203,6 +217,10 @@ func Train(cfg TrainConfig) (*TrainReport, error) {
 	r.GFLOPPerStep = r.Work.FLOPs() / 1e9
 	r.GFLOPPerS = r.GFLOPPerStep / r.StepS.P50
 	r.PeakRSSMiB, r.BaselineRSSMiB, r.NetworkRSSMiB, r.PeakReset = after.HWM, before.RSS, after.HWM-before.RSS, peakReset
+	r.MemoryPlan = "off"
+	if run.plan != nil {
+		r.MemoryPlan = run.plan.String()
+	}
 	r.Env.finish()
 	return r, nil
 }

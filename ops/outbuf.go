@@ -26,11 +26,29 @@ import (
 //   - Kernels overwrite every element (or clear first): the buffer holds the last run's values.
 //
 // A machine's own offer (a register it reuses within the run) is taken first, as before.
-type outBuf struct{ t *tensor.Dense }
+//
+// Under a memory plan (plan.go) the buffer is a place in an arena shared with other ops'
+// values whose lifetimes do not overlap this one's; the rules above still hold for the
+// values the plan keeps past the run, but any other value is overwritten by a later node of
+// the same run. A planned buffer never takes the machine's offer (that tensor may be the plan's
+// for another value by then).
+type outBuf struct {
+	t    *tensor.Dense
+	slot *planSlot // non-nil: placed by a MemoryPlan
+}
 
 // get returns the tensor to write a result of this dtype and shape into: the machine's offer
-// when usable, else the tensor kept from this node's last run, else a new one, kept.
+// when usable, else the tensor kept from this node's last run, else a new one, kept. A
+// planned buffer returns its place in the arena (a header over it made again when something
+// downstream reshaped the last one in place).
 func (b *outBuf) get(prealloc G.Value, dt tensor.Dtype, shape tensor.Shape) *tensor.Dense {
+	if s := b.slot; s != nil && s.dt == dt && s.shape.Eq(shape) {
+		if p := usable(b.t, dt, shape); p != nil {
+			return p
+		}
+		b.t = tensor.New(tensor.WithShape(shape.Clone()...), tensor.WithBacking(s.backing))
+		return b.t
+	}
 	if p := usable(prealloc, dt, shape); p != nil {
 		return p
 	}

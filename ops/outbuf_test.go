@@ -93,6 +93,13 @@ var bufNets = []bufNet{
 // the loss and the gradients of the last run.
 func bufNetRun(t *testing.T, net bufNet, params [][]float32, runs int, step int64) [][]float32 {
 	t.Helper()
+	out, _ := bufNetRunPlanned(t, net, params, runs, step, nil)
+	return out
+}
+
+// bufNetRunPlanned is bufNetRun under a memory plan with these options (nil: none).
+func bufNetRunPlanned(t *testing.T, net bufNet, params [][]float32, runs int, step int64, plan *PlanOptions) ([][]float32, *MemoryPlan) {
+	t.Helper()
 	g := G.NewGraph()
 	phase := &Phase{Training: true}
 	var p G.Nodes
@@ -109,6 +116,13 @@ func bufNetRun(t *testing.T, net bufNet, params [][]float32, runs int, step int6
 	}
 	vm := G.NewTapeMachine(g)
 	defer vm.Close()
+	var mp *MemoryPlan
+	if plan != nil {
+		if mp, err = PlanMemoryWith(g, *plan); err != nil {
+			t.Fatalf("%s: memory plan: %v", net.name, err)
+		}
+		defer mp.Release()
+	}
 	var out [][]float32
 	for r := 0; r < runs; r++ {
 		if r > 0 {
@@ -134,7 +148,7 @@ func bufNetRun(t *testing.T, net bufNet, params [][]float32, runs int, step int6
 			out = append(out, slices.Clone(gv.Data().([]float32)))
 		}
 	}
-	return out
+	return out, mp
 }
 
 // Ops keep their outputs between runs and overwrite them. The second run of a machine must

@@ -4,6 +4,7 @@ import (
 	"io"
 
 	"github.com/ssl4dp/ssl4dp/data"
+	"github.com/ssl4dp/ssl4dp/ops"
 	"github.com/ssl4dp/ssl4dp/train/optim"
 	"github.com/ssl4dp/ssl4dp/train/schedule"
 )
@@ -40,6 +41,11 @@ type Config struct {
 	// Device is where the steps run: "" or "cpu", or "emulated" (the test device of
 	// ops/device: the CUDA kernels run by the emulator; train seg only).
 	Device string
+	// NoMemoryPlan gives every op of a CPU step its own output buffer, as before the memory
+	// plan (ops.PlanMemory): the same bits, more memory; for comparisons. MemoryPlan holds
+	// the plan's options (tests break it on purpose). A device step is never planned.
+	NoMemoryPlan bool
+	MemoryPlan   ops.PlanOptions
 
 	// Mean and Std are the input normalisation the data task applies (both zero:
 	// data.ImageNetMean and data.ImageNetStd), recorded in run.json for export.

@@ -7,6 +7,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/ssl4dp/ssl4dp/ops"
 	"github.com/ssl4dp/ssl4dp/train/optim"
 )
 
@@ -27,6 +28,7 @@ type stepper struct {
 	parts     []*G.Node
 	partVals  map[string]float64 // reused each step
 	dev       *devRun            // --device emulated or cuda, else nil
+	plan      *ops.MemoryPlan    // the CPU step's shared buffers; nil with Config.NoMemoryPlan or a device
 }
 
 // newStepper differentiates the task's loss with respect to its learnables and builds the
@@ -99,12 +101,21 @@ func newStepper(task Task, cfg Config) (*stepper, error) {
 		return s, nil
 	}
 	s.vm = G.NewTapeMachine(task.Graph())
+	if !cfg.NoMemoryPlan {
+		if s.plan, err = PlanMemory(task, cfg.MemoryPlan); err != nil {
+			s.vm.Close()
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
 func (s *stepper) close() {
 	if s.vm != nil {
 		s.vm.Close()
+	}
+	if s.plan != nil {
+		s.plan.Release()
 	}
 }
 

@@ -70,6 +70,7 @@ type BenchTrainCmd struct {
 	Seed         int64   `default:"1" help:"Seed of the parameters, the noise batch and per-step random choices."`
 	JSON         bool    `name:"json" help:"Print one JSON object instead of text."`
 	Report       string  `type:"path" placeholder:"FILE.json" help:"Also write the JSON report to this file."`
+	NoMemoryPlan bool    `name:"no-memory-plan" help:"Give every op of the CPU step its own output buffer, as before the memory plan (the same bits, more memory): for before/after comparisons."`
 
 	train.DeviceFlag `embed:""`
 }
@@ -88,7 +89,8 @@ func (c *BenchTrainCmd) Run(*Globals) error {
 	spec := graphs.Spec{Encoder: graphs.Encoder(c.Encoder), Head: graphs.Head(c.Head), Width: c.Width,
 		OutputStride: c.OutputStride, Classes: c.Classes, DecoderWidth: c.DecoderWidth, Seed: c.Seed}
 	r, err := bench.Train(bench.TrainConfig{Method: c.Method, Spec: spec, Scale: pretext.Scale(c.Scale), Batch: c.Batch,
-		Size: c.Size, Steps: c.Steps, Warmup: c.Warmup, Threads: c.Threads, Seed: c.Seed, Profile: c.Profile, Device: c.Device})
+		Size: c.Size, Steps: c.Steps, Warmup: c.Warmup, Threads: c.Threads, Seed: c.Seed, Profile: c.Profile, Device: c.Device,
+		NoMemoryPlan: c.NoMemoryPlan})
 	if err != nil {
 		return err
 	}

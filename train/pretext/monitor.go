@@ -6,6 +6,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/ssl4dp/ssl4dp/ops"
 	"github.com/ssl4dp/ssl4dp/ops/device"
 	"github.com/ssl4dp/ssl4dp/train/runlog"
 )
@@ -138,6 +139,9 @@ func normalizedStd(z []float32, n, d int) float64 {
 func nodeValues(n *G.Node) ([]float32, error) {
 	if n == nil {
 		return nil, errorf("monitor: no node")
+	}
+	if ops.Transient(n) {
+		return nil, errorf("monitor: %s is overwritten later in the pass under the memory plan: name it in the method's KeepNodes", n.Name())
 	}
 	t, ok := n.Value().(tensor.Tensor)
 	if !ok || t == nil {
