@@ -176,8 +176,15 @@ func (t *Task) Bind(b *data.Batch, step int) error {
 	return nil
 }
 
+// KeepNodes is what Monitors reads after the pass: the memory plan keeps the logits
+// (train.Keeper).
+func (t *Task) KeepNodes() G.Nodes { return G.Nodes{t.logits} }
+
 // Monitors is the training batch's top-1 accuracy (before the update; chance 1/classes).
 func (t *Task) Monitors() ([]runlog.Monitor, error) {
+	if ops.Transient(t.logits) {
+		return nil, fmt.Errorf("classify: the logits are overwritten later in the pass under the memory plan (KeepNodes)")
+	}
 	v, ok := t.logits.Value().Data().([]float32)
 	if !ok {
 		return nil, fmt.Errorf("classify: monitors before a forward pass")
