@@ -78,7 +78,7 @@ func (r *TrainReport) WriteText(w io.Writer) error {
 	ew.printf("loss: %.4f at the first step, %.4f at the last\n", r.LossFirst, r.LossLast)
 	ew.printf("memory: peak RSS %.0f MiB, of which %.0f MiB over the %.0f MiB before the network was built\n", r.PeakRSSMiB, r.NetworkRSSMiB, r.BaselineRSSMiB)
 	if r.MemoryPlan != "" {
-		ew.printf("%s\n", r.MemoryPlan)
+		ew.printf("%s; scratch pools %.1f MiB\n", r.MemoryPlan, r.ScratchMiB)
 	}
 	ew.printf("BLAS %s (%s), GOMAXPROCS %d\n", r.BLAS, plural(r.BLASThreads, "thread"), r.GoMaxProcs)
 	r.Env.write(ew)

@@ -74,6 +74,7 @@ type TrainReport struct {
 	NetworkRSSMiB  float64      `json:"network_rss_mib"`  // PeakRSSMiB − BaselineRSSMiB
 	PeakReset      bool         `json:"peak_reset"`       // false: the peak covers the whole process
 	MemoryPlan     string       `json:"memory_plan"`      // the plan's summary (ops.MemoryPlan.String), or "off"
+	ScratchMiB     float64      `json:"scratch_mib"`      // the ops' scratch pools after the last step (ops.ScratchKeptBytes)
 	BLAS           string       `json:"blas"`
 	BLASThreads    int          `json:"blas_threads"`
 	GoMaxProcs     int          `json:"gomaxprocs"`
@@ -221,6 +222,7 @@ func Train(cfg TrainConfig) (*TrainReport, error) {
 	if run.plan != nil {
 		r.MemoryPlan = run.plan.String()
 	}
+	r.ScratchMiB = float64(ops.ScratchKeptBytes()) / (1 << 20)
 	r.Env.finish()
 	return r, nil
 }

@@ -49,6 +49,7 @@ type MemoryPlan struct {
 	Kept      int   // of which live past the step (read after it)
 	Unplanned int   // executed op nodes without a kept buffer (Gorgonia's own ops, …)
 	Bytes     int64 // the arenas' size
+	Live      int64 // the most bytes of planned values alive at one instruction: Bytes' lower bound
 	Separate  int64 // what the planned values take with a buffer each (no plan)
 
 	bufs      []*outBuf
@@ -278,6 +279,17 @@ func PlanMemoryWith(g *G.ExprGraph, opt PlanOptions, keep ...*G.Node) (*MemoryPl
 		}
 		p.Values += len(list)
 		p.Bytes += int64(total) * int64(dt.Size())
+		delta := make([]int64, n+2)
+		for _, x := range list {
+			delta[x.start] += int64(x.size)
+			delta[x.end+1] -= int64(x.size)
+		}
+		var live, most int64
+		for _, d := range delta {
+			live += d
+			most = max(most, live)
+		}
+		p.Live += most * int64(dt.Size())
 	}
 	transientMu.Lock()
 	for _, nd := range p.transient {
@@ -303,8 +315,8 @@ func (p *MemoryPlan) Release() {
 
 // String is one line for logs: how many values, and the arenas against separate buffers.
 func (p *MemoryPlan) String() string {
-	return fmt.Sprintf("memory plan: %d values (%d kept past the step, %d other op nodes) in %.1f MiB instead of %.1f MiB",
-		p.Values, p.Kept, p.Unplanned, float64(p.Bytes)/(1<<20), float64(p.Separate)/(1<<20))
+	return fmt.Sprintf("memory plan: %d values (%d kept past the step, %d other op nodes) in %.1f MiB (at most %.1f MiB alive at once) instead of %.1f MiB",
+		p.Values, p.Kept, p.Unplanned, float64(p.Bytes)/(1<<20), float64(p.Live)/(1<<20), float64(p.Separate)/(1<<20))
 }
 
 var (

@@ -26,7 +26,7 @@ func TestMemoryPlanSameBits(t *testing.T) {
 			}
 		}
 		t.Logf("%s: %v", net.name, mp)
-		if mp.Values == 0 || mp.Bytes >= mp.Separate {
+		if mp.Values == 0 || mp.Bytes >= mp.Separate || mp.Live > mp.Bytes {
 			t.Errorf("%s: %v: nothing shared", net.name, mp)
 		}
 		broken, _ := bufNetRunPlanned(t, net, params, 3, 0, &PlanOptions{ShortenBy: 1})

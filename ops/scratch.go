@@ -73,3 +73,20 @@ func putScratch[T Float](b []T) {
 		p.free = append(p.free, b[:cap(b)])
 	}
 }
+
+// ScratchKeptBytes is what the scratch pools hold between ops: the free buffers kept for
+// the next request (bench train reports it beside the memory plan).
+func ScratchKeptBytes() int64 {
+	var n int64
+	scratch32.mu.Lock()
+	for _, b := range scratch32.free {
+		n += int64(cap(b)) * 4
+	}
+	scratch32.mu.Unlock()
+	scratch64.mu.Lock()
+	for _, b := range scratch64.free {
+		n += int64(cap(b)) * 8
+	}
+	scratch64.mu.Unlock()
+	return n
+}
