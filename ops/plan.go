@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"weak"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -293,7 +294,7 @@ func PlanMemoryWith(g *G.ExprGraph, opt PlanOptions, keep ...*G.Node) (*MemoryPl
 	}
 	transientMu.Lock()
 	for _, nd := range p.transient {
-		transientNodes[nd] = struct{}{}
+		transientNodes[weak.Make(nd)] = struct{}{}
 	}
 	transientMu.Unlock()
 	return p, nil
@@ -307,7 +308,7 @@ func (p *MemoryPlan) Release() {
 	}
 	transientMu.Lock()
 	for _, nd := range p.transient {
-		delete(transientNodes, nd)
+		delete(transientNodes, weak.Make(nd))
 	}
 	transientMu.Unlock()
 	p.bufs, p.transient = nil, nil
@@ -319,9 +320,12 @@ func (p *MemoryPlan) String() string {
 		p.Values, p.Kept, p.Unplanned, float64(p.Bytes)/(1<<20), float64(p.Live)/(1<<20), float64(p.Separate)/(1<<20))
 }
 
+// transientNodes are the planned graphs' overwritten nodes, held weakly: a plan that is never
+// released (a momentum network's, living as long as its task) must not keep its graph, and
+// with it the arena, alive after the task is gone. A stale entry costs a few bytes.
 var (
 	transientMu    sync.Mutex
-	transientNodes = map[*G.Node]struct{}{}
+	transientNodes = map[weak.Pointer[G.Node]]struct{}{}
 )
 
 // Transient reports whether a memory plan lets later nodes of the same run overwrite n's
@@ -330,7 +334,7 @@ var (
 func Transient(n *G.Node) bool {
 	transientMu.Lock()
 	defer transientMu.Unlock()
-	_, ok := transientNodes[n]
+	_, ok := transientNodes[weak.Make(n)]
 	return ok
 }
 

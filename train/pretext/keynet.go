@@ -43,8 +43,21 @@ func newKeyNet(mp *pb.ModelProto, chunk, size int, names ...string) (*keyNet, er
 		return nil, err
 	}
 	per := 3 * size * size
-	return &keyNet{m: m, vm: G.NewTapeMachine(m.Graph), in: in, outs: outs, chunk: chunk, per: per, buf: make([]float32, chunk*per)}, nil
+	k := &keyNet{m: m, vm: G.NewTapeMachine(m.Graph), in: in, outs: outs, chunk: chunk, per: per, buf: make([]float32, chunk*per)}
+	if planKeyNets {
+		// Forward only: every activation but the outputs is dead once its reader ran, so the
+		// plan keeps little more than the widest layer's input and output.
+		if _, err := ops.PlanMemory(m.Graph, outs...); err != nil {
+			k.vm.Close()
+			return nil, errorf("momentum network: %w", err)
+		}
+	}
+	return k, nil
 }
+
+// planKeyNets plans the momentum networks' memory (ops.PlanMemory); tests turn it off to
+// compare against unplanned runs.
+var planKeyNets = true
 
 // encode runs the network on a batch of images [n, 3, S, S] in chunks of the order perm
 // (perm[j] is the image at position j; nil keeps the batch order) and returns, for each

@@ -26,6 +26,8 @@ type planRun struct {
 func runPlanned(t *testing.T, method string, steps int, opt *ops.PlanOptions) planRun {
 	t.Helper()
 	const n, size = 4, 32
+	planKeyNets = opt != nil // the momentum network too
+	defer func() { planKeyNets = true }()
 	task, err := New(method, tinyOptions(size), tinyConfig(t, method))
 	if err != nil {
 		t.Fatal(err)
