@@ -140,6 +140,7 @@ func PlanMemoryWith(g *G.ExprGraph, opt PlanOptions, keep ...*G.Node) (*MemoryPl
 		elems int
 	}
 	var vals []planned
+	bufUsers := map[*outBuf]int{} // nodes per buffer: one, unless an op value was applied twice
 	p := &MemoryPlan{}
 	isLeaf := func(nd *G.Node) bool { return nd.Op() == nil }
 	for i, nd := range sorted {
@@ -170,6 +171,7 @@ func PlanMemoryWith(g *G.ExprGraph, opt PlanOptions, keep ...*G.Node) (*MemoryPl
 			continue
 		}
 		vals = append(vals, planned{node: nd, buf: b, dt: dt, shape: shape.Clone(), start: i, elems: shape.TotalSize()})
+		bufUsers[b]++
 	}
 	// Read after the step.
 	for _, nd := range sorted {
@@ -208,6 +210,12 @@ func PlanMemoryWith(g *G.ExprGraph, opt PlanOptions, keep ...*G.Node) (*MemoryPl
 	}
 	byDtype := map[tensor.Dtype][]*iv{}
 	for _, v := range vals {
+		if bufUsers[v.buf] > 1 {
+			// One op value behind two nodes (outBuf's rules forbid it): one buffer cannot have
+			// two places, so it keeps its own memory, as without a plan.
+			p.Unplanned++
+			continue
+		}
 		e := groupEnd[find(v.node)]
 		if e >= end {
 			p.Kept++
