@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
+	G "gorgonia.org/gorgonia"
+
 	"github.com/ssl4dp/ssl4dp/data"
 	"github.com/ssl4dp/ssl4dp/evaluate/features"
 	"github.com/ssl4dp/ssl4dp/evaluate/retrieval"
@@ -93,6 +95,15 @@ func (p *probed) Monitors() ([]runlog.Monitor, error) {
 		return m.Monitors()
 	}
 	return nil, nil
+}
+
+// KeepNodes passes on what the wrapped task reads after a pass (train.Keeper), or the memory
+// plan would let the pass overwrite its monitors' logits.
+func (p *probed) KeepNodes() G.Nodes {
+	if k, ok := p.Task.(train.Keeper); ok {
+		return k.KeepNodes()
+	}
+	return nil
 }
 
 // OnDevice passes a device run on to the wrapped task (train.DeviceTask); the probe itself
