@@ -53,6 +53,10 @@ type Row struct {
 	Transfer string
 	Finetune Flags  // `train seg` flags for this row's cells, over Grid.Finetune and the head's
 	Note     string // shown in the table's note column
+	// Against names rows this row is also compared with in results.md, beyond the first row
+	// and From: a control ("MoCo + MoCo (control)", the same extra steps without the dense
+	// task) that a continuation must beat to count as a gain from its task.
+	Against []string
 }
 
 // StageSpec is one pre-training run: a method and its `train pretext` flags over
@@ -131,6 +135,7 @@ type fileRow struct {
 	Note     string           `toml:"note"`
 	Stages   []map[string]any `toml:"stages"`
 	Finetune map[string]any   `toml:"finetune"`
+	Against  []string         `toml:"against"`
 }
 
 // Parse reads a grid from TOML (name is the file, for messages) and checks it completely —
@@ -154,7 +159,7 @@ func Parse(src []byte, name string) (*Grid, error) {
 		for i, k := range und {
 			keys[i] = k.String()
 		}
-		hint := "want title, data, seeds, [pretrain], [finetune], [evaluate], [slurm], [[head]], [[row]]; a row has name, from, stages, init, transfer, finetune, note"
+		hint := "want title, data, seeds, [pretrain], [finetune], [evaluate], [slurm], [[head]], [[row]]; a row has name, from, stages, init, transfer, finetune, note, against"
 		switch und[0][0] {
 		case "pretrain", "finetune", "head":
 			hint = "a flag's value is a string, number, boolean or list, not a table"
@@ -253,7 +258,7 @@ func (g *Grid) readRows(rows []fileRow) error {
 		if slices.ContainsFunc(g.Rows, func(o Row) bool { return o.Name == name }) {
 			return fmt.Errorf("row %q is defined twice", name)
 		}
-		r := Row{Name: name, From: strings.TrimSpace(fr.From), Init: fr.Init, Transfer: fr.Transfer, Note: fr.Note}
+		r := Row{Name: name, From: strings.TrimSpace(fr.From), Init: fr.Init, Transfer: fr.Transfer, Note: fr.Note, Against: fr.Against}
 		if r.Transfer == "" {
 			r.Transfer = TransferEncoder
 		}
@@ -349,6 +354,11 @@ func (g *Grid) check() error {
 		stages, _, err := g.chain(r)
 		if err != nil {
 			return err
+		}
+		for _, a := range r.Against {
+			if g.Row(a) == nil || a == r.Name {
+				return fmt.Errorf("row %q: against %q names no other row", r.Name, a)
+			}
 		}
 		for j, st := range r.Stages {
 			if _, err := parseStage(st.Method, stageArgs(st.Method, g.Pretrain, st.Flags, g.pretrainData(st.Flags), nil), true); err != nil {
