@@ -74,6 +74,12 @@ type Eval struct {
 	// Probes are frozen-encoder protocols (Protocols) run once per row and seed beside the
 	// fine-tuning cells; each is a column of results.md next to the heads.
 	Probes []string
+	// LinearEpochs and RetrievalBank shrink the probes for a small machine: the linear
+	// probe's passes over the train split (0: evaluate linear's default) and the retrieval
+	// memory bank's most patches (0: evaluate retrieval's default, all of a small split).
+	// Either, when set, is part of the probes' folder keys.
+	LinearEpochs  int
+	RetrievalBank int
 }
 
 // Transfer values.
@@ -121,10 +127,12 @@ type fileGrid struct {
 }
 
 type fileEval struct {
-	Batch    int      `toml:"batch"`
-	Overlays int      `toml:"overlays"`
-	Threads  int      `toml:"threads"`
-	Probes   []string `toml:"probes"`
+	Batch         int      `toml:"batch"`
+	Overlays      int      `toml:"overlays"`
+	Threads       int      `toml:"threads"`
+	Probes        []string `toml:"probes"`
+	LinearEpochs  int      `toml:"linear-epochs"`
+	RetrievalBank int      `toml:"retrieval-bank"`
 }
 
 type fileRow struct {
@@ -164,7 +172,7 @@ func Parse(src []byte, name string) (*Grid, error) {
 		case "pretrain", "finetune", "head":
 			hint = "a flag's value is a string, number, boolean or list, not a table"
 		case "evaluate":
-			hint = "[evaluate] has batch, overlays, threads, probes"
+			hint = "[evaluate] has batch, overlays, threads, probes, linear-epochs, retrieval-bank"
 		case "slurm":
 			hint = slurmKeys
 		}
@@ -208,6 +216,10 @@ func Parse(src []byte, name string) (*Grid, error) {
 			return nil, fail("%v", err)
 		}
 		g.Eval.Probes = e.Probes
+		if e.LinearEpochs < 0 || e.RetrievalBank < 0 {
+			return nil, fail("[evaluate] linear-epochs %d, retrieval-bank %d: want ≥ 0 (0: the protocol's default)", e.LinearEpochs, e.RetrievalBank)
+		}
+		g.Eval.LinearEpochs, g.Eval.RetrievalBank = e.LinearEpochs, e.RetrievalBank
 	}
 	if g.Slurm, err = readSlurm(fg.Slurm); err != nil {
 		return nil, fail("%v", err)

@@ -200,3 +200,39 @@ func TestClassesMonitorsAndProtocolTime(t *testing.T) {
 		}
 	}
 }
+
+// [evaluate] linear-epochs and retrieval-bank change only their own protocol's probe keys
+// (a shrunk probe is another run; without them the keys are those grids always had), and
+// negative values are refused.
+func TestProbeSizeKeys(t *testing.T) {
+	keys := func(extra string) map[string]string {
+		p := mustPlan(t, strings.Replace(tinyProbes, "overlays = 2", "overlays = 2\n"+extra, 1), PlanOptions{})
+		k := map[string]string{}
+		for _, pr := range p.Probes {
+			if pr.Seed == p.Grid.Seeds[0] && pr.Row == p.Grid.Rows[0].Name {
+				k[pr.Protocol] = pr.Key
+			}
+		}
+		return k
+	}
+	def, lin, bank := keys(""), keys("linear-epochs = 5"), keys("retrieval-bank = 1000")
+	if def[ProtocolLinear] == "" || def[ProtocolRetrieval] == "" {
+		t.Fatalf("keys %v", def)
+	}
+	if lin[ProtocolLinear] == def[ProtocolLinear] || lin[ProtocolRetrieval] != def[ProtocolRetrieval] {
+		t.Errorf("linear-epochs: keys %v, default %v", lin, def)
+	}
+	if bank[ProtocolRetrieval] == def[ProtocolRetrieval] || bank[ProtocolLinear] != def[ProtocolLinear] {
+		t.Errorf("retrieval-bank: keys %v, default %v", bank, def)
+	}
+	g, err := Parse([]byte(strings.Replace(tinyProbes, "overlays = 2", "overlays = 2\nlinear-epochs = 5\nretrieval-bank = 1000", 1)), "g.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Eval.LinearEpochs != 5 || g.Eval.RetrievalBank != 1000 {
+		t.Errorf("eval %+v", g.Eval)
+	}
+	if _, err := Parse([]byte(strings.Replace(tinyProbes, "overlays = 2", "overlays = 2\nretrieval-bank = -1", 1)), "g.toml"); err == nil || !strings.Contains(err.Error(), "want ≥ 0") {
+		t.Errorf("negative bank: %v", err)
+	}
+}

@@ -14,9 +14,10 @@
 #                of the four categories that are mostly photographs; the category is the
 #                class: animals (146), food (67), household (34), plants (39) = 286 cut-outs,
 #                4 classes + background.
-#   backgrounds  photographs, 44 in all:
+#   backgrounds  photographs, 43 in all:
 #                mate-backgrounds nature/ (GPL-2+, 12),
-#                lomiri-wallpapers-16.04 (CC-BY-4.0, CC-BY-SA-4.0, CC0-1.0; 15),
+#                lomiri-wallpapers-16.04 (CC-BY-4.0, CC-BY-SA-4.0, CC0-1.0; 14 of its 15:
+#                umang_by_Abhishek_Mudgal is a gradient),
 #                plasma-workspace-wallpapers, the 12 photographs among its 30 wallpapers,
 #                smallest size each (LGPL-3: BytheWater, ColdRipple, ColorfulCups,
 #                DarkestHour, EveningGlow, FallenLeaf, Grey, Kite, OneStandsOut, Path,
@@ -73,7 +74,8 @@ for f in "$root"/usr/share/backgrounds/mate/nature/*; do
     ln "$f" "$data/backgrounds/mate/"
 done
 for f in "$root"/usr/share/backgrounds/*.jpg; do
-    ln "$f" "$data/backgrounds/lomiri/"
+    # umang_by_Abhishek_Mudgal is a colour gradient, not a photograph.
+    [[ "$f" == *umang_by_Abhishek_Mudgal* ]] || ln "$f" "$data/backgrounds/lomiri/"
 done
 for w in BytheWater ColdRipple ColorfulCups DarkestHour EveningGlow FallenLeaf Grey Kite OneStandsOut Path Shell summer_1am; do
     # The smallest regular file of each (most sizes are symbolic links to one picture):
