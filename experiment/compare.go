@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"math"
+	"slices"
 )
 
 // Comparison is one row's mean mIoU against another row's, for one head: does the difference
@@ -23,10 +24,14 @@ type Comparison struct {
 	PairedDelta  float64 // mean of the per-seed differences (equals Delta when every seed finished on both)
 	PairedT      float64 // paired t: mean difference over its standard error; PairedN−1 degrees of freedom
 	PairedBeyond bool    // |PairedT| exceeds the two-sided 5% critical value
+	// PairedLo, PairedHi are the 95% confidence interval of the mean per-seed difference
+	// (PairedDelta ± t₀.₉₇₅(PairedN−1)·sd/√PairedN, as fractions); it excludes 0 exactly when
+	// PairedBeyond. NaN when not PairedTested.
+	PairedLo, PairedHi float64
 }
 
-// Comparisons compares every row with the first row and with the row it continues (From),
-// head by head, where both have finished cells.
+// Comparisons compares every row with the first row, with the row it continues (From) and
+// with the rows it names in Against, head by head, where both have finished cells.
 func (t *Table) Comparisons() []Comparison {
 	if len(t.Rows) < 2 {
 		return nil
@@ -40,8 +45,10 @@ func (t *Table) Comparisons() []Comparison {
 	for i := 1; i < len(t.Rows); i++ {
 		r := &t.Rows[i]
 		bases := []*TableRow{first}
-		if b := byName[r.From]; b != nil && b != first {
-			bases = append(bases, b)
+		for _, name := range append([]string{r.From}, r.Against...) {
+			if b := byName[name]; b != nil && b != r && !slices.Contains(bases, b) {
+				bases = append(bases, b)
+			}
 		}
 		for _, base := range bases {
 			for h := range r.Cells {
@@ -52,8 +59,14 @@ func (t *Table) Comparisons() []Comparison {
 				c := Comparison{Row: r.Name, Base: base.Name, Head: a.Head, Delta: a.Mean - b.Mean}
 				c.T, c.DF, c.Tested = welch(a, b)
 				c.Beyond = c.Tested && math.Abs(c.T) > tCritical(c.DF)
-				c.PairedN, c.PairedDelta, c.PairedT, c.PairedTested = paired(a, b)
-				c.PairedBeyond = c.PairedTested && math.Abs(c.PairedT) > tCritical(float64(c.PairedN-1))
+				var se float64
+				c.PairedN, c.PairedDelta, se, c.PairedT, c.PairedTested = paired(a, b)
+				c.PairedLo, c.PairedHi = math.NaN(), math.NaN()
+				if c.PairedTested {
+					crit := tCritical(float64(c.PairedN - 1))
+					c.PairedBeyond = math.Abs(c.PairedT) > crit
+					c.PairedLo, c.PairedHi = c.PairedDelta-crit*se, c.PairedDelta+crit*se
+				}
 				out = append(out, c)
 			}
 		}
@@ -78,9 +91,9 @@ func welch(a, b TableCell) (t, df float64, ok bool) {
 }
 
 // paired is the paired t statistic of two cells' per-seed values (seeds finished on both
-// sides only): the mean difference over its standard error, with n−1 degrees of freedom.
+// sides only): the mean difference over its standard error se, with n−1 degrees of freedom.
 // ok is false with fewer than two pairs or identical differences.
-func paired(a, b TableCell) (n int, mean, t float64, ok bool) {
+func paired(a, b TableCell) (n int, mean, se, t float64, ok bool) {
 	var d []float64
 	for i := range a.MIoU {
 		if i < len(b.MIoU) && !math.IsNaN(a.MIoU[i]) && !math.IsNaN(b.MIoU[i]) {
@@ -89,13 +102,14 @@ func paired(a, b TableCell) (n int, mean, t float64, ok bool) {
 	}
 	n = len(d)
 	if n == 0 {
-		return 0, math.NaN(), 0, false
+		return 0, math.NaN(), math.NaN(), 0, false
 	}
 	mean, std := meanStd(d)
 	if n < 2 || !(std > 0) {
-		return n, mean, 0, false
+		return n, mean, math.NaN(), 0, false
 	}
-	return n, mean, mean / (std / math.Sqrt(float64(n))), true
+	se = std / math.Sqrt(float64(n))
+	return n, mean, se, mean / se, true
 }
 
 // tCritical is the two-sided 5% critical value of Student's t with df degrees of freedom

@@ -53,6 +53,10 @@ type Row struct {
 	Transfer string
 	Finetune Flags  // `train seg` flags for this row's cells, over Grid.Finetune and the head's
 	Note     string // shown in the table's note column
+	// Against names rows this row is also compared with in results.md, beyond the first row
+	// and From: a control ("MoCo + MoCo (control)", the same extra steps without the dense
+	// task) that a continuation must beat to count as a gain from its task.
+	Against []string
 }
 
 // StageSpec is one pre-training run: a method and its `train pretext` flags over
@@ -70,6 +74,12 @@ type Eval struct {
 	// Probes are frozen-encoder protocols (Protocols) run once per row and seed beside the
 	// fine-tuning cells; each is a column of results.md next to the heads.
 	Probes []string
+	// LinearEpochs and RetrievalBank shrink the probes for a small machine: the linear
+	// probe's passes over the train split (0: evaluate linear's default) and the retrieval
+	// memory bank's most patches (0: evaluate retrieval's default, all of a small split).
+	// Either, when set, is part of the probes' folder keys.
+	LinearEpochs  int
+	RetrievalBank int
 }
 
 // Transfer values.
@@ -117,10 +127,12 @@ type fileGrid struct {
 }
 
 type fileEval struct {
-	Batch    int      `toml:"batch"`
-	Overlays int      `toml:"overlays"`
-	Threads  int      `toml:"threads"`
-	Probes   []string `toml:"probes"`
+	Batch         int      `toml:"batch"`
+	Overlays      int      `toml:"overlays"`
+	Threads       int      `toml:"threads"`
+	Probes        []string `toml:"probes"`
+	LinearEpochs  int      `toml:"linear-epochs"`
+	RetrievalBank int      `toml:"retrieval-bank"`
 }
 
 type fileRow struct {
@@ -131,6 +143,7 @@ type fileRow struct {
 	Note     string           `toml:"note"`
 	Stages   []map[string]any `toml:"stages"`
 	Finetune map[string]any   `toml:"finetune"`
+	Against  []string         `toml:"against"`
 }
 
 // Parse reads a grid from TOML (name is the file, for messages) and checks it completely —
@@ -154,12 +167,12 @@ func Parse(src []byte, name string) (*Grid, error) {
 		for i, k := range und {
 			keys[i] = k.String()
 		}
-		hint := "want title, data, seeds, [pretrain], [finetune], [evaluate], [slurm], [[head]], [[row]]; a row has name, from, stages, init, transfer, finetune, note"
+		hint := "want title, data, seeds, [pretrain], [finetune], [evaluate], [slurm], [[head]], [[row]]; a row has name, from, stages, init, transfer, finetune, note, against"
 		switch und[0][0] {
 		case "pretrain", "finetune", "head":
 			hint = "a flag's value is a string, number, boolean or list, not a table"
 		case "evaluate":
-			hint = "[evaluate] has batch, overlays, threads, probes"
+			hint = "[evaluate] has batch, overlays, threads, probes, linear-epochs, retrieval-bank"
 		case "slurm":
 			hint = slurmKeys
 		}
@@ -203,6 +216,10 @@ func Parse(src []byte, name string) (*Grid, error) {
 			return nil, fail("%v", err)
 		}
 		g.Eval.Probes = e.Probes
+		if e.LinearEpochs < 0 || e.RetrievalBank < 0 {
+			return nil, fail("[evaluate] linear-epochs %d, retrieval-bank %d: want ≥ 0 (0: the protocol's default)", e.LinearEpochs, e.RetrievalBank)
+		}
+		g.Eval.LinearEpochs, g.Eval.RetrievalBank = e.LinearEpochs, e.RetrievalBank
 	}
 	if g.Slurm, err = readSlurm(fg.Slurm); err != nil {
 		return nil, fail("%v", err)
@@ -253,7 +270,7 @@ func (g *Grid) readRows(rows []fileRow) error {
 		if slices.ContainsFunc(g.Rows, func(o Row) bool { return o.Name == name }) {
 			return fmt.Errorf("row %q is defined twice", name)
 		}
-		r := Row{Name: name, From: strings.TrimSpace(fr.From), Init: fr.Init, Transfer: fr.Transfer, Note: fr.Note}
+		r := Row{Name: name, From: strings.TrimSpace(fr.From), Init: fr.Init, Transfer: fr.Transfer, Note: fr.Note, Against: fr.Against}
 		if r.Transfer == "" {
 			r.Transfer = TransferEncoder
 		}
@@ -349,6 +366,11 @@ func (g *Grid) check() error {
 		stages, _, err := g.chain(r)
 		if err != nil {
 			return err
+		}
+		for _, a := range r.Against {
+			if g.Row(a) == nil || a == r.Name {
+				return fmt.Errorf("row %q: against %q names no other row", r.Name, a)
+			}
 		}
 		for j, st := range r.Stages {
 			if _, err := parseStage(st.Method, stageArgs(st.Method, g.Pretrain, st.Flags, g.pretrainData(st.Flags), nil), true); err != nil {

@@ -168,7 +168,11 @@ func TestShippedGrids(t *testing.T) {
 	if err != nil || len(files) < 3 {
 		t.Fatalf("grids in %s: %v %v", dir, files, err)
 	}
-	env := map[string]string{"VOC": "/data/VOC2012", "IMAGENET": "/data/imagenet", "CUTPASTE": "cutpaste:objects=/o,backgrounds=/b"}
+	env := map[string]string{"VOC": "/data/VOC2012", "IMAGENET": "/data/imagenet", "CUTPASTE": "cutpaste:objects=/o,backgrounds=/b",
+		"BENCH2": "cutpaste:objects=/o,backgrounds=/b,n=400", "BENCH2_POOL": "cutpaste:objects=/o,backgrounds=/b,n=8000,seed=2"}
+	for k, v := range env { // Load checks the flags with the data expanded from the environment
+		t.Setenv(k, v)
+	}
 	for _, f := range files {
 		g, err := Load(f)
 		if err != nil {

@@ -84,6 +84,8 @@ type ProbeInput struct {
 	Cache         string
 	OrtLib        string
 	Threads       int // onnxruntime intra-op threads ([evaluate] threads)
+	LinearEpochs  int // [evaluate] linear-epochs (0: the default)
+	RetrievalBank int // [evaluate] retrieval-bank (0: the default)
 	Log           io.Writer
 }
 
@@ -99,7 +101,7 @@ const probeCache = "probes/features-cache"
 
 // linearProbe is `ssl4dp evaluate linear` with its defaults (docs/protocols.md).
 func linearProbe(ctx context.Context, in ProbeInput) (*ProbeReport, error) {
-	res, err := linear.Evaluate(ctx, linear.Options{Features: probeFeatures(in), TrainOptions: linear.TrainOptions{Seed: in.Seed}})
+	res, err := linear.Evaluate(ctx, linear.Options{Features: probeFeatures(in), TrainOptions: linear.TrainOptions{Seed: in.Seed, Epochs: in.LinearEpochs}})
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +112,7 @@ func linearProbe(ctx context.Context, in ProbeInput) (*ProbeReport, error) {
 
 // retrievalProbe is `ssl4dp evaluate retrieval` with its published defaults.
 func retrievalProbe(ctx context.Context, in ProbeInput) (*ProbeReport, error) {
-	res, err := retrieval.Evaluate(ctx, retrieval.Options{Features: probeFeatures(in), Seed: in.Seed})
+	res, err := retrieval.Evaluate(ctx, retrieval.Options{Features: probeFeatures(in), Seed: in.Seed, BankSize: in.RetrievalBank})
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +144,15 @@ func (p *Plan) planProbes(r *Row, seed uint64, data, origin string, chain []*Sta
 		from = "stage " + chain[n-1].Key
 	}
 	for _, proto := range p.Grid.Eval.Probes {
-		key := hashKey("probe", proto, from, data, net.Encoder, strconv.FormatFloat(net.Width, 'g', -1, 64), strconv.Itoa(net.OutputStride), strconv.FormatUint(seed, 10))
+		parts := []string{"probe", proto, from, data, net.Encoder, strconv.FormatFloat(net.Width, 'g', -1, 64), strconv.Itoa(net.OutputStride), strconv.FormatUint(seed, 10)}
+		// A shrunk probe is another run; the defaults keep the keys grids had before.
+		if e := p.Grid.Eval.LinearEpochs; e > 0 && proto == ProtocolLinear {
+			parts = append(parts, "epochs="+strconv.Itoa(e))
+		}
+		if b := p.Grid.Eval.RetrievalBank; b > 0 && proto == ProtocolRetrieval {
+			parts = append(parts, "bank="+strconv.Itoa(b))
+		}
+		key := hashKey(parts...)
 		pr := &Probe{Key: key, Row: r.Name, Protocol: proto, Seed: seed, Data: data, Stages: chain, Net: net,
 			Dir: filepath.Join("probes", slug(r.Name), proto, fmt.Sprintf("s%d-%s", seed, key))}
 		if len(chain) == 0 {
@@ -185,7 +195,8 @@ func (r *runner) probe(ctx context.Context, log io.Writer, n int, pr *Probe) err
 	}
 	start := time.Now()
 	rep, err := run(ctx, ProbeInput{Encoder: enc, Data: pr.Data, Seed: pr.Seed, Cache: r.path(probeCache),
-		OrtLib: r.o.OrtLib, Threads: r.p.Grid.Eval.Threads, Log: log})
+		OrtLib: r.o.OrtLib, Threads: r.p.Grid.Eval.Threads, LinearEpochs: r.p.Grid.Eval.LinearEpochs,
+		RetrievalBank: r.p.Grid.Eval.RetrievalBank, Log: log})
 	if err != nil {
 		return err
 	}

@@ -23,22 +23,31 @@ type Table struct {
 	Seeds   []uint64
 	Heads   []string // the grid's heads, then its probes' columns (protocolColumn)
 	Probes  []string // the probe columns among Heads
+	Classes []string // the val split's class names (from a finished cell's eval.json), for ClassIoU
 	Rows    []TableRow
 	Skipped []Skipped
 	Pending int // planned cells without a completion record
+	// StagesDone and StagesS are the finished pre-training stages and their training time,
+	// each stage once.
+	StagesDone int
+	StagesS    float64
 }
 
 // TableRow is one pre-training row.
 type TableRow struct {
-	Name   string
-	From   string // the row it continues (Row.From)
-	Epochs string // per stage, "20 + 10"; "—" for no pre-training
-	Note   string
-	Shared []string // stages this row shares with other rows ("moco (with MoCo + PLR)")
+	Name    string
+	From    string   // the row it continues (Row.From)
+	Against []string // further rows it is compared with (Row.Against)
+	Epochs  string   // per stage, "20 + 10"; "—" for no pre-training
+	Note    string
+	Shared  []string // stages this row shares with other rows ("moco (with MoCo + PLR)")
 	// PretrainS is the row's pre-training time per seed (its stages' training time, shared
 	// stages counted in full), averaged over the seeds whose stages finished.
 	PretrainS float64
-	Cells     []TableCell // by head, in Table.Heads order
+	// Monitors are the row's own pre-training stages' curves (not those of the row it
+	// continues): how each loss and health number moved, averaged over seeds.
+	Monitors []StageMonitor
+	Cells    []TableCell // by head, in Table.Heads order
 }
 
 // TableCell is one row × head: mIoU per seed and their summary.
@@ -50,6 +59,11 @@ type TableCell struct {
 	Mean   float64   // over finished seeds (NaN when none)
 	Std    float64   // sample standard deviation (n−1); NaN for n < 2
 	TrainS float64   // mean fine-tuning + export + evaluation time per seed
+	// ClassIoU is each class's IoU averaged over the finished seeds (a class with no defined
+	// IoU in a seed is left out of that seed), in Table.Classes order.
+	ClassIoU []float64
+	classSum []float64
+	classN   []int
 }
 
 // Collect reads the completion records of the plan's stages and cells under out.
@@ -74,13 +88,17 @@ func Collect(p *Plan, out string) (*Table, error) {
 			return nil, err
 		}
 		stageRec[st.Dir] = rec
+		if rec != nil {
+			t.StagesDone++
+			t.StagesS += rec.TrainS
+		}
 	}
 	rows := map[string]*TableRow{}
 	for _, r := range g.Rows {
 		if skipped(p, r.Name) {
 			continue
 		}
-		tr := &TableRow{Name: r.Name, From: r.From, Note: r.Note, Epochs: "—"}
+		tr := &TableRow{Name: r.Name, From: r.From, Against: r.Against, Note: r.Note, Epochs: "—"}
 		for _, h := range t.Heads {
 			c := TableCell{Head: h, MIoU: make([]float64, len(g.Seeds)), Folder: make([]string, len(g.Seeds))}
 			for i := range c.MIoU {
@@ -106,6 +124,7 @@ func Collect(p *Plan, out string) (*Table, error) {
 		cell.MIoU[si] = rec.Scores.MIoU
 		cell.TrainS += rec.TotalS
 		cell.N++
+		cell.addClasses(rec.Scores.IoU)
 		return true, nil
 	}
 	for _, c := range p.Cells {
@@ -156,8 +175,14 @@ func Collect(p *Plan, out string) (*Table, error) {
 			}
 		}
 	}
+	if err := t.readClasses(p, out); err != nil {
+		return nil, err
+	}
 	for i := range t.Rows {
 		tr := rows[t.Rows[i].Name]
+		if err := tr.readMonitors(p, out); err != nil {
+			return nil, err
+		}
 		if n := len(pre[tr.Name]); n > 0 {
 			for _, s := range pre[tr.Name] {
 				tr.PretrainS += s / float64(n)
@@ -168,6 +193,13 @@ func Collect(p *Plan, out string) (*Table, error) {
 			c.Mean, c.Std = meanStd(c.MIoU)
 			if c.N > 0 {
 				c.TrainS /= float64(c.N)
+			}
+			c.ClassIoU = make([]float64, len(c.classSum))
+			for k := range c.classSum {
+				c.ClassIoU[k] = math.NaN()
+				if c.classN[k] > 0 {
+					c.ClassIoU[k] = c.classSum[k] / float64(c.classN[k])
+				}
 			}
 		}
 		t.Rows[i] = *tr
@@ -302,7 +334,9 @@ func (t *Table) Markdown() string {
 			"initialisation, data order and augmentation, so the per-seed differences remove what the seed does to " +
 			"both rows. Either needs two seeds. With many rows some 5% tests pass by chance (one in twenty when " +
 			"nothing differs): read a yes as a lead to confirm with more seeds, not a finding.\n\n" +
-			"| pre-training | against | head | Δ mIoU | Welch t (df) | paired Δ, t (n) | beyond the spread? |\n|---|---|---|---|---|---|---|\n")
+			"The paired column gives the mean per-seed difference with its 95% confidence interval (t with n−1 degrees of freedom), " +
+			"then t and n: an interval that excludes 0 is a paired yes.\n\n" +
+			"| pre-training | against | head | Δ mIoU | Welch t (df) | paired Δ [95% CI], t (n) | beyond the spread? |\n|---|---|---|---|---|---|---|\n")
 		for _, c := range cmp {
 			tcol, pcol := "—", "—"
 			welchV, pairedV := "—", "—"
@@ -311,7 +345,7 @@ func (t *Table) Markdown() string {
 				welchV = yesNo(c.Beyond)
 			}
 			if c.PairedTested {
-				pcol = fmt.Sprintf("%+.1f, %.2f (%d)", 100*c.PairedDelta, c.PairedT, c.PairedN)
+				pcol = fmt.Sprintf("%s, %.2f (%d)", ciText(c), c.PairedT, c.PairedN)
 				pairedV = yesNo(c.PairedBeyond)
 			}
 			verdict := "Welch " + welchV + ", paired " + pairedV
@@ -321,6 +355,9 @@ func (t *Table) Markdown() string {
 			fmt.Fprintf(&b, "| %s | %s | %s | %+.1f | %s | %s | %s |\n", c.Row, c.Base, c.Head, 100*c.Delta, tcol, pcol, verdict)
 		}
 	}
+	t.classMarkdown(&b)
+	t.monitorMarkdown(&b)
+	t.protocolTimeMarkdown(&b)
 	var shared []string
 	seen := map[string]bool{}
 	for _, r := range t.Rows {

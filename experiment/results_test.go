@@ -183,14 +183,14 @@ func TestWelch(t *testing.T) {
 	// sample std 0.001, so t = 0.011/(0.001/√3) = 11√3 ≈ 19.05 on 2 df: beyond the spread,
 	// although Welch's test (each side's spread ≈ 0.02) is nowhere near it.
 	a, b := cell(0.470, 0.492, 0.451), cell(0.46, 0.48, 0.44)
-	if n, mean, tv, ok := paired(a, b); !ok || n != 3 || math.Abs(mean-0.011) > 1e-12 || math.Abs(tv-11*math.Sqrt(3)) > 1e-6 {
+	if n, mean, _, tv, ok := paired(a, b); !ok || n != 3 || math.Abs(mean-0.011) > 1e-12 || math.Abs(tv-11*math.Sqrt(3)) > 1e-6 {
 		t.Errorf("paired: n %d mean %v t %v ok %v; want 3, 0.011, %v", n, mean, tv, ok, 11*math.Sqrt(3))
 	}
 	if wt, wdf, _ := welch(a, b); math.Abs(wt) > tCritical(wdf) {
 		t.Errorf("Welch t %v (df %v) should not exceed the spread here", wt, wdf)
 	}
 	// Only seeds finished on both sides pair up.
-	if n, mean, _, ok := paired(cell(0.5, math.NaN(), 0.6), cell(0.4, 0.3, 0.45)); !ok || n != 2 || math.Abs(mean-0.125) > 1e-12 {
+	if n, mean, _, _, ok := paired(cell(0.5, math.NaN(), 0.6), cell(0.4, 0.3, 0.45)); !ok || n != 2 || math.Abs(mean-0.125) > 1e-12 {
 		t.Errorf("paired with a missing seed: n %d mean %v ok %v; want 2 pairs, mean 0.125, tested", n, mean, ok)
 	}
 	for df, want := range map[float64]float64{2.94: 4.303, 3: 3.182, 4.5: 2.776, 200: 1.980} {
