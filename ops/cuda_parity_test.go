@@ -220,6 +220,16 @@ func TestCUDAArithParity(t *testing.T) {
 		cuRun(t, "scale", grid, block, 0, y, float32(0.3), y, size)
 		cuExact(t, "scale", y, want)
 
+		// axpby, in place: pretext.EMA.Update's t·a + o·b, two float32 roundings.
+		a, bb := float32(0.99), float32(1-0.99)
+		want = make([]float32, size)
+		for i := range x {
+			want[i] = x[i]*a + b[i]*bb
+		}
+		y = append([]float32(nil), x...)
+		cuRun(t, "axpby", grid, block, 0, y, b, a, bb, size)
+		cuExact(t, "axpby", y, want)
+
 		y = cuNaN(size)
 		cuRun(t, "fill", grid, block, 0, y, float32(2), size)
 		for i := range want {

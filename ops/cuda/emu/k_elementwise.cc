@@ -8,3 +8,4 @@ EMU_KERNEL(mul);
 EMU_KERNEL(add_bias);
 EMU_KERNEL(scale);
 EMU_KERNEL(fill);
+EMU_KERNEL(axpby);

@@ -42,3 +42,9 @@ extern "C" __global__ void scale(const float* x, float a, float* y, int n) {
 extern "C" __global__ void fill(float* __restrict__ y, float v, int n) {
   K_FOR(i, n) { y[i] = v; }
 }
+
+// axpby: y = y·a + x·b in float32, two roundings and no fused multiply-add (-ffp-contract=off):
+// a momentum network's EMA, θ_target ← m·θ_target + (1 − m)·θ_online, as pretext.EMA.Update.
+extern "C" __global__ void axpby(float* __restrict__ y, const float* __restrict__ x, float a, float b, int n) {
+  K_FOR(i, n) { y[i] = y[i] * a + x[i] * b; }
+}
