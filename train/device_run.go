@@ -20,24 +20,25 @@ import (
 // again) before any of those; upload marks the host as newer (a fresh run, a resume) so the
 // next pass copies it in first.
 type devRun struct {
-	dev    device.Device
-	e      *device.Engine
-	g      *G.ExprGraph
-	params []*paramRef
-	isPar  map[*G.Node]bool
-	nodes  []*G.Node                 // parameter nodes bound to their device copies
-	host   map[*G.Node]*tensor.Dense // the host values of the inputs (parameters and batch)
-	on     map[*G.Node]*tensor.Dense // their device copies, kept between runs
-	bns    []*ops.BNState
-	bnH    [][2]*tensor.Dense // host running statistics
-	bnD    [][2]*tensor.Dense // device copies
-	sgd    devSGD
-	stage  map[*G.Node]*[2]device.Pinned // each batch input's two stagings
-	turn   int                           // which of the two this pass fills
-	upload bool                          // the host state is newer: copy it in before the next pass
-	bound  bool                          // the parameter nodes and BN states hold the device tensors
-	// syncEachStep: the task reads the online weights on the host between passes (a pretext
-	// method's key pass and EMA), so syncHost runs after every step.
+	dev       device.Device
+	e         *device.Engine
+	g         *G.ExprGraph
+	params    []*paramRef
+	isPar     map[*G.Node]bool
+	nodes     []*G.Node                 // parameter nodes bound to their device copies
+	host      map[*G.Node]*tensor.Dense // the host values of the inputs (parameters and batch)
+	on        map[*G.Node]*tensor.Dense // their device copies, kept between runs
+	bns       []*ops.BNState
+	bnH       [][2]*tensor.Dense // host running statistics
+	bnD       [][2]*tensor.Dense // device copies
+	sgd       devSGD
+	stage     map[*G.Node]*[2]device.Pinned // each batch input's two stagings
+	turn      int                           // which of the two this pass fills
+	upload    bool                          // the host state is newer: copy it in before the next pass
+	uploadOpt bool                          // the host momentum buffers are newer (copied in with the optimizer)
+	bound     bool                          // the parameter nodes and BN states hold the device tensors
+	// syncEachStep: the task reads the online weights on the host between passes (a
+	// DeviceTask that is not a ResidentTask), so syncHost runs after every step.
 	syncEachStep bool
 }
 
@@ -74,9 +75,12 @@ func newDevRun(g *G.ExprGraph, name string, params []*paramRef) (*devRun, error)
 
 // toDevice binds the device tensors before a pass: every input bound to a host float32
 // tensor gets its device copy — the batch every time, through pinned staging (stageIn), a
-// parameter only when the host is newer (upload) — and the BN states their device
+// parameter's copy holding what ensureResident put there — and the BN states their device
 // statistics.
 func (r *devRun) toDevice(opt momentumBuffers) error {
+	if err := r.ensureResident(opt); err != nil {
+		return err
+	}
 	r.turn ^= 1
 	for _, n := range r.g.AllNodes() {
 		if n.Op() != nil || n.Value() == nil {
@@ -95,10 +99,6 @@ func (r *devRun) toDevice(opt momentumBuffers) error {
 			if err := r.stageIn(n, d, device.Bytes32(t.Data().([]float32)[:t.Shape().TotalSize()])); err != nil {
 				return err
 			}
-		} else if r.upload {
-			if err := r.e.Dev.CopyIn(device.PtrOf(d), device.Bytes32(t.Data().([]float32)[:t.Shape().TotalSize()])); err != nil {
-				return err
-			}
 		}
 		r.host[n] = t
 		if r.isPar[n] {
@@ -109,22 +109,63 @@ func (r *devRun) toDevice(opt momentumBuffers) error {
 		}
 	}
 	for i, st := range r.bns {
-		if r.upload {
+		st.Mean, st.Var = r.bnD[i][0], r.bnD[i][1]
+	}
+	r.bound = true
+	return nil
+}
+
+// ensureResident copies the host state in when it is newer (upload: a fresh run, a resume):
+// the parameters and BN statistics, and, once opt is given, the momentum buffers. The
+// parameter nodes are not bound then (upload is set only while they hold host values).
+func (r *devRun) ensureResident(opt momentumBuffers) error {
+	if r.upload {
+		for _, p := range r.params {
+			t, ok := p.node.Value().(*tensor.Dense)
+			if !ok || device.Of(t) != nil {
+				return fmt.Errorf("parameter %q does not hold a host tensor to copy in", p.p.Name)
+			}
+			d := r.on[p.node]
+			if d == nil || !d.Shape().Eq(t.Shape()) {
+				d = r.e.New(t.Shape().Clone()...)
+				r.on[p.node] = d
+			}
+			if err := r.e.Dev.CopyIn(device.PtrOf(d), device.Bytes32(t.Data().([]float32)[:t.Shape().TotalSize()])); err != nil {
+				return err
+			}
+		}
+		for i := range r.bns {
 			for j, h := range r.bnH[i] {
 				if err := r.e.Dev.CopyIn(device.PtrOf(r.bnD[i][j]), device.Bytes32(h.Data().([]float32))); err != nil {
 					return err
 				}
 			}
 		}
-		st.Mean, st.Var = r.bnD[i][0], r.bnD[i][1]
+		r.upload, r.uploadOpt = false, true
 	}
-	if r.upload && opt != nil {
+	if r.uploadOpt && opt != nil {
 		if err := r.sgd.load(r, opt); err != nil {
 			return err
 		}
+		r.uploadOpt = false
 	}
-	r.upload, r.bound = false, true
 	return nil
+}
+
+// Engine is the run's device engine (train.Resident).
+func (r *devRun) Engine() *device.Engine { return r.e }
+
+// Param is the device copy of input node n, current (train.Resident): a parameter as the
+// last update left it, the host state copied in first when it is newer.
+func (r *devRun) Param(n *G.Node) (*tensor.Dense, error) {
+	if err := r.ensureResident(nil); err != nil {
+		return nil, err
+	}
+	d := r.on[n]
+	if d == nil {
+		return nil, fmt.Errorf("train: node %s has no device copy (not an input of the training graph)", n.Name())
+	}
+	return d, nil
 }
 
 // stageIn copies a batch input into this pass's staging of n and queues its copy to d. The

@@ -95,9 +95,19 @@ func newStepper(task Task, cfg Config) (*stepper, error) {
 		if s.dev, s.vm, err = openDevice(task.Graph(), cfg.Device, s.params); err != nil {
 			return nil, err
 		}
-		// A pretext method's key pass and EMA read the online weights on the host between
-		// passes: they get them back after every step (the step itself runs on the device).
+		// A task whose state beside the graph lives on the device (ResidentTask: a pretext
+		// method's momentum network and queues) reads the online weights there; a DeviceTask
+		// that is not one reads them on the host between passes and gets them back after
+		// every step (the step itself runs on the device).
 		_, s.dev.syncEachStep = task.(DeviceTask)
+		if rt, ok := task.(ResidentTask); ok {
+			resident, err := rt.UseDevice(s.dev)
+			if err != nil {
+				s.vm.Close()
+				return nil, fmt.Errorf("train: --device %s: %w", cfg.Device, err)
+			}
+			s.dev.syncEachStep = !resident
+		}
 		return s, nil
 	}
 	s.vm = G.NewTapeMachine(task.Graph())

@@ -10,6 +10,7 @@ import (
 	"github.com/ssl4dp/ssl4dp/onnx"
 	"github.com/ssl4dp/ssl4dp/onnx/importer"
 	pb "github.com/ssl4dp/ssl4dp/onnx/onnxpb"
+	"github.com/ssl4dp/ssl4dp/train"
 )
 
 // The files a method's Checkpoint and Outputs hold.
@@ -40,6 +41,8 @@ type base struct {
 	batch  int
 	// inlineKeys: the momentum network's pass runs inside Bind (a device run: OnDevice).
 	inlineKeys bool
+	res        train.Resident // a resident device run (UseDevice), else nil
+	moms       []*momentumNet // the momentum networks newMomentumNet made
 }
 
 // newBase checks the options and builds the method's network (pretext heads pt, outputs
@@ -176,6 +179,9 @@ func (b *base) checkpointMomentum(key *keyNet, queues ...savedQueue) (map[string
 	if err := b.checkpointOnline(files); err != nil {
 		return nil, err
 	}
+	if err := key.onHost(); err != nil {
+		return nil, err
+	}
 	var err error
 	if files[KeyFile], err = encodeModel(key.m); err != nil {
 		return nil, err
@@ -197,9 +203,13 @@ func (b *base) restoreMomentum(files map[string][]byte, key *keyNet, queues ...s
 	if err := b.restoreOnline(files); err != nil {
 		return err
 	}
+	if err := key.onHost(); err != nil {
+		return err
+	}
 	if err := restoreModel(key.m, files[KeyFile], KeyFile); err != nil {
 		return err
 	}
+	key.restored()
 	for _, q := range queues {
 		if q.queue == nil {
 			continue

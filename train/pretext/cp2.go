@@ -172,7 +172,7 @@ func (m *CP2) Build(n int) error {
 	}
 	m.loss = m.l.loss
 	m.parts["ins"], m.parts["dense"] = m.l.ins, m.l.dense
-	if m.mom, err = newMomentumNet(mp, m.online, n, m.cfg.KeyChunks, m.opts.Size, m.opts.Seed, graphs.DenseProjection); err != nil {
+	if m.mom, err = m.newMomentumNet(mp, m.online, n, m.cfg.KeyChunks, m.opts.Size, m.opts.Seed, graphs.DenseProjection); err != nil {
 		return inMethod(m.method, err)
 	}
 	m.queue, err = NewQueue(m.cfg.Queue, d, uint64(m.opts.Seed))
@@ -210,10 +210,13 @@ func (m *CP2) Bind(b *data.Batch, step int) error {
 	for _, in := range []struct {
 		n *G.Node
 		v []float32
-	}{{m.maskQ, m.mq}, {m.maskK, m.mk}, {m.pairW, w}, {m.neg, m.queue.Data}} {
+	}{{m.maskQ, m.mq}, {m.maskK, m.mk}, {m.pairW, w}} {
 		if err := bind(in.n, in.v); err != nil {
 			return err
 		}
+	}
+	if err := m.bindQueue(m.neg, m.queue); err != nil {
+		return err
 	}
 	m.fresh = false
 	m.pass = m.keyPassOf(func() ([][]float32, error) { return m.mom.encode(imk, step, m.cfg.Momentum) })

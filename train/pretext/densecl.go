@@ -127,7 +127,7 @@ func (m *DenseCL) Build(n int) error {
 	m.parts["global"], m.parts["dense"] = gl, dl
 	m.glogits, m.dlogits = glogits, dlogits
 
-	if m.mom, err = newMomentumNet(mp, m.online, n, c.KeyChunks, m.opts.Size, m.opts.Seed, denseclOutputs...); err != nil {
+	if m.mom, err = m.newMomentumNet(mp, m.online, n, c.KeyChunks, m.opts.Size, m.opts.Seed, denseclOutputs...); err != nil {
 		return inMethod(m.method, err)
 	}
 	if m.gqueue, err = NewQueue(c.Queue, c.Dim, uint64(m.opts.Seed)); err != nil {
@@ -196,10 +196,16 @@ func (m *DenseCL) Bind(b *data.Batch, step int) error {
 	for _, in := range []struct {
 		n *G.Node
 		v []float32
-	}{{m.labels, m.lab}, {m.gneg, m.gqueue.Data}, {m.dneg, m.dqueue.Data}} {
+	}{{m.labels, m.lab}} {
 		if err := bind(in.n, in.v); err != nil {
 			return err
 		}
+	}
+	if err := m.bindQueue(m.gneg, m.gqueue); err != nil {
+		return err
+	}
+	if err := m.bindQueue(m.dneg, m.dqueue); err != nil {
+		return err
 	}
 	m.fresh = false
 	m.pass = m.keyPassOf(func() ([][]float32, error) { return m.mom.encode(v2, step, m.cfg.Momentum) })

@@ -24,6 +24,8 @@ type keyNet struct {
 	chunk int
 	per   int       // values per image of the input
 	buf   []float32 // one chunk of input
+	plan  *ops.MemoryPlan
+	dev   *keyDev // on a device (a resident run): its values there, nil on the host
 }
 
 func newKeyNet(mp *pb.ModelProto, chunk, size int, names ...string) (*keyNet, error) {
@@ -47,7 +49,7 @@ func newKeyNet(mp *pb.ModelProto, chunk, size int, names ...string) (*keyNet, er
 	if planKeyNets {
 		// Forward only: every activation but the outputs is dead once its reader ran, so the
 		// plan keeps little more than the widest layer's input and output.
-		if _, err := ops.PlanMemory(m.Graph, outs...); err != nil {
+		if k.plan, err = ops.PlanMemory(m.Graph, outs...); err != nil {
 			k.vm.Close()
 			return nil, errorf("momentum network: %w", err)
 		}
@@ -76,7 +78,11 @@ func (k *keyNet) encode(images []float32, perm []int) ([][]float32, error) {
 			src := perm[c+j]
 			copy(k.buf[j*k.per:(j+1)*k.per], images[src*k.per:(src+1)*k.per])
 		}
-		if err := bind(k.in, k.buf); err != nil {
+		if k.dev != nil {
+			if err := k.dev.input(k.buf); err != nil {
+				return nil, err
+			}
+		} else if err := bind(k.in, k.buf); err != nil {
 			return nil, err
 		}
 		k.vm.Reset()
@@ -84,9 +90,9 @@ func (k *keyNet) encode(images []float32, perm []int) ([][]float32, error) {
 			return nil, errorf("momentum network forward: %w", err)
 		}
 		for i, o := range k.outs {
-			v, ok := o.Value().Data().([]float32)
-			if !ok {
-				return nil, errorf("momentum network output %s holds %T, want []float32", o.Name(), o.Value().Data())
+			v, err := k.output(i, o)
+			if err != nil {
+				return nil, err
 			}
 			each := len(v) / k.chunk
 			if res[i] == nil {

@@ -81,7 +81,7 @@ func (m *MoCo) Build(n int) error {
 	if m.loss, m.logits, err = infoNCEWithLogits(q, m.k, m.neg, m.cfg.Temperature); err != nil {
 		return err
 	}
-	if m.mom, err = newMomentumNet(mp, m.online, n, m.cfg.KeyChunks, m.opts.Size, m.opts.Seed, graphs.Projection); err != nil {
+	if m.mom, err = m.newMomentumNet(mp, m.online, n, m.cfg.KeyChunks, m.opts.Size, m.opts.Seed, graphs.Projection); err != nil {
 		return inMethod(m.method, err)
 	}
 	m.queue, err = NewQueue(m.cfg.Queue, d, uint64(m.opts.Seed))
@@ -105,7 +105,7 @@ func (m *MoCo) Bind(b *data.Batch, step int) error {
 	}
 	m.keys = nil
 	m.pass = m.keyPassOf(func() ([][]float32, error) { return m.mom.encode(v2, step, m.cfg.Momentum) })
-	return bind(m.neg, m.queue.Data)
+	return m.bindQueue(m.neg, m.queue)
 }
 
 // stepKeys are this step's normalised keys, once the key pass has finished.

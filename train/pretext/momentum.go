@@ -5,6 +5,7 @@ import (
 
 	"github.com/ssl4dp/ssl4dp/onnx/importer"
 	pb "github.com/ssl4dp/ssl4dp/onnx/onnxpb"
+	"github.com/ssl4dp/ssl4dp/train"
 )
 
 // momentumNet is MoCo's key encoder with its EMA and Shuffle BN emulation: a keyNet at
@@ -14,11 +15,12 @@ type momentumNet struct {
 	ema    *EMA
 	chunks int
 	seed   int64
+	res    train.Resident // a resident device run (base.UseDevice), else nil
 }
 
 // newMomentumNet imports mp as the key network for batches of n images in `chunks` shuffled
 // chunks and starts it as a copy of online (facebookresearch/moco: param_k.copy_(param_q)).
-func newMomentumNet(mp *pb.ModelProto, online *importer.Model, n, chunks, size int, seed int64, outs ...string) (*momentumNet, error) {
+func (b *base) newMomentumNet(mp *pb.ModelProto, online *importer.Model, n, chunks, size int, seed int64, outs ...string) (*momentumNet, error) {
 	if n%chunks != 0 || n/chunks < 2 {
 		return nil, usagef("batch %d does not split into %d key chunks of at least 2 images each (Shuffle BN emulation); choose a batch that is a multiple of 2×%d, or fewer key chunks", n, chunks, chunks)
 	}
@@ -33,7 +35,9 @@ func newMomentumNet(mp *pb.ModelProto, online *importer.Model, n, chunks, size i
 	if err := ema.Copy(); err != nil {
 		return nil, err
 	}
-	return &momentumNet{key: key, ema: ema, chunks: chunks, seed: seed}, nil
+	mn := &momentumNet{key: key, ema: ema, chunks: chunks, seed: seed}
+	b.moms = append(b.moms, mn)
+	return mn, nil
 }
 
 // network is the key network, nil before Build: Checkpoint and Restore called too early then
@@ -50,7 +54,14 @@ func (mn *momentumNet) network() *keyNet {
 // and returns the outputs in the batch's order. Each chunk gets its own BatchNorm statistics,
 // so a query and its key never share them — what Shuffle BN achieves across GPUs.
 func (mn *momentumNet) encode(images []float32, step int, m float64) ([][]float32, error) {
-	if err := mn.ema.Update(m); err != nil {
+	if mn.res != nil {
+		if err := mn.key.toDevice(mn.res.Engine()); err != nil {
+			return nil, err
+		}
+		if err := mn.ema.updateOn(mn.res, m); err != nil {
+			return nil, err
+		}
+	} else if err := mn.ema.Update(m); err != nil {
 		return nil, err
 	}
 	n := len(images) / mn.key.per

@@ -120,7 +120,7 @@ func (m *PLMoCo) Build(n int) error {
 			return err
 		}
 	}
-	if m.mom, err = newMomentumNet(mp, m.online, n, c.KeyChunks, m.opts.Size, m.opts.Seed, outs...); err != nil {
+	if m.mom, err = m.newMomentumNet(mp, m.online, n, c.KeyChunks, m.opts.Size, m.opts.Seed, outs...); err != nil {
 		return inMethod(m.method, err)
 	}
 	m.dqueue, err = NewQueue(c.DenseQueue, c.DenseDim, uint64(m.opts.Seed)+1)
@@ -196,7 +196,7 @@ func (m *PLMoCo) Bind(b *data.Batch, step int) error {
 	if m.gk == nil {
 		return nil
 	}
-	return bind(m.gneg, m.gqueue.Data)
+	return m.bindQueue(m.gneg, m.gqueue)
 }
 
 // stepKeys fills keys with this step's key cells and the dense queue behind them (and gkeys

@@ -18,6 +18,7 @@ type Queue struct {
 	K, D int
 	Data []float32 // [K, D], row-major: Data[r*D : (r+1)*D] is key r
 	Ptr  int       // the row the next key goes to
+	dev  *queueDev // its device copy in a resident run (device_state.go), else nil
 }
 
 // NewQueue makes a K×D queue of random unit rows drawn from seed.
@@ -43,11 +44,12 @@ func (q *Queue) Enqueue(rows []float32) error {
 	if len(rows)%q.D != 0 {
 		return errorf("queue: enqueue of %d values, want a multiple of D = %d", len(rows), q.D)
 	}
+	start := q.Ptr
 	for off := 0; off < len(rows); off += q.D {
 		copy(q.Data[q.Ptr*q.D:(q.Ptr+1)*q.D], rows[off:off+q.D])
 		q.Ptr = (q.Ptr + 1) % q.K
 	}
-	return nil
+	return q.enqueueDevice(rows, start)
 }
 
 // queueMagic starts every saved queue ("queue.bin"): format version 1 is the magic, then K,
@@ -90,6 +92,9 @@ func (q *Queue) UnmarshalBinary(data []byte) error {
 		q.Data[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[head+4*i:]))
 	}
 	q.Ptr = ptr
+	if q.dev != nil {
+		q.dev.stale = true
+	}
 	return nil
 }
 
