@@ -210,7 +210,9 @@ func readQueue(t *testing.T, p string) *Queue {
 	if len(data) < head+12 {
 		t.Fatalf("%s: too short for a queue", p)
 	}
-	u := func(i int) int { return int(uint32(data[head+4*i]) | uint32(data[head+4*i+1])<<8 | uint32(data[head+4*i+2])<<16 | uint32(data[head+4*i+3])<<24) }
+	u := func(i int) int {
+		return int(uint32(data[head+4*i]) | uint32(data[head+4*i+1])<<8 | uint32(data[head+4*i+2])<<16 | uint32(data[head+4*i+3])<<24)
+	}
 	q.K, q.D = u(0), u(1)
 	q.Data = make([]float32, q.K*q.D)
 	if err := q.UnmarshalBinary(data); err != nil {
