@@ -230,6 +230,16 @@ func TestCUDAArithParity(t *testing.T) {
 		cuRun(t, "axpby", grid, block, 0, y, b, a, bb, size)
 		cuExact(t, "axpby", y, want)
 
+		// bn_merge, in place: pretext's bnMerge.after, m·r1 + s1 − m·r0.
+		r0 := cuRand(6, size)
+		want = make([]float32, size)
+		for i := range x {
+			want[i] = a*x[i] + b[i] - a*r0[i]
+		}
+		y = append([]float32(nil), x...)
+		cuRun(t, "bn_merge", grid, block, 0, y, b, r0, a, size)
+		cuExact(t, "bn_merge", y, want)
+
 		y = cuNaN(size)
 		cuRun(t, "fill", grid, block, 0, y, float32(2), size)
 		for i := range want {

@@ -9,3 +9,4 @@ EMU_KERNEL(add_bias);
 EMU_KERNEL(scale);
 EMU_KERNEL(fill);
 EMU_KERNEL(axpby);
+EMU_KERNEL(bn_merge);

@@ -48,3 +48,11 @@ extern "C" __global__ void fill(float* __restrict__ y, float v, int n) {
 extern "C" __global__ void axpby(float* __restrict__ y, const float* __restrict__ x, float a, float b, int n) {
   K_FOR(i, n) { y[i] = y[i] * a + x[i] * b; }
 }
+
+// bn_merge: r1 = m·r1 + s1 − m·r0 in float32, left to right (pretext's bnMerge.after: two
+// imports of one network, run on view 1 and view 2 from the same running statistics r0,
+// folded into the statistics one module called twice would have).
+extern "C" __global__ void bn_merge(float* __restrict__ r1, const float* __restrict__ s1,
+                                    const float* __restrict__ r0, float m, int n) {
+  K_FOR(i, n) { r1[i] = m * r1[i] + s1[i] - m * r0[i]; }
+}
