@@ -28,7 +28,7 @@ func segSteps(t *testing.T, head graphs.Head, steps int, opt *ops.PlanOptions) (
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := newRunnerPlanned(s, c.Batch, "", opt)
+	r, err := newRunnerPlanned(s, c.Batch, "", false, opt)
 	if err != nil {
 		t.Fatal(err)
 	}

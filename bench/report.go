@@ -64,7 +64,11 @@ func (r *TrainReport) WriteText(w io.Writer) error {
 	case "emulated":
 		ew.printf("device: emulated (the CUDA kernels under the CPU emulator, a test device: its times say nothing about a GPU)\n")
 	default:
-		ew.printf("device: %s (parameters, momentum and BatchNorm statistics resident; the batch in through pinned staging)\n", r.Device)
+		gemm := "fp32"
+		if r.TF32 {
+			gemm = "TF32"
+		}
+		ew.printf("device: %s (parameters, momentum and BatchNorm statistics resident; the batch in through pinned staging; GEMMs in %s)\n", r.Device, gemm)
 	}
 	if r.MethodConfig != "" {
 		ew.printf("%s at %s scale: %s\n", r.Method, r.Scale, r.MethodConfig)

@@ -69,13 +69,14 @@ func newRunner(s Step, batch int) (*runner, error) { return newRunnerOn(s, batch
 // newRunnerOn is newRunner with the steps on device ("", "cpu": the host; "emulated",
 // "cuda": resident on that device, train.DeviceSteps).
 func newRunnerOn(s Step, batch int, device string) (*runner, error) {
-	return newRunnerPlanned(s, batch, device, &ops.PlanOptions{})
+	return newRunnerPlanned(s, batch, device, false, &ops.PlanOptions{})
 }
 
 // newRunnerPlanned is newRunnerOn with the CPU step's memory plan under these options (nil:
 // none), as the training engine plans it (train.PlanMemory): the loss and what the task's
-// KeepNodes name stay readable after a pass. A device step is not planned.
-func newRunnerPlanned(s Step, batch int, device string, plan *ops.PlanOptions) (*runner, error) {
+// KeepNodes name stay readable after a pass. A device step is not planned; tf32 is cuBLAS's
+// TF32 mode on cuda.
+func newRunnerPlanned(s Step, batch int, device string, tf32 bool, plan *ops.PlanOptions) (*runner, error) {
 	if err := s.Build(batch); err != nil {
 		return nil, err
 	}
@@ -105,7 +106,7 @@ func newRunnerPlanned(s Step, batch int, device string, plan *ops.PlanOptions) (
 	// No BindDualValues: with it, Gorgonia v0.9.18 adds each run's gradient into the
 	// parameter's dual value, so gradients would accumulate across steps.
 	if device != "" && device != "cpu" {
-		if r.dev, err = train.NewDeviceSteps(s.Graph(), device, nodes, r.params, r.opt); err != nil {
+		if r.dev, err = train.NewDeviceSteps(s, s.Graph(), device, tf32, nodes, r.params, r.opt); err != nil {
 			return nil, err
 		}
 		return r, nil

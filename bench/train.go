@@ -33,8 +33,12 @@ type TrainConfig struct {
 	// step outside the ops, into TrainReport.Profile.
 	Profile bool
 	// Device is where the steps run: "" or "cpu", "emulated" (the CI test device: slow) or
-	// "cuda"; off the CPU only the seg step, with the training state resident on the device.
+	// "cuda", with the training state resident on the device (a pretext method's momentum
+	// network and queues too: train.ResidentTask).
 	Device string
+	// TF32 lets cuBLAS use TF32 tensor cores on cuda (bench train --tf32); other devices
+	// refuse it.
+	TF32 bool
 	// NoMemoryPlan times the CPU step without the memory plan (ops.PlanMemory): every op keeps
 	// its own output buffer, as before the plan; for before/after comparisons.
 	NoMemoryPlan bool
@@ -46,6 +50,7 @@ type TrainConfig struct {
 type TrainReport struct {
 	Method         string       `json:"method"`
 	Device         string       `json:"device"`                  // cpu, emulated or cuda
+	TF32           bool         `json:"tf32,omitempty"`          // cuBLAS's TF32 mode (cuda)
 	MethodConfig   string       `json:"method_config,omitempty"` // a pretext method's hyper-parameters
 	Scale          string       `json:"scale,omitempty"`
 	Encoder        string       `json:"encoder"`
@@ -133,11 +138,11 @@ func (c TrainConfig) normalized() (TrainConfig, error) {
 	case "", "cpu":
 		c.Device = "cpu"
 	case "emulated", "cuda":
-		if c.Method != "seg" {
-			return c, configErr("device %s times the seg step only so far (method %s keeps state on the host); use device cpu", c.Device, c.Method)
-		}
 	default:
 		return c, configErr("device %q; want cpu, emulated or cuda", c.Device)
+	}
+	if c.TF32 && c.Device != "cuda" {
+		return c, configErr("tf32 on device %s: TF32 is a mode of CUDA's tensor cores; want device cuda", c.Device)
 	}
 	return c, nil
 }
@@ -151,7 +156,7 @@ func Train(cfg TrainConfig) (*TrainReport, error) {
 		return nil, err
 	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(c.Threads))
-	r := &TrainReport{Method: c.Method, Device: c.Device, Batch: c.Batch, Size: c.Size, Steps: c.Steps, Warmup: c.Warmup,
+	r := &TrainReport{Method: c.Method, Device: c.Device, TF32: c.TF32, Batch: c.Batch, Size: c.Size, Steps: c.Steps, Warmup: c.Warmup,
 		BLAS: blas.Name, BLASThreads: blas.Threads(), GoMaxProcs: runtime.GOMAXPROCS(0),
 		FLOPConvention: FLOPConvention, Env: startEnv(false, 0)}
 	step, ds, err := newStep(c, r)
@@ -167,7 +172,7 @@ func Train(cfg TrainConfig) (*TrainReport, error) {
 		return nil, err
 	}
 	t0 := time.Now()
-	run, err := newRunnerPlanned(step, c.Batch, c.Device, c.plan())
+	run, err := newRunnerPlanned(step, c.Batch, c.Device, c.TF32, c.plan())
 	if err != nil {
 		return nil, err
 	}

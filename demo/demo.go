@@ -48,6 +48,7 @@ type Options struct {
 	Jobs int
 	// Device is where the runs train (experiment.Options.Device: "" or cpu, emulated, cuda).
 	Device string
+	TF32   bool // --tf32 on cuda (experiment.Options.TF32)
 }
 
 // DefaultJobs is how many of the demo's runs go on at once by default. One run keeps about
@@ -90,7 +91,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		o.Jobs = DefaultJobs
 	}
 	res := &Result{Out: o.Out, Quick: o.Quick}
-	if res.Experiment, err = experiment.Run(ctx, p, experiment.Options{Out: o.Out, Log: o.Log, OrtLib: o.OrtLib, Jobs: o.Jobs, Device: o.Device}); err != nil {
+	if res.Experiment, err = experiment.Run(ctx, p, experiment.Options{Out: o.Out, Log: o.Log, OrtLib: o.OrtLib, Jobs: o.Jobs, Device: o.Device, TF32: o.TF32}); err != nil {
 		return res, err
 	}
 	for _, c := range p.Cells {

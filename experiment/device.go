@@ -8,8 +8,8 @@ import (
 )
 
 // The device a grid trains on (Options.Device, experiment and demo's --device) goes to every
-// cell's train seg and to the pre-training stages whose method runs on a device; the others
-// (BYOL, classify stages) train on the CPU and say so. It is recorded in done.json but is not
+// cell's train seg and to the pre-training stages whose method runs on a device (every
+// pretext method; classify stages train on the CPU and say so), --tf32 with it. It is recorded in done.json but is not
 // part of any folder key: the same grid run on another device reuses finished folders.
 
 // trainsOn is the --device value the jobs get: "" for the CPU (no flag added).
@@ -20,12 +20,26 @@ func (o Options) trainsOn() string {
 	return o.Device
 }
 
-// cellDevice is the --device flag for a cell (nothing for the CPU).
-func (r *runner) cellDevice() []string {
-	if d := r.o.trainsOn(); d != "" {
-		return []string{"--device=" + d}
+// cellDevice is the --device flag for a cell (nothing for the CPU), and --tf32 with it.
+func (r *runner) cellDevice() []string { return r.o.deviceArgs() }
+
+// deviceArgs are the device flags a job gets: --device=X off the CPU, --tf32 where set.
+func (o Options) deviceArgs() []string {
+	d := o.trainsOn()
+	if d == "" {
+		return nil
 	}
-	return nil
+	args := []string{"--device=" + d}
+	if o.TF32 {
+		args = append(args, "--tf32")
+	}
+	return args
+}
+
+// DeviceArgs are the flags that give an experiment's jobs the device (--device=X, --tf32):
+// nothing for the CPU. A Slurm job's command line carries them (SlurmOptions.DeviceArgs).
+func DeviceArgs(device string, tf32 bool) []string {
+	return Options{Device: device, TF32: tf32}.deviceArgs()
 }
 
 // stageDevice is the --device flag for a stage of method, or nothing (with a note on log)
@@ -39,7 +53,7 @@ func (r *runner) stageDevice(log io.Writer, method string) []string {
 		fmt.Fprintf(log, "%s does not run on a device yet: this stage trains on the CPU\n", method)
 		return nil
 	}
-	return []string{"--device=" + d}
+	return r.o.deviceArgs()
 }
 
 // recordedDevice is the device a job ran on, for done.json.

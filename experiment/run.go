@@ -33,6 +33,8 @@ type Options struct {
 	// Device is where the jobs train: "" or "cpu", "emulated" or "cuda" (experiment/device.go:
 	// the cells and the stages whose method runs there; recorded, not part of any key).
 	Device string
+	// TF32 gives the jobs on cuda --tf32 (cuBLAS's TF32 tensor cores).
+	TF32 bool
 }
 
 // Status is what happened to a stage or cell in one Run.

@@ -65,12 +65,16 @@ func (j SlurmJob) Stuck() bool {
 
 // SlurmOptions say how a plan is submitted.
 type SlurmOptions struct {
-	Out    string    // the experiment folder, shared by the jobs (made absolute)
-	Grid   string    // the grid file the jobs read (made absolute)
-	Binary string    // the ssl4dp the jobs run: an absolute path every node can reach
-	Args   []string  // further flags of every job's command line (--init ROW=FILE, --ort-lib FILE)
-	Spec   SlurmSpec // resources per kind of job: the grid's [slurm] with the flags over it
-	Log    io.Writer // one line per stage and cell: submitted, kept, finished (nil: os.Stderr)
+	Out    string   // the experiment folder, shared by the jobs (made absolute)
+	Grid   string   // the grid file the jobs read (made absolute)
+	Binary string   // the ssl4dp the jobs run: an absolute path every node can reach
+	Args   []string // further flags of every job's command line (--init ROW=FILE, --ort-lib FILE)
+	// DeviceArgs are the device flags of every stage's and cell's command line
+	// (DeviceArgs: --device=cuda, --tf32); the report job trains nothing and goes without
+	// them (a --device cuda there would need a GPU on the report's node).
+	DeviceArgs []string
+	Spec       SlurmSpec // resources per kind of job: the grid's [slurm] with the flags over it
+	Log        io.Writer // one line per stage and cell: submitted, kept, finished (nil: os.Stderr)
 }
 
 // GPU requests: --gpus-per-job N becomes --gres=gpu:N rather than --gpus=N. Every job is one

@@ -106,7 +106,7 @@ func Submit(p *Plan, s Slurm, o SlurmOptions) (*Submission, error) {
 		}
 		log := logName(o.Out, dir)
 		args := sbatchArgs(o.Out, jobName(dir), log, res, dep)
-		script := jobScript("ssl4dp experiment --slurm: "+j.what()+j.describe(), o.command("--only", dir))
+		script := jobScript("ssl4dp experiment --slurm: "+j.what()+j.describe(), o.command(append(append([]string(nil), o.DeviceArgs...), "--only", dir)...))
 		id, err := s.Submit(args, script)
 		if err != nil {
 			return sub, saveJobs(o.Out, doc, err)

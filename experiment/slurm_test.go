@@ -165,6 +165,50 @@ func TestSubmitOneJobPerStageAndCell(t *testing.T) {
 	}
 }
 
+// experiment --slurm --device cuda --tf32: every stage's and cell's job script runs its
+// --only with the device flags; the report job, which trains nothing, goes without them.
+func TestSubmitPassesTheDevice(t *testing.T) {
+	out := t.TempDir()
+	p := mustPlan(t, slurmGrid, PlanOptions{})
+	f := &fakeSlurm{}
+	o := slurmOptions(out)
+	o.DeviceArgs = DeviceArgs("cuda", true)
+	if _, err := Submit(p, f, o); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range append(stageDirs(p), cellDirs(p)...) {
+		want := fmt.Sprintf("exec '/opt/ssl4dp' 'experiment' '/grids/g.toml' '--out' '%s' '--init' 'Supervised=/m/r18.onnx' '--device=cuda' '--tf32' '--only' '%s'\n", out, dir)
+		if s := f.byOnly(t, dir); !strings.HasSuffix(s.script, want) {
+			t.Errorf("%s: script\n%s\nwant it to end with\n%s", dir, s.script, want)
+		}
+	}
+	if rep := f.byOnly(t, reportEntry); strings.Contains(rep.script, "--device") || strings.Contains(rep.script, "--tf32") {
+		t.Errorf("the report job got the device flags:\n%s", rep.script)
+	}
+	if got := DeviceArgs("cpu", false); got != nil {
+		t.Errorf("DeviceArgs(cpu) = %q, want none", got)
+	}
+	if got := DeviceArgs("emulated", false); !slices.Equal(got, []string{"--device=emulated"}) {
+		t.Errorf("DeviceArgs(emulated) = %q", got)
+	}
+}
+
+func stageDirs(p *Plan) []string {
+	var d []string
+	for _, st := range p.Stages {
+		d = append(d, st.Dir)
+	}
+	return d
+}
+
+func cellDirs(p *Plan) []string {
+	var d []string
+	for _, c := range p.Cells {
+		d = append(d, c.Dir)
+	}
+	return d
+}
+
 func finishFolder(t *testing.T, out, dir, key string, miou float64) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Join(out, dir), 0o755); err != nil {

@@ -41,6 +41,9 @@ type Config struct {
 	// Device is where the steps run: "" or "cpu", or "emulated" (the test device of
 	// ops/device: the CUDA kernels run by the emulator; train seg only).
 	Device string
+	// TF32 lets cuBLAS use TF32 tensor cores on the CUDA device (--tf32); the other devices
+	// refuse it before a run starts (DeviceFlag).
+	TF32 bool
 	// NoMemoryPlan gives every op of a CPU step its own output buffer, as before the memory
 	// plan (ops.PlanMemory): the same bits, more memory; for comparisons. MemoryPlan holds
 	// the plan's options (tests break it on purpose). A device step is never planned.

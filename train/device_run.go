@@ -47,14 +47,20 @@ type devRun struct {
 var DeviceOpened func(device.Device)
 
 // newDevRun opens the device a --device value names: emulated, or cuda (GPU 0).
-func newDevRun(g *G.ExprGraph, name string, params []*paramRef) (*devRun, error) {
+func newDevRun(g *G.ExprGraph, name string, tf32 bool, params []*paramRef) (*devRun, error) {
 	var dev device.Device = device.NewEmulated()
 	if name == "cuda" {
 		d, err := device.NewCUDA(0)
 		if err != nil {
 			return nil, err
 		}
+		if err := d.SetTF32(tf32); err != nil {
+			d.Close()
+			return nil, err
+		}
 		dev = d
+	} else if tf32 {
+		return nil, fmt.Errorf("train: --tf32: the %s device computes in fp32 only", name)
 	}
 	if DeviceOpened != nil {
 		DeviceOpened(dev)
@@ -154,6 +160,19 @@ func (r *devRun) ensureResident(opt momentumBuffers) error {
 
 // Engine is the run's device engine (train.Resident).
 func (r *devRun) Engine() *device.Engine { return r.e }
+
+// Stats are the device copies of BN state st's running statistics, current (train.Resident).
+func (r *devRun) Stats(st *ops.BNState) ([2]*tensor.Dense, error) {
+	if err := r.ensureResident(nil); err != nil {
+		return [2]*tensor.Dense{}, err
+	}
+	for i, s := range r.bns {
+		if s == st {
+			return r.bnD[i], nil
+		}
+	}
+	return [2]*tensor.Dense{}, fmt.Errorf("train: a BatchNorm state that is not the training graph's")
+}
 
 // Param is the device copy of input node n, current (train.Resident): a parameter as the
 // last update left it, the host state copied in first when it is newer.

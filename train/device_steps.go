@@ -12,8 +12,8 @@ import (
 // gives every value it holds at construction its engine, so the inputs are device tensors
 // while it is built; the host values are bound again after, and the first pass copies them
 // in (after a resume has loaded its checkpoint into them).
-func openDevice(g *G.ExprGraph, name string, params []*paramRef) (*devRun, G.VM, error) {
-	r, err := newDevRun(g, name, params)
+func openDevice(g *G.ExprGraph, name string, tf32 bool, params []*paramRef) (*devRun, G.VM, error) {
+	r, err := newDevRun(g, name, tf32, params)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -39,10 +39,13 @@ type DeviceSteps struct {
 	opt *optim.SGD
 }
 
-// NewDeviceSteps opens device ("emulated" or "cuda") for g, whose loss has been
-// differentiated with respect to nodes; params are the optimizer's views of those nodes'
-// values, in the same order, and opt the optimizer over them.
-func NewDeviceSteps(g *G.ExprGraph, device string, nodes []*G.Node, params []*optim.Param, opt *optim.SGD) (*DeviceSteps, error) {
+// NewDeviceSteps opens device ("emulated" or "cuda"; tf32: cuBLAS's TF32 mode on cuda) for
+// g, whose loss has been differentiated with respect to nodes; params are the optimizer's
+// views of those nodes' values, in the same order, and opt the optimizer over them. task,
+// when it is a DeviceTask (a pretext method), is readied for the device as the training
+// engine does it: OnDevice, then UseDevice when it is a ResidentTask; a task that reads the
+// trained state on the host gets it back after every Update.
+func NewDeviceSteps(task any, g *G.ExprGraph, device string, tf32 bool, nodes []*G.Node, params []*optim.Param, opt *optim.SGD) (*DeviceSteps, error) {
 	if len(nodes) != len(params) {
 		return nil, fmt.Errorf("train: %d parameter nodes, %d optimizer parameters", len(nodes), len(params))
 	}
@@ -50,9 +53,24 @@ func NewDeviceSteps(g *G.ExprGraph, device string, nodes []*G.Node, params []*op
 	for i := range nodes {
 		refs[i] = &paramRef{node: nodes[i], p: params[i]}
 	}
-	r, vm, err := openDevice(g, device, refs)
+	dt, isDT := task.(DeviceTask)
+	if isDT {
+		if err := dt.OnDevice(device); err != nil {
+			return nil, usageErrorf("%v", err)
+		}
+	}
+	r, vm, err := openDevice(g, device, tf32, refs)
 	if err != nil {
 		return nil, err
+	}
+	r.syncEachStep = isDT
+	if rt, ok := task.(ResidentTask); ok {
+		resident, err := rt.UseDevice(r)
+		if err != nil {
+			vm.Close()
+			return nil, fmt.Errorf("train: --device %s: %w", device, err)
+		}
+		r.syncEachStep = !resident
 	}
 	return &DeviceSteps{r: r, vm: vm, opt: opt}, nil
 }
@@ -79,7 +97,13 @@ func (d *DeviceSteps) Update(lr float64) error {
 	if bad != "" {
 		return fmt.Errorf("train: --device %s: the gradient of %q holds NaN or Inf values", d.Device(), bad)
 	}
-	return d.r.sgd.step(d.r, d.opt, lr)
+	if err := d.r.sgd.step(d.r, d.opt, lr); err != nil {
+		return err
+	}
+	if d.r.syncEachStep {
+		return d.r.syncHost(d.opt)
+	}
+	return nil
 }
 
 // SyncHost copies the trained state back into the host tensors and binds them again.

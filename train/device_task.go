@@ -4,6 +4,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/ssl4dp/ssl4dp/ops"
 	"github.com/ssl4dp/ssl4dp/ops/device"
 )
 
@@ -38,6 +39,9 @@ type Resident interface {
 	// training graph (a parameter: as the last update left it), copying the host state in
 	// first when it is newer (a fresh or resumed run).
 	Param(n *G.Node) (*tensor.Dense, error)
+	// Stats are the device tensors of BatchNorm state st's running mean and variance, current
+	// (st is one of the training graph's).
+	Stats(st *ops.BNState) ([2]*tensor.Dense, error)
 }
 
 // checkDeviceTask: a task with state beside the graph runs on a device only if it says it

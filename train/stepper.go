@@ -92,7 +92,7 @@ func newStepper(task Task, cfg Config) (*stepper, error) {
 		if err := checkDeviceTask(task, cfg.Device); err != nil {
 			return nil, err
 		}
-		if s.dev, s.vm, err = openDevice(task.Graph(), cfg.Device, s.params); err != nil {
+		if s.dev, s.vm, err = openDevice(task.Graph(), cfg.Device, cfg.TF32, s.params); err != nil {
 			return nil, err
 		}
 		// A task whose state beside the graph lives on the device (ResidentTask: a pretext

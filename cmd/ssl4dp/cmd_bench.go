@@ -77,9 +77,6 @@ type BenchTrainCmd struct {
 
 // Run times the step and prints the report.
 func (c *BenchTrainCmd) Run(*Globals) error {
-	if c.Device != "cpu" && c.Method != "seg" {
-		return benchUsageError{fmt.Sprintf("bench train: --device %s times --method seg only so far (%s keeps state on the host); use --device cpu", c.Device, c.Method)}
-	}
 	if err := c.DeviceFlag.CheckDeviceLayer(os.Stderr); err != nil {
 		return err
 	}
@@ -90,7 +87,7 @@ func (c *BenchTrainCmd) Run(*Globals) error {
 		OutputStride: c.OutputStride, Classes: c.Classes, DecoderWidth: c.DecoderWidth, Seed: c.Seed}
 	r, err := bench.Train(bench.TrainConfig{Method: c.Method, Spec: spec, Scale: pretext.Scale(c.Scale), Batch: c.Batch,
 		Size: c.Size, Steps: c.Steps, Warmup: c.Warmup, Threads: c.Threads, Seed: c.Seed, Profile: c.Profile, Device: c.Device,
-		NoMemoryPlan: c.NoMemoryPlan})
+		TF32: c.TF32, NoMemoryPlan: c.NoMemoryPlan})
 	if err != nil {
 		return err
 	}

@@ -51,7 +51,7 @@ func (c *DemoCmd) Run(*Globals) error {
 	ctx, stop := trainContext()
 	defer stop()
 	start := time.Now()
-	res, err := demo.Run(ctx, demo.Options{Out: c.Out, Quick: c.Quick, Log: stderr, OrtLib: c.OrtLib, Jobs: c.Jobs, Device: c.Device})
+	res, err := demo.Run(ctx, demo.Options{Out: c.Out, Quick: c.Quick, Log: stderr, OrtLib: c.OrtLib, Jobs: c.Jobs, Device: c.Device, TF32: c.TF32})
 	if err != nil {
 		return err
 	}

@@ -72,9 +72,6 @@ func (c *ExperimentCmd) Run(*Globals) error {
 	if err := c.DeviceFlag.CheckDeviceLayer(stderr); err != nil {
 		return err
 	}
-	if c.Slurm && c.Device != "cpu" {
-		return &experiment.GridError{Msg: fmt.Sprintf("--device %s with --slurm: the jobs are not given the device yet; leave --device out or run the grid without --slurm", c.Device)}
-	}
 	g, err := experiment.Load(c.File)
 	if err != nil {
 		return err
@@ -115,12 +112,12 @@ func (c *ExperimentCmd) Run(*Globals) error {
 	case c.Only != "":
 		ctx, stop := trainContext()
 		defer stop()
-		_, err := experiment.RunOnly(ctx, p, experiment.Options{Out: out, Log: stderr, OrtLib: c.OrtLib, Device: c.Device}, c.Only)
+		_, err := experiment.RunOnly(ctx, p, experiment.Options{Out: out, Log: stderr, OrtLib: c.OrtLib, Device: c.Device, TF32: c.TF32}, c.Only)
 		return err
 	}
 	ctx, stop := trainContext()
 	defer stop()
-	res, err := experiment.Run(ctx, p, experiment.Options{Out: out, Log: stderr, OrtLib: c.OrtLib, Jobs: c.Jobs, Device: c.Device})
+	res, err := experiment.Run(ctx, p, experiment.Options{Out: out, Log: stderr, OrtLib: c.OrtLib, Jobs: c.Jobs, Device: c.Device, TF32: c.TF32})
 	if err != nil {
 		if res != nil && res.Results != "" {
 			fmt.Fprintf(stderr, "results so far: %s\n", res.Results)

@@ -65,7 +65,7 @@ func (c *ExperimentCmd) submit(g *experiment.Grid, p *experiment.Plan, out strin
 	}
 	spec := g.Slurm.Apply(experiment.SlurmOverride{Partition: c.Partition, Account: c.Account, Time: c.Time, GPUs: c.GPUsPerJob, Args: c.SbatchArgs})
 	sub, err := experiment.Submit(p, experiment.SlurmCommands{}, experiment.SlurmOptions{
-		Out: out, Grid: c.File, Binary: bin, Args: args, Spec: spec, Log: stderr})
+		Out: out, Grid: c.File, Binary: bin, Args: args, DeviceArgs: experiment.DeviceArgs(c.Device, c.TF32), Spec: spec, Log: stderr})
 	if err != nil {
 		return err
 	}

@@ -106,6 +106,9 @@ func (d *CUDA) CopyInPinned(dst Ptr, src Pinned, n int) error {
 	return d.ctx.CopyInPinned(driver.Ptr(dst), dp, n)
 }
 
+// SetTF32 switches cuBLAS's TF32 tensor-core mode for the GEMMs (off at open: fp32).
+func (d *CUDA) SetTF32(on bool) error { return d.blas.SetTF32(on) }
+
 // Copy goes through the host: ops/cuda/driver has no cuMemcpyDtoD yet (one entry point to
 // add before a GPU run; a step's device-to-device copies are Gorgonia's rare Memcpy).
 func (d *CUDA) Copy(dst, src Ptr, n int) error {

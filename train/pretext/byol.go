@@ -113,9 +113,14 @@ func (m *BYOL) Bind(b *data.Batch, _ int) error {
 		views[i] = v
 	}
 	m.pass.join()
-	m.merge.before()
+	if err := m.mergeBefore(m.merge); err != nil {
+		return err
+	}
 	m.pass = m.keyPassOf(func() ([][]float32, error) {
 		var t [][]float32
+		if err := m.targetOn(m.target); err != nil {
+			return nil, err
+		}
 		for _, v := range views {
 			outs, err := m.target.encode(v, nil)
 			if err != nil {
@@ -132,8 +137,10 @@ func (m *BYOL) Bind(b *data.Batch, _ int) error {
 // after the online update as in byol_experiment.py.
 func (m *BYOL) AfterStep(step int) error {
 	m.pass.join()
-	m.merge.after()
-	return m.ema.Update(m.Tau(step))
+	if err := m.mergeAfter(m.merge); err != nil {
+		return err
+	}
+	return m.emaUpdate(m.ema, m.target, m.Tau(step))
 }
 
 // Checkpoint holds the online and the target network.

@@ -72,8 +72,12 @@ func TestPretextOnEmulatedDeviceMatchesCPU(t *testing.T) {
 				switch method {
 				case "moco", "edmoco":
 					args = append(args, "--queue", "16", "--dim", "16")
-				case "simclr", "byol":
+				case "simclr":
 					args = append(args, "--dim", "16")
+				case "byol":
+					// At the default lr the run is chaotic: one ulp anywhere gives 3% by the
+					// third step on the CPU alone (TestBYOLSensitivity).
+					args = append(args, "--dim", "16", "--lr", "1e-4")
 				}
 				var err error
 				got[dev], mons[dev], err = runPretext(t, args...)
@@ -116,4 +120,5 @@ func TestPretextDeviceRefusesOtherMethods(t *testing.T) {
 		}
 		return // one is enough: they all take the same path (OnDevice)
 	}
+	t.Skip("every method runs on a device: no refusal to test")
 }

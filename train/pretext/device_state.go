@@ -23,11 +23,10 @@ import (
 // every enqueue, and the momentum network's values are copied out before a checkpoint
 // (keyNet.onHost) and in again when a restore changed them.
 
-// residentMethods keep their state on the device in a device run. The others that run on
-// a device (simsiam, byol, pixpro: twin passes whose BatchNorm statistics are merged on the
-// host, bnMerge) get the trained state back after every step.
+// residentMethods keep their state on the device in a device run: every method (BYOL, SimSiam
+// and PixPro merge their twin passes' BatchNorm statistics there too, by bn_merge).
 var residentMethods = map[string]bool{"moco": true, "edmoco": true, "plmoco": true, "pledmoco": true,
-	"densecl": true, "cp2": true, "simclr": true, "plr": true}
+	"densecl": true, "cp2": true, "simclr": true, "plr": true, "simsiam": true, "pixpro": true, "byol": true}
 
 // UseDevice makes the method's state resident on run r's device (train.ResidentTask); false
 // for the methods that read the online state on the host between steps.
@@ -285,4 +284,111 @@ func (e *EMA) updateOn(r train.Resident, m float64) error {
 		}
 	}
 	return nil
+}
+
+// bnMergeDev holds a bnMerge's r0 on the device.
+type bnMergeDev struct{ r0 [][2]*tensor.Dense }
+
+// beforeOn is before on the device: r0 and the twin's statistics are copies of the first's
+// (scale by 1, a device-side copy: exact).
+func (m *bnMerge) beforeOn(r train.Resident) error {
+	e := r.Engine()
+	if m.dev == nil {
+		m.dev = &bnMergeDev{}
+		for _, bn := range m.first {
+			m.dev.r0 = append(m.dev.r0, [2]*tensor.Dense{e.New(bn.State.Mean.Shape().Clone()...), e.New(bn.State.Var.Shape().Clone()...)})
+		}
+	}
+	for i, bn := range m.first {
+		f, err := r.Stats(bn.State)
+		if err != nil {
+			return errorf("BatchNorm merge: %w", err)
+		}
+		tw, err := r.Stats(m.twin[i].State)
+		if err != nil {
+			return errorf("BatchNorm merge: %w", err)
+		}
+		for j := range f {
+			if err := deviceCopy(e, m.dev.r0[i][j], f[j]); err != nil {
+				return err
+			}
+			if err := deviceCopy(e, tw[j], m.dev.r0[i][j]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// afterOn is after on the device: elementwise.cu's bn_merge.
+func (m *bnMerge) afterOn(r train.Resident) error {
+	if m.dev == nil {
+		return errorf("BatchNorm merge: after without before")
+	}
+	for i, bn := range m.first {
+		f, err := r.Stats(bn.State)
+		if err != nil {
+			return errorf("BatchNorm merge: %w", err)
+		}
+		tw, err := r.Stats(m.twin[i].State)
+		if err != nil {
+			return errorf("BatchNorm merge: %w", err)
+		}
+		for j := range f {
+			n := f[j].Shape().TotalSize()
+			grid, block := device.Grid1D(n)
+			if err := r.Engine().Dev.Launch("bn_merge", grid, block, 0, device.PtrOf(f[j]), device.PtrOf(tw[j]),
+				device.PtrOf(m.dev.r0[i][j]), float32(bn.State.Momentum), int32(n)); err != nil {
+				return errorf("BatchNorm merge: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// deviceCopy copies src into dst, both device tensors of one size, by a kernel (y = 1·x).
+func deviceCopy(e *device.Engine, dst, src *tensor.Dense) error {
+	n := src.Shape().TotalSize()
+	grid, block := device.Grid1D(n)
+	if err := e.Dev.Launch("scale", grid, block, 0, device.PtrOf(src), float32(1), device.PtrOf(dst), int32(n)); err != nil {
+		return errorf("device copy: %w", err)
+	}
+	return nil
+}
+
+// mergeBefore and mergeAfter run a bnMerge's halves where the statistics live.
+func (b *base) mergeBefore(m *bnMerge) error {
+	if b.res != nil {
+		return m.beforeOn(b.res)
+	}
+	m.before()
+	return nil
+}
+
+func (b *base) mergeAfter(m *bnMerge) error {
+	if b.res != nil {
+		return m.afterOn(b.res)
+	}
+	m.after()
+	return nil
+}
+
+// targetOn moves a target network (BYOL's, PixPro's) onto the device in a resident run.
+func (b *base) targetOn(k *keyNet) error {
+	if b.res != nil {
+		return k.toDevice(b.res.Engine())
+	}
+	return nil
+}
+
+// emaUpdate moves target network k (paired with the online one by e) by momentum m, on the
+// device in a resident run.
+func (b *base) emaUpdate(e *EMA, k *keyNet, m float64) error {
+	if b.res == nil {
+		return e.Update(m)
+	}
+	if err := k.toDevice(b.res.Engine()); err != nil {
+		return err
+	}
+	return e.updateOn(b.res, m)
 }

@@ -177,7 +177,7 @@ func (f *Flags) Run(ctx context.Context, log io.Writer, given func(name string) 
 	return train.Run(ctx, task, train.Config{Dir: f.Out, Data: f.Data, Dataset: ds, Iters: iters, Batch: f.Batch,
 		Seed: f.Seed, LR: f.Flags, Optim: f.OptimFlags.Config(), EncoderLRMult: f.EncoderLRMult,
 		CheckpointEvery: f.CheckpointEvery, Keep: f.Keep, Resume: f.Resume, Workers: f.Workers,
-		Device: f.Device, Settings: settings, Log: log})
+		Device: f.Device, TF32: f.TF32, Settings: settings, Log: log})
 }
 
 // fitDefaults fits the defaults that depend on the batch and the view to them, in a new run

@@ -205,10 +205,15 @@ func (m *PixPro) Bind(b *data.Batch, _ int) error {
 	}
 	m.wv12, m.count = w12, count
 	m.pass.join()
-	m.merge.before()
+	if err := m.mergeBefore(m.merge); err != nil {
+		return err
+	}
 	d, hw := m.cfg.Dim, m.grid.H*m.grid.W
 	m.pass = m.keyPassOf(func() ([][]float32, error) {
 		var t [][]float32
+		if err := m.targetOn(m.target); err != nil {
+			return nil, err
+		}
 		for _, v := range views {
 			outs, err := m.target.encode(v, nil)
 			if err != nil {
@@ -248,8 +253,10 @@ func normalizeMaps(v []float32, d, hw int) []float32 {
 // step, with the same momentum sequence).
 func (m *PixPro) AfterStep(step int) error {
 	m.pass.join()
-	m.merge.after()
-	return m.ema.Update(m.Tau(step))
+	if err := m.mergeAfter(m.merge); err != nil {
+		return err
+	}
+	return m.emaUpdate(m.ema, m.target, m.Tau(step))
 }
 
 // Checkpoint holds the online and the target network.

@@ -74,14 +74,15 @@ func (m *SimSiam) Bind(b *data.Batch, _ int) error {
 			return err
 		}
 	}
-	m.merge.before()
+	if err := m.mergeBefore(m.merge); err != nil {
+		return err
+	}
 	return nil
 }
 
 // AfterStep merges the two passes' BatchNorm statistics.
 func (m *SimSiam) AfterStep(int) error {
-	m.merge.after()
-	return nil
+	return m.mergeAfter(m.merge)
 }
 
 // Checkpoint holds the network.

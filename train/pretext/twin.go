@@ -62,6 +62,7 @@ func importTwin(mp *pb.ModelProto, first *importer.Model, n, size int) (*importe
 type bnMerge struct {
 	first, twin []importer.BatchNorm
 	r0          [][2][]float32 // mean, var of first before the step
+	dev         *bnMergeDev    // r0 on the device in a resident run (device_state.go)
 }
 
 func newBNMerge(first, twin *importer.Model) (*bnMerge, error) {

@@ -133,7 +133,7 @@ func (f *Flags) Run(ctx context.Context, log io.Writer, given func(name string) 
 	return train.Run(ctx, task, train.Config{Dir: f.Out, Data: f.Data, Dataset: trainSet, Iters: f.Iters, Batch: f.Batch,
 		Seed: f.Seed, LR: f.Flags, Optim: f.OptimFlags.Config(), EncoderLRMult: f.EncoderLRMult,
 		CheckpointEvery: f.CheckpointEvery, Keep: f.Keep, ValEvery: f.ValEvery, Resume: f.Resume, Workers: f.Workers,
-		Device: f.Device, Settings: cfg, Log: log})
+		Device: f.Device, TF32: f.TF32, Settings: cfg, Log: log})
 }
 
 // commandLine is the resolved command line, so that every run says exactly what it did.
