@@ -24,7 +24,8 @@ import (
 // to land in the right place), its eager logits equal onnxruntime's on the same input. The
 // cases cover both of graphs' dilation rules: BasicBlock (MMSegmentation's, conv1 only) at
 // output strides 16 and 8, and Bottleneck (torchvision's replace_stride_with_dilation) at 8,
-// where layer4's first block keeps layer3's dilation 2.
+// where layer4's first block keeps layer3's dilation 2; and graphs' DeepLabV3+ head (the
+// GPU check's ResNet-50 OS8 network, and at OS16, where the ASPP rates halve).
 func TestTorchInferenceMatchesORT(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds 50–120 MB models and starts PyTorch; run without -short")
@@ -34,20 +35,23 @@ func TestTorchInferenceMatchesORT(t *testing.T) {
 		encoder      graphs.Encoder
 		outputStride int
 		batch        int
+		head         graphs.Head
 	}{
-		{graphs.ResNet18, 16, 2},
-		{graphs.ResNet18, 8, 1},
-		{graphs.ResNet50, 8, 1},
+		{graphs.ResNet18, 16, 2, graphs.HeadFCN},
+		{graphs.ResNet18, 8, 1, graphs.HeadFCN},
+		{graphs.ResNet50, 8, 1, graphs.HeadFCN},
+		{graphs.ResNet50, 8, 1, graphs.HeadDeepLabV3Plus},
+		{graphs.ResNet18, 16, 2, graphs.HeadDeepLabV3Plus},
 	} {
-		t.Run(fmt.Sprintf("%s_os%d", c.encoder, c.outputStride), func(t *testing.T) {
-			torchMatchesORT(t, lib, c.encoder, c.outputStride, c.batch)
+		t.Run(fmt.Sprintf("%s_os%d_%s", c.encoder, c.outputStride, c.head), func(t *testing.T) {
+			torchMatchesORT(t, lib, c.encoder, c.outputStride, c.batch, c.head)
 		})
 	}
 }
 
-func torchMatchesORT(t *testing.T, lib string, encoder graphs.Encoder, outputStride, batch int) {
+func torchMatchesORT(t *testing.T, lib string, encoder graphs.Encoder, outputStride, batch int, head graphs.Head) {
 	const size, classes = 64, 21
-	m, err := graphs.Build(graphs.Spec{Encoder: encoder, OutputStride: outputStride, Head: graphs.HeadFCN, Classes: classes, Seed: 5})
+	m, err := graphs.Build(graphs.Spec{Encoder: encoder, OutputStride: outputStride, Head: head, Classes: classes, Seed: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +63,7 @@ func torchMatchesORT(t *testing.T, lib string, encoder graphs.Encoder, outputStr
 	}
 	script := filepath.Join(testenv.RepoRoot(t), "scripts", "bench_torch.py")
 	out, err := exec.Command(testenv.DebianPython, script, "infer", "--model", model,
-		"--encoder", string(encoder), "--output-stride", strconv.Itoa(outputStride),
+		"--encoder", string(encoder), "--output-stride", strconv.Itoa(outputStride), "--head", string(head),
 		"--batch", strconv.Itoa(batch), "--size", strconv.Itoa(size), "--threads", "1", "--dump", dir).CombinedOutput()
 	if err != nil && strings.Contains(string(out), "ModuleNotFoundError") {
 		// One interpreter start instead of a separate probe: importing torch is slow.
@@ -135,4 +139,41 @@ func readFloats(t *testing.T, path string, n int) []float32 {
 		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
 	}
 	return v
+}
+
+// scripts/bench_torch.py train's flags: --precision other than fp32 needs --device cuda
+// (argparse's exit 2); --device cuda without a CUDA build of torch says so in one line;
+// the CPU's JSON keeps its fields (no device or precision: the CPU format as before) and
+// names the head, DeepLabV3+ included.
+func TestTorchTrainFlags(t *testing.T) {
+	script := filepath.Join(testenv.RepoRoot(t), "scripts", "bench_torch.py")
+	run := func(args ...string) (string, int) {
+		out, err := exec.Command(testenv.DebianPython, append([]string{script, "train"}, args...)...).CombinedOutput()
+		if strings.Contains(string(out), "ModuleNotFoundError") {
+			t.Skipf("%s lacks torch: %s", testenv.DebianPython, lastLine(out))
+		}
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return string(out), code
+	}
+	if out, code := run("--precision", "amp"); code != 2 || !strings.Contains(out, "--precision amp needs --device cuda") {
+		t.Errorf("--precision amp on the CPU: exit %d\n%s", code, out)
+	}
+	if out, code := run("--device", "cuda", "--size", "32", "--batch", "2", "--steps", "1"); code == 0 {
+		if !strings.Contains(out, `"device": "cuda"`) || !strings.Contains(out, `"peak_device_mib"`) {
+			t.Errorf("--device cuda: %s", out)
+		}
+	} else if !strings.Contains(lastLine([]byte(out)), "sees no CUDA GPU") {
+		t.Errorf("--device cuda without a GPU: exit %d\n%s", code, out)
+	}
+	out, code := run("--encoder", "resnet50", "--output-stride", "8", "--head", "deeplabv3plus", "--size", "32", "--batch", "2",
+		"--steps", "1", "--warmup", "0", "--threads", "1")
+	if code != 0 || !strings.Contains(out, `"head": "deeplabv3plus"`) || !strings.Contains(out, `"peak_rss_mib"`) ||
+		strings.Contains(out, `"device"`) || strings.Contains(out, `"precision"`) {
+		t.Errorf("CPU DeepLabV3+ step: exit %d\n%s", code, out)
+	}
 }

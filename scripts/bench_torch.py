@@ -21,11 +21,20 @@ logits with onnxruntime's for resnet18 OS16 and resnet50 OS8).
         mode (BatchNorm batch statistics), F.cross_entropy(ignore_index=255), backward,
         torch.optim.SGD(lr=0.01, momentum=0.9, no weight decay), zero_grad. Random input and
         labels (10 % ignored), seed 0. The JSON names the encoder and output stride.
+    /usr/bin/python3 scripts/bench_torch.py train --device cuda [--precision fp32|tf32|amp] [--head fcn|deeplabv3plus] ...
+        The same step on GPU 0: fp32 turns TF32 off in cuBLAS and cuDNN (cuDNN's is on by
+        default), tf32 on in both, amp runs the forward and the loss under
+        torch.autocast(fp16) with a GradScaler; cudnn.benchmark on; the step timed between
+        torch.cuda.synchronize() calls; peak_device_mib is torch.cuda.max_memory_allocated()
+        over what was allocated before the network was built. The JSON adds device,
+        precision, peak_device_mib and the GPU, CUDA and cuDNN versions; the CPU's is as before.
+        --head deeplabv3plus is graphs' DeepLabV3+ (mmseg's DepthwiseSeparableASPPHead) on any
+        device.
     /usr/bin/python3 scripts/bench_torch.py infer --model M.onnx [--encoder resnet18] [--output-stride 16] [--batch 1,8] [--size 512] [--runs 20] [--warmup 3] [--threads 2]
         `ssl4dp bench --model M.onnx` in PyTorch eager: M's weights loaded by name, eval mode,
         torch.no_grad(), the model's three outputs (features, low_level, logits) computed.
         M's graphs spec (its ssl4dp.graphs.spec metadata) must be --encoder, --output-stride,
-        head fcn, width 1.
+        --head (fcn by default), width 1.
     /usr/bin/python3 scripts/bench_torch.py infer --model M.onnx [--encoder E] [--output-stride OS] --batch 2 --size 64 --dump DIR
         Writes DIR/input.bin and DIR/logits.bin (float32, little-endian, NCHW) for a seeded
         input, for the Go test; no timing.
@@ -60,11 +69,13 @@ CLASSES = 21
 
 
 class ConvModule(nn.Module):
-    """mmcv's ConvModule: conv (no bias) + BN + ReLU, with its attribute names."""
+    """mmcv's ConvModule: conv (no bias) + BN + ReLU, with its attribute names; a 3x3 is
+    padded by its dilation, a 1x1 not at all."""
 
-    def __init__(self, cin, cout, dilation):
+    def __init__(self, cin, cout, dilation=1, kernel=3, groups=1):
         super().__init__()
-        self.conv = nn.Conv2d(cin, cout, 3, 1, dilation, dilation, bias=False)
+        pad = dilation if kernel == 3 else 0
+        self.conv = nn.Conv2d(cin, cout, kernel, 1, pad, dilation, groups=groups, bias=False)
         self.bn = nn.BatchNorm2d(cout)
         self.activate = nn.ReLU(inplace=True)
 
@@ -72,16 +83,63 @@ class ConvModule(nn.Module):
         return self.activate(self.bn(self.conv(x)))
 
 
+class SepConvModule(nn.Module):
+    """mmcv's DepthwiseSeparableConvModule (graphs' sepConvModule): a depthwise 3x3
+    ConvModule, then a pointwise 1x1 ConvModule."""
+
+    def __init__(self, cin, cout, dilation):
+        super().__init__()
+        self.depthwise_conv = ConvModule(cin, cin, dilation, groups=cin)
+        self.pointwise_conv = ConvModule(cin, cout, kernel=1)
+
+    def forward(self, x):
+        return self.pointwise_conv(self.depthwise_conv(x))
+
+
 class FCNHead(nn.Module):
     """MoCo's FCN head (graphs/head_mocofcn.go)."""
 
-    def __init__(self, cin, classes):
+    def __init__(self, cin, classes, clow=None, output_stride=16):
         super().__init__()
         self.convs = nn.Sequential(ConvModule(cin, 256, 6), ConvModule(256, 256, 6))
         self.conv_seg = nn.Conv2d(256, classes, 1)
 
-    def forward(self, x):
+    def forward(self, x, low=None):
         return self.conv_seg(self.convs(x))
+
+
+def resize(x, ref):
+    return F.interpolate(x, size=ref.shape[-2:], mode="bilinear", align_corners=False)
+
+
+class DeepLabV3PlusHead(nn.Module):
+    """mmseg's DepthwiseSeparableASPPHead as graphs/head_deeplabv3plus.go builds it (channels
+    512, c1 48; REFERENCES.md 1.5): ASPP — image pooling (global pool, 1x1 ConvModule,
+    upsampled), a 1x1 ConvModule, three separable 3x3 ConvModules at dilations 6, 12, 18 at
+    output stride 16 (12, 24, 36 at 8) — concatenated and fused by a regular 3x3 ConvModule;
+    then layer1's map to 48 channels (1x1), the ASPP output upsampled to it and concatenated,
+    two separable 3x3 ConvModules, and the classifier."""
+
+    def __init__(self, cin, classes, clow, output_stride=16):
+        super().__init__()
+        ch, c1 = 512, 48
+        self.image_pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), ConvModule(cin, ch, kernel=1))
+        rates = [r * 16 // output_stride for r in (6, 12, 18)]
+        self.aspp_modules = nn.ModuleList([ConvModule(cin, ch, kernel=1)] + [SepConvModule(cin, ch, d) for d in rates])
+        self.bottleneck = ConvModule(5 * ch, ch, 1)
+        self.c1_bottleneck = ConvModule(clow, c1, kernel=1)
+        self.sep_bottleneck = nn.Sequential(SepConvModule(ch + c1, ch, 1), SepConvModule(ch, ch, 1))
+        self.conv_seg = nn.Conv2d(ch, classes, 1)
+
+    def forward(self, x, low):
+        outs = [resize(self.image_pool(x), x)] + [m(x) for m in self.aspp_modules]
+        y = self.bottleneck(torch.cat(outs, 1))
+        c1 = self.c1_bottleneck(low)
+        y = self.sep_bottleneck(torch.cat([resize(y, c1), c1], 1))
+        return self.conv_seg(y)
+
+
+HEADS = {"fcn": FCNHead, "deeplabv3plus": DeepLabV3PlusHead}
 
 
 ENCODERS = ("resnet18", "resnet34", "resnet50")
@@ -118,18 +176,20 @@ class Segmenter(nn.Module):
     """Attribute names follow graphs/ (torchvision's for the encoder, mmseg's for the head),
     so the state_dict keys equal graphs' initializer names."""
 
-    def __init__(self, encoder="resnet18", output_stride=16, classes=CLASSES, all_outputs=False):
+    def __init__(self, encoder="resnet18", output_stride=16, classes=CLASSES, all_outputs=False, head="fcn"):
         super().__init__()
         r = dilated_resnet(encoder, output_stride)
         for name in ["conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4"]:
             setattr(self, name, getattr(r, name))
-        self.head = FCNHead(r.fc.in_features, classes)  # 512, or 2048 for the Bottleneck
+        clow = 256 if encoder == "resnet50" else 64  # layer1's channels
+        # r.fc.in_features: 512, or 2048 for the Bottleneck.
+        self.head = HEADS[head](r.fc.in_features, classes, clow, output_stride)
         self.all_outputs = all_outputs
 
     def forward(self, x):
         low = self.layer1(self.maxpool(self.relu(self.bn1(self.conv1(x)))))
         f = self.layer4(self.layer3(self.layer2(low)))
-        logits = F.interpolate(self.head(f), size=x.shape[-2:], mode="bilinear", align_corners=False)
+        logits = F.interpolate(self.head(f, low), size=x.shape[-2:], mode="bilinear", align_corners=False)
         if self.all_outputs:  # what graphs' model returns: features, low_level, logits
             return f, low, logits
         return logits
@@ -200,13 +260,34 @@ def env():
 
 # --- commands ---
 
+def set_precision(precision):
+    """The CUDA math modes of --precision: fp32 turns TF32 off in cuBLAS and cuDNN (PyTorch
+    enables it for cuDNN convolutions by default), tf32 turns it on in both, amp keeps fp32
+    matmuls under torch.autocast's fp16."""
+    tf32 = precision == "tf32"
+    torch.backends.cuda.matmul.allow_tf32 = tf32
+    torch.backends.cudnn.allow_tf32 = tf32
+    # mmseg's configs train with cudnn_benchmark = True: PyTorch's usual GPU speed.
+    torch.backends.cudnn.benchmark = True
+
+
+def grad_scaler():
+    """AMP's loss scaler: torch.amp.GradScaler("cuda") where it exists (PyTorch ≥ 2.3), else
+    torch.cuda.amp.GradScaler."""
+    if hasattr(torch, "amp") and hasattr(torch.amp, "GradScaler"):
+        return torch.amp.GradScaler("cuda")
+    return torch.cuda.amp.GradScaler()
+
+
 def train(a):
+    if a.device == "cuda":
+        return train_cuda(a)
     e = env()
     x = torch.randn(a.batch, 3, a.size, a.size)
     y = torch.randint(0, CLASSES, (a.batch, a.size, a.size))
     y[torch.rand(a.batch, a.size, a.size) < 0.1] = 255
     before, reset = baseline()
-    net = Segmenter(a.encoder, a.output_stride).train()
+    net = Segmenter(a.encoder, a.output_stride, head=a.head).train()
     opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
     times, cpu, losses = [], [], []
     for i in range(a.warmup + a.steps):
@@ -224,7 +305,7 @@ def train(a):
     st = summarize(times)
     e["load_end"] = loadavg()
     return {
-        "method": "seg", "encoder": a.encoder, "head": "fcn", "output_stride": a.output_stride, "classes": CLASSES,
+        "method": "seg", "encoder": a.encoder, "head": a.head, "output_stride": a.output_stride, "classes": CLASSES,
         "batch": a.batch, "size": a.size, "steps": a.steps, "warmup": a.warmup, "threads": torch.get_num_threads(),
         "params": sum(p.numel() for p in net.parameters()),
         "step_s": st, "cpu_s": summarize(cpu), "images_per_s": a.batch / st["p50"], "loss_first": losses[0], "loss_last": losses[-1],
@@ -233,22 +314,79 @@ def train(a):
     }
 
 
-def load_graphs_model(path, encoder, output_stride):
-    """A Segmenter holding the initializers of graphs' encoder + fcn model at path, which
-    must have been built with that encoder and output stride."""
+def train_cuda(a):
+    """train on GPU 0 at --precision: the same step, with torch.cuda.synchronize() around
+    each so the times are the GPU's, AMP as torch.autocast(fp16) with a GradScaler, and the
+    peak device memory torch.cuda.max_memory_allocated() since just before the network was
+    built (the batch excluded, as ssl4dp's peak over its baseline)."""
+    if not torch.cuda.is_available():
+        sys.exit("bench_torch.py: --device cuda: torch %s sees no CUDA GPU (torch.cuda.is_available() is False)" % torch.__version__)
+    e = env()
+    dev = torch.device("cuda", 0)
+    e["gpu"] = torch.cuda.get_device_name(dev)
+    e["cuda"] = torch.version.cuda
+    e["cudnn"] = torch.backends.cudnn.version()
+    set_precision(a.precision)
+    amp = a.precision == "amp"
+    x = torch.randn(a.batch, 3, a.size, a.size).to(dev)
+    y = torch.randint(0, CLASSES, (a.batch, a.size, a.size))
+    y[torch.rand(a.batch, a.size, a.size) < 0.1] = 255
+    y = y.to(dev)
+    torch.cuda.synchronize(dev)
+    base = torch.cuda.memory_allocated(dev)
+    torch.cuda.reset_peak_memory_stats(dev)
+    net = Segmenter(a.encoder, a.output_stride, head=a.head).train().to(dev)
+    opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+    scaler = grad_scaler() if amp else None
+    times, cpu, losses = [], [], []
+    for i in range(a.warmup + a.steps):
+        torch.cuda.synchronize(dev)
+        start, cpu0 = time.perf_counter(), time.process_time()
+        with torch.autocast(device_type="cuda", dtype=torch.float16, enabled=amp):
+            loss = F.cross_entropy(net(x), y, ignore_index=255)
+        if amp:
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+        else:
+            loss.backward()
+            opt.step()
+        opt.zero_grad()
+        losses.append(loss.item())  # waits for the step's kernels
+        torch.cuda.synchronize(dev)
+        elapsed, cpu_used = time.perf_counter() - start, time.process_time() - cpu0
+        if i >= a.warmup:
+            times.append(elapsed)
+            cpu.append(cpu_used)
+    peak = torch.cuda.max_memory_allocated(dev)
+    st = summarize(times)
+    e["load_end"] = loadavg()
+    return {
+        "method": "seg", "device": "cuda", "precision": a.precision, "encoder": a.encoder, "head": a.head,
+        "output_stride": a.output_stride, "classes": CLASSES, "batch": a.batch, "size": a.size, "steps": a.steps,
+        "warmup": a.warmup, "params": sum(p.numel() for p in net.parameters()),
+        "step_s": st, "cpu_s": summarize(cpu), "images_per_s": a.batch / st["p50"], "loss_first": losses[0], "loss_last": losses[-1],
+        "peak_device_mib": (peak - base) / 2**20, "baseline_device_mib": base / 2**20,
+        "cudnn_benchmark": torch.backends.cudnn.benchmark, "env": e,
+    }
+
+
+def load_graphs_model(path, encoder, output_stride, head="fcn"):
+    """A Segmenter holding the initializers of graphs' encoder + head model at path, which
+    must have been built with that encoder, output stride and head."""
     import onnx
     import onnx.numpy_helper
     m = onnx.load(path)
     meta = {p.key: p.value for p in m.metadata_props}
     spec = json.loads(meta.get("ssl4dp.graphs.spec", "{}"))
-    want = {"Encoder": encoder, "OutputStride": output_stride, "Head": "fcn", "Width": 1}
+    want = {"Encoder": encoder, "OutputStride": output_stride, "Head": head, "Width": 1}
     got = {k: spec.get(k) for k in want}
     if got != want:
         sys.exit(f"bench_torch.py: {path}: graphs spec {got}; this command builds {want} (pass --encoder and "
-                 f"--output-stride as the model's; only head fcn at width 1 is written here)")
+                 f"--output-stride and --head as the model's; only width 1 is written here)")
     inits = {t.name: torch.from_numpy(onnx.numpy_helper.to_array(t).copy()) for t in m.graph.initializer}
     classes = inits["head.conv_seg.weight"].shape[0]
-    net = Segmenter(encoder, output_stride, classes, all_outputs=True)
+    net = Segmenter(encoder, output_stride, classes, all_outputs=True, head=head)
     sd = net.state_dict()
     for k, v in sd.items():
         if k.endswith("num_batches_tracked"):
@@ -270,7 +408,7 @@ def seeded_input(batch, size):
 def infer(a):
     batches = [int(b) for b in a.batch.split(",")]
     if a.dump:
-        net = load_graphs_model(a.model, a.encoder, a.output_stride)
+        net = load_graphs_model(a.model, a.encoder, a.output_stride, a.head)
         x = seeded_input(batches[0], a.size)
         with torch.no_grad():
             logits = net(x)[2]
@@ -284,7 +422,7 @@ def infer(a):
         x = seeded_input(batch, a.size)
         before, reset = baseline()
         start = time.perf_counter()
-        net = load_graphs_model(a.model, a.encoder, a.output_stride)
+        net = load_graphs_model(a.model, a.encoder, a.output_stride, a.head)
         load_ms = (time.perf_counter() - start) * 1e3
         times, cpu = [], []
         with torch.no_grad():
@@ -306,7 +444,7 @@ def infer(a):
 
 
 def export(a):
-    net = Segmenter(a.encoder, a.output_stride).train()
+    net = Segmenter(a.encoder, a.output_stride, head=a.head).train()
     # onnx/importer's TestBenchNetworkMatchesGraphs loads graphs' weights into this file by
     # name and compares the two networks' outputs in onnxruntime.
     torch.onnx.export(net, torch.randn(1, 3, 64, 64), a.out, opset_version=13, input_names=["input"],
@@ -318,6 +456,7 @@ def export(a):
 def network_flags(p):
     p.add_argument("--encoder", choices=ENCODERS, default="resnet18")
     p.add_argument("--output-stride", type=int, choices=OUTPUT_STRIDES, default=16)
+    p.add_argument("--head", choices=sorted(HEADS), default="fcn")
 
 
 def parser():
@@ -330,6 +469,9 @@ def parser():
     t.add_argument("--steps", type=int, default=10)
     t.add_argument("--warmup", type=int, default=2)
     t.add_argument("--threads", type=int, default=os.cpu_count())
+    t.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    t.add_argument("--precision", choices=("fp32", "tf32", "amp"), default="fp32",
+                   help="with --device cuda: fp32 (TF32 off in cuBLAS and cuDNN), tf32, or amp (torch.autocast fp16 + GradScaler)")
     i = sub.add_parser("infer", help="time eager inference of a graphs/ model")
     network_flags(i)
     i.add_argument("--model", required=True)
@@ -347,7 +489,10 @@ def parser():
 
 def run(argv=None):
     """Runs one command and returns its JSON object (None for export)."""
-    a = parser().parse_args(argv)
+    p = parser()
+    a = p.parse_args(argv)
+    if getattr(a, "device", "cpu") == "cpu" and getattr(a, "precision", "fp32") != "fp32":
+        p.error(f"--precision {a.precision} needs --device cuda (the CPU step is fp32)")
     torch.manual_seed(0)
     if hasattr(a, "threads"):
         torch.set_num_threads(a.threads)
